@@ -1,0 +1,97 @@
+import { Observable, Subscriber, type OperatorFunction, type TeardownLogic } from 'rxjs';
+
+/**
+ * Builds an operator from an `init` function that receives the source and the downstream subscriber.
+ * A throw from `init` (or from anything it calls synchronously) reaches the error channel, because
+ * `new Observable` routes throws from its subscribe function to the subscriber.
+ * @internal
+ */
+export function operate<T, R>(
+  init: (source: Observable<T>, destination: Subscriber<R>) => TeardownLogic,
+): OperatorFunction<T, R> {
+  return (source) => new Observable<R>((destination) => init(source, destination));
+}
+
+/** Handlers of an operator subscriber; any one left out forwards to the destination. @internal */
+export interface OperatorHandlers<T> {
+  readonly next?: (value: T) => void;
+  readonly error?: (err: unknown) => void;
+  readonly complete?: () => void;
+  /** Runs exactly once, when the subscriber is torn down for any reason. */
+  readonly finalize?: () => void;
+}
+
+/**
+ * The contract of rxjs 8's `operate({ destination, ... })` on rxjs 7: the subscriber is linked to its
+ * destination before anything subscribes it (so a downstream unsubscribe closes it, which is what stops a
+ * synchronous source under `take(n)`), and every handler runs in try/catch that routes a throw to the
+ * destination's error channel.
+ *
+ * rxjs 7 exposes that linking only through the `Subscriber` constructor (public but marked internal),
+ * which is why it is confined to this file.
+ * @internal
+ */
+class OperatorSubscriber<T> extends Subscriber<T> {
+  private readonly target: Subscriber<unknown>;
+  private readonly handlers: OperatorHandlers<T>;
+
+  constructor(destination: Subscriber<unknown>, handlers: OperatorHandlers<T>) {
+    super(destination);
+    this.target = destination;
+    this.handlers = handlers;
+  }
+
+  protected override _next(value: T): void {
+    const { next } = this.handlers;
+    if (next === undefined) {
+      this.target.next(value);
+      return;
+    }
+    try {
+      next(value);
+    } catch (err) {
+      this.target.error(err);
+    }
+  }
+
+  protected override _error(err: unknown): void {
+    const { error } = this.handlers;
+    try {
+      if (error === undefined) this.target.error(err);
+      else error(err);
+    } catch (thrown) {
+      this.target.error(thrown);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  protected override _complete(): void {
+    const { complete } = this.handlers;
+    try {
+      if (complete === undefined) this.target.complete();
+      else complete();
+    } catch (thrown) {
+      this.target.error(thrown);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  override unsubscribe(): void {
+    if (this.closed) return;
+    super.unsubscribe();
+    this.handlers.finalize?.();
+  }
+}
+
+/**
+ * Creates a subscriber linked to `destination` (see {@link OperatorSubscriber}).
+ * @internal
+ */
+export function createOperatorSubscriber<T>(
+  destination: Subscriber<unknown>,
+  handlers: OperatorHandlers<T> = {},
+): Subscriber<T> {
+  return new OperatorSubscriber(destination, handlers);
+}

@@ -1,0 +1,21 @@
+import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
+
+/**
+ * Schedules `work` after `delay` ms on `scheduler` and adds the action to `parent`, so that tearing the
+ * parent down cancels it. Once it has run, the action removes itself from the parent (no growth of the
+ * parent's teardown list across many timers), as rxjs's own `executeSchedule` does.
+ * @internal
+ */
+export function scheduleOn(
+  parent: Subscription,
+  scheduler: SchedulerLike,
+  work: () => void,
+  delay = 0,
+): Subscription {
+  const action = scheduler.schedule(function (this: SchedulerAction<unknown>) {
+    this.unsubscribe();
+    work();
+  }, delay);
+  parent.add(action);
+  return action;
+}
