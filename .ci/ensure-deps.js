@@ -14,6 +14,6 @@ const hash = createHash('sha256').update(readFileSync(lock)).digest('hex');
 const current = existsSync(stamp) ? readFileSync(stamp, 'utf8') : '';
 if (current !== hash) {
   console.log('Installing dependencies from package-lock.json (npm ci)...');
-  execSync('npm ci --no-audit --no-fund --ignore-scripts=false', { cwd: root, stdio: 'inherit' });
+  execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
   writeFileSync(stamp, hash);
 }
