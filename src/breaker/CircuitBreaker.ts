@@ -1,0 +1,645 @@
+import {
+  Observable,
+  Subject,
+  asyncScheduler,
+  type SchedulerAction,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
+import * as t from 'io-ts';
+import * as c from '../internal/codecs';
+import { decodeConfig, describeValue } from '../internal/decodeConfig';
+import { CircuitOpenError } from '../errors/CircuitOpenError';
+import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
+import type { CircuitBreakerEvent, CircuitTransitionReason } from './CircuitBreakerEvent';
+import type { CircuitBreakerMetrics } from './CircuitBreakerMetrics';
+import { CircuitBreakerSnapshotCodec, type CircuitBreakerSnapshot } from './CircuitBreakerSnapshot';
+import type { CircuitState } from './CircuitState';
+import { CountWindow } from './CountWindow';
+import type { OutcomeWindow } from './OutcomeWindow';
+import { TimeWindow } from './TimeWindow';
+
+/** Which recent outcomes a closed breaker decides on. */
+export type CircuitBreakerWindow =
+  /** The last `size` outcomes. */
+  | { readonly type: 'count'; readonly size: number }
+  /**
+   * The outcomes of the last `duration` ms, kept in `buckets` buckets (default 10): an outcome may leave
+   * the window up to one bucket (`duration / buckets` ms) early.
+   */
+  | { readonly type: 'time'; readonly duration: number; readonly buckets?: number };
+
+/** Configuration of a {@link CircuitBreaker}. Every field is optional. */
+export interface CircuitBreakerConfig {
+  /**
+   * Name in `CircuitOpenError.info.breaker`, in messages and in snapshots.
+   * @default 'unnamed'
+   */
+  readonly name?: string;
+  /**
+   * The outcomes a closed breaker decides on. 20 calls react within seconds on a client's traffic, where
+   * resilience4j's 100 would take minutes on a low-traffic dependency; a time window suits bursty traffic.
+   * @default { type: 'count', size: 20 }
+   */
+  readonly window?: CircuitBreakerWindow;
+  /**
+   * Outcomes the window must hold before the breaker may open, so one failure out of one call does not
+   * open it. At most `window.size` with a count window (the default is capped to it).
+   * @default 10
+   */
+  readonly minimumCalls?: number;
+  /**
+   * In (0, 1]: the breaker opens when `failures / calls >= failureRateThreshold` (as resilience4j,
+   * Hystrix and opossum default).
+   * @default 0.5
+   */
+  readonly failureRateThreshold?: number;
+  /**
+   * Milliseconds: a call lasting at least this long (subscribe to outcome) is slow. Off by default: bound
+   * call durations with `timeoutAfter` first, then use slow calls to open before timeouts pile up.
+   * @default Infinity
+   */
+  readonly slowCallDuration?: number;
+  /**
+   * In (0, 1]: the breaker opens when `slowCalls / calls >= slowCallRateThreshold`.
+   * @default 1
+   */
+  readonly slowCallRateThreshold?: number;
+  /**
+   * Milliseconds the breaker stays open before it admits probes, or a function of the opening count
+   * (1, 2, ... since it last closed) for a backoff, e.g. `(n) => Math.min(1000 * 2 ** (n - 1), 60000)`.
+   * A function's non-number, NaN or negative result counts as 0; `Infinity` keeps it open until `reset()`.
+   * 30 s (opossum's default) lets a restarting dependency come back without being probed every second.
+   * @default 30000
+   */
+  readonly openDuration?: number | ((opening: number) => number);
+  /**
+   * Probes admitted per halfOpen phase; further calls are refused with `retryAfter: 0`. One probe is the
+   * cheapest question to ask a sick dependency.
+   * @default 1
+   */
+  readonly halfOpenCalls?: number;
+  /**
+   * Milliseconds a halfOpen phase may last without a decision (a probe that hangs) before the breaker
+   * opens again.
+   * @default Infinity
+   */
+  readonly maxHalfOpenDuration?: number;
+  /**
+   * Which errors are failures. An error it rejects passes through to the caller but is recorded as nothing
+   * (its permit, even a probe's, is given back). A throw from it errors the call with what it threw, and
+   * the call counts as a failure.
+   * @default () => true
+   */
+  readonly isFailure?: (error: unknown) => boolean;
+  /**
+   * Where time comes from: `now()` for durations and state, `schedule()` only for `state$`'s timely
+   * transitions while it is observed.
+   * @default asyncScheduler
+   */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** An integer in [1, max], named for the config-error reporter. */
+function intUpTo(max: number): t.Type<number, number, unknown> {
+  const ok = (u: unknown): u is number =>
+    Number.isSafeInteger(u) && (u as number) >= 1 && (u as number) <= max;
+  return new t.Type<number, number, unknown>(
+    `a positive integer up to ${max}`,
+    ok,
+    (u, ctx) => (ok(u) ? t.success(u) : t.failure(u, ctx)),
+    t.identity,
+  );
+}
+
+const WindowCodec = c.tagged('a window', 'type', {
+  count: c.config('a count window', { type: c.oneOf(['count']), size: intUpTo(1_000_000) }, {}),
+  time: c.config(
+    'a time window',
+    { type: c.oneOf(['time']), duration: c.finitePositiveMs },
+    { buckets: intUpTo(1000) },
+  ),
+});
+
+const ConfigCodec = c.config(
+  'CircuitBreakerConfig',
+  {},
+  {
+    name: c.nonEmptyString,
+    window: WindowCodec,
+    minimumCalls: c.positiveInt,
+    failureRateThreshold: c.rate,
+    slowCallDuration: c.positiveMs,
+    slowCallRateThreshold: c.rate,
+    openDuration: c.either(c.nonNegativeMs, c.fn),
+    halfOpenCalls: c.positiveInt,
+    maxHalfOpenDuration: c.positiveMs,
+    isFailure: c.fn,
+    scheduler: c.scheduler,
+  },
+);
+
+const acceptAll = (): boolean => true;
+
+/**
+ * A circuit breaker: a state machine shared by every call made through `circuitBreaker(breaker)`, that
+ * fails fast while a dependency is failing and probes it before letting traffic back.
+ *
+ * ```text
+ *            failure or slow rate >= threshold        openDuration elapsed
+ *   closed ----------------------------------> open ----------------------> halfOpen
+ *     ^  (window holds >= minimumCalls outcomes)  ^                            |
+ *     |                                           | probes' rates >= threshold |
+ *     |                                           | or maxHalfOpenDuration     |
+ *     |                                           +----------------------------+
+ *     +-------- probes' rates below thresholds ----------------------------------+
+ *   isolate(): any state -> isolated (refuses everything); reset(): any state -> closed
+ * ```
+ *
+ * Time comes from `scheduler.now()`: open turns into halfOpen at `openedAt + openDuration` with no timer
+ * (`state` reads it), and `state$` schedules that transition's emission only while it is observed. The
+ * breaker holds memory bounded by its window, whatever the call rate.
+ *
+ * @example
+ * ```ts
+ * const breaker = new CircuitBreaker({ name: 'prices', window: { type: 'count', size: 20 }, openDuration: 10_000 });
+ * breaker.state$.subscribe((state) => console.log('prices breaker:', state));
+ * const price$ = (id: string) => defer(() => fetchPrice(id)).pipe(timeoutAfter(2000), circuitBreaker(breaker));
+ * ```
+ *
+ * @throws {InvalidConfigError} when the config is invalid (every bad field is named).
+ */
+export class CircuitBreaker {
+  /** The breaker's name (in errors, events and snapshots). */
+  readonly name: string;
+  /** Where the breaker reads time. @internal */
+  readonly scheduler: SchedulerLike;
+
+  /** Emits the state on subscribe, then every transition, each at the instant it happens. */
+  readonly state$: Observable<CircuitState>;
+  /**
+   * Emits admissions, refusals, outcomes, transitions and resets, each with `at` (scheduler time). Hot:
+   * events before a subscription are not replayed. Costs nothing while nobody observes it.
+   */
+  readonly events$: Observable<CircuitBreakerEvent>;
+
+  private readonly window: OutcomeWindow;
+  private readonly minimumCalls: number;
+  private readonly failureRateThreshold: number;
+  /** Whether outcomes are timed at all; `slowCallDuration` is `Infinity` when not. @internal */
+  readonly slowCallDuration: number;
+  private readonly slowCallRateThreshold: number;
+  private readonly openDuration: number | ((opening: number) => number);
+  private readonly halfOpenCalls: number;
+  private readonly maxHalfOpenDuration: number;
+  private readonly isFailure: (error: unknown) => boolean;
+
+  /** The state as last recorded; `open` past `openUntil` reads as `halfOpen` (see `sync`). */
+  private phase: CircuitState = 'closed';
+  /** Bumped on every transition and reset; an admitted call carries the one it was admitted under. */
+  private generation = 0;
+  private opening = 0;
+  private openedAt = NaN;
+  private openUntil = Infinity;
+  private halfOpenUntil = Infinity;
+  /** Probes of the current halfOpen phase: running, and with an outcome. */
+  private probesActive = 0;
+  private probesDone = 0;
+  private probeFailures = 0;
+  private probeSlowCalls = 0;
+  private inFlight = 0;
+  private refusals = 0;
+
+  private readonly states = new Subject<CircuitState>();
+  private readonly events = new Subject<CircuitBreakerEvent>();
+  /** Subscribers of `events$` (events are built only when > 0). @internal */
+  eventWatchers = 0;
+  /** Subscribers of `state$` and `events$`: the transition timer lives only while > 0. */
+  private watchers = 0;
+  private timer: Subscription | undefined;
+
+  constructor(config: CircuitBreakerConfig = {}) {
+    decodeConfig('CircuitBreaker', ConfigCodec, config);
+    const window = config.window ?? { type: 'count', size: 20 };
+    const minimumCalls = config.minimumCalls ?? (window.type === 'count' ? Math.min(10, window.size) : 10);
+    if (window.type === 'count' && minimumCalls > window.size) {
+      throw new InvalidConfigError({
+        operator: 'CircuitBreaker',
+        issues: [
+          issue(
+            'minimumCalls',
+            `at most \`window.size\` (${window.size}), or the breaker could never open`,
+            minimumCalls,
+          ),
+        ],
+      });
+    }
+    this.name = config.name ?? 'unnamed';
+    this.scheduler = config.scheduler ?? asyncScheduler;
+    this.window =
+      window.type === 'count'
+        ? new CountWindow(window.size)
+        : new TimeWindow(window.duration, window.buckets);
+    this.minimumCalls = minimumCalls;
+    this.failureRateThreshold = config.failureRateThreshold ?? 0.5;
+    this.slowCallDuration = config.slowCallDuration ?? Infinity;
+    this.slowCallRateThreshold = config.slowCallRateThreshold ?? 1;
+    this.openDuration = config.openDuration ?? 30_000;
+    this.halfOpenCalls = config.halfOpenCalls ?? 1;
+    this.maxHalfOpenDuration = config.maxHalfOpenDuration ?? Infinity;
+    this.isFailure = config.isFailure ?? acceptAll;
+
+    this.state$ = new Observable<CircuitState>((subscriber) => {
+      const current = this.state;
+      const inner = this.states.subscribe(subscriber);
+      this.watch();
+      subscriber.next(current);
+      return () => {
+        inner.unsubscribe();
+        this.unwatch();
+      };
+    });
+    this.events$ = new Observable<CircuitBreakerEvent>((subscriber) => {
+      const inner = this.events.subscribe(subscriber);
+      this.eventWatchers++;
+      this.watch();
+      return () => {
+        inner.unsubscribe();
+        this.eventWatchers--;
+        this.unwatch();
+      };
+    });
+  }
+
+  /**
+   * Restores a breaker saved with {@link CircuitBreaker.toJSON}, built with `config` (the snapshot's name
+   * is used when `config` has none). A halfOpen breaker was saved as open, so it probes again. The window's
+   * outcomes are kept when its shape matches `config` (a count window keeps the newest `size`); otherwise
+   * it starts empty.
+   *
+   * @throws {InvalidConfigError} when `snapshot` is malformed (operator `CircuitBreaker.fromJSON`) or
+   * `config` is invalid.
+   */
+  static fromJSON(snapshot: unknown, config: CircuitBreakerConfig = {}): CircuitBreaker {
+    const decoded = decodeConfig<CircuitBreakerSnapshot>(
+      'CircuitBreaker.fromJSON',
+      CircuitBreakerSnapshotCodec,
+      snapshot,
+    );
+    const issues: ConfigIssue[] = [];
+    const { window } = decoded;
+    if (window.type === 'time') {
+      window.buckets.forEach((b, i) => {
+        if (b.failures > b.calls)
+          issues.push(issue(`window.buckets.${i}.failures`, 'at most `calls`', b.failures));
+        if (b.slowCalls > b.calls)
+          issues.push(issue(`window.buckets.${i}.slowCalls`, 'at most `calls`', b.slowCalls));
+      });
+    }
+    if (decoded.state === 'open' && decoded.openUntil !== null && decoded.openUntil < decoded.openedAt) {
+      issues.push(issue('openUntil', 'at least `openedAt` or null', decoded.openUntil));
+    }
+    if (issues.length > 0) throw new InvalidConfigError({ operator: 'CircuitBreaker.fromJSON', issues });
+    const breaker = new CircuitBreaker(
+      config.name === undefined ? { ...config, name: decoded.name } : config,
+    );
+    breaker.restore(decoded);
+    return breaker;
+  }
+
+  /**
+   * The current state, computed from `scheduler.now()`: an open breaker whose `openDuration` has elapsed
+   * reads `'halfOpen'` with no timer. Reading it admits nothing and takes no permit.
+   */
+  get state(): CircuitState {
+    if (this.phase === 'closed') return 'closed';
+    this.sync(this.scheduler.now());
+    return this.phase;
+  }
+
+  /** A snapshot of the breaker's counts and state (see {@link CircuitBreakerMetrics}). */
+  metrics(): CircuitBreakerMetrics {
+    const now = this.scheduler.now();
+    this.sync(now);
+    this.window.advance(now);
+    const halfOpen = this.phase === 'halfOpen';
+    const calls = halfOpen ? this.probesDone : this.window.calls;
+    const failures = halfOpen ? this.probeFailures : this.window.failures;
+    const slowCalls = halfOpen ? this.probeSlowCalls : this.window.slowCalls;
+    return {
+      state: this.phase,
+      calls,
+      failures,
+      slowCalls,
+      failureRate: calls === 0 ? 0 : failures / calls,
+      slowCallRate: calls === 0 ? 0 : slowCalls / calls,
+      refusals: this.refusals,
+      inFlight: this.inFlight,
+      opening: this.opening,
+      openedAt: this.phase === 'closed' || Number.isNaN(this.openedAt) ? undefined : this.openedAt,
+      retryAfter: this.retryAfter(now),
+    };
+  }
+
+  /** Refuses every call (`retryAfter: Infinity`) until {@link CircuitBreaker.reset}. */
+  isolate(): void {
+    const now = this.scheduler.now();
+    this.sync(now);
+    if (this.phase === 'isolated') return;
+    this.transition('isolated', now, 'isolate');
+  }
+
+  /**
+   * Closes the breaker and clears its window, opening count and refusal count. Calls admitted before the
+   * reset no longer count.
+   */
+  reset(): void {
+    const now = this.scheduler.now();
+    this.sync(now);
+    this.window.clear();
+    this.opening = 0;
+    this.refusals = 0;
+    this.openedAt = NaN;
+    if (this.phase === 'closed') {
+      this.generation++;
+    } else {
+      this.transition('closed', now, 'reset');
+    }
+    if (this.eventWatchers > 0) this.events.next({ type: 'reset', at: now });
+  }
+
+  /**
+   * The breaker as plain versioned data, for {@link CircuitBreaker.fromJSON}. A halfOpen breaker is saved
+   * as open (its probes are not saved), so the restored breaker probes again.
+   */
+  toJSON(): CircuitBreakerSnapshot {
+    const now = this.scheduler.now();
+    this.sync(now);
+    this.window.advance(now);
+    const base = {
+      version: 1 as const,
+      name: this.name,
+      refusals: this.refusals,
+      window: this.window.toJSON(),
+    };
+    switch (this.phase) {
+      case 'closed':
+      case 'isolated':
+        return { ...base, state: this.phase };
+      case 'open':
+        return {
+          ...base,
+          state: 'open',
+          opening: this.opening,
+          openedAt: this.openedAt,
+          openUntil: this.openUntil === Infinity ? null : this.openUntil,
+        };
+      case 'halfOpen':
+        return {
+          ...base,
+          state: 'open',
+          opening: this.opening,
+          openedAt: this.openedAt,
+          openUntil: this.openUntil,
+        };
+    }
+  }
+
+  /**
+   * Admits a call: returns its ticket (the generation it was admitted under), or the `CircuitOpenError`
+   * that refuses it. Used by `circuitBreaker`; every ticket must be settled exactly once with
+   * `succeed`, `fail` or `release`.
+   * @internal
+   */
+  acquire(): number | CircuitOpenError {
+    if (this.phase !== 'closed') {
+      const now = this.scheduler.now();
+      this.sync(now);
+      if (this.phase !== 'halfOpen' || this.probesActive + this.probesDone >= this.halfOpenCalls) {
+        return this.refuse(now);
+      }
+      this.probesActive++;
+    }
+    this.inFlight++;
+    if (this.eventWatchers > 0) {
+      this.events.next({
+        type: 'admit',
+        at: this.scheduler.now(),
+        state: this.phase as 'closed' | 'halfOpen',
+      });
+    }
+    return this.generation;
+  }
+
+  /** Settles an admitted call as a success. @internal */
+  succeed(ticket: number, startedAt: number): void {
+    this.inFlight--;
+    const now = this.scheduler.now();
+    if (this.phase !== 'closed') this.sync(now);
+    const duration = now - startedAt;
+    const slow = duration >= this.slowCallDuration;
+    const counted = ticket === this.generation;
+    if (this.eventWatchers > 0) this.events.next({ type: 'success', at: now, duration, slow, counted });
+    if (counted) this.record(false, slow, now);
+  }
+
+  /**
+   * Settles an admitted call that errored: a failure if `isFailure` accepts the error, else nothing (its
+   * permit is given back). A throw from `isFailure` counts as a failure and is rethrown.
+   * @internal
+   */
+  fail(ticket: number, startedAt: number, error: unknown): void {
+    let failed: boolean;
+    let thrown: { error: unknown } | undefined;
+    try {
+      failed = this.isFailure(error) !== false;
+    } catch (err) {
+      failed = true;
+      thrown = { error: err };
+    }
+    this.inFlight--;
+    const now = this.scheduler.now();
+    if (this.phase !== 'closed') this.sync(now);
+    const duration = now - startedAt;
+    const counted = ticket === this.generation;
+    if (failed) {
+      const slow = duration >= this.slowCallDuration;
+      if (this.eventWatchers > 0)
+        this.events.next({ type: 'failure', at: now, duration, slow, counted, error });
+      if (counted) this.record(true, slow, now);
+    } else {
+      if (this.eventWatchers > 0) this.events.next({ type: 'ignore', at: now, duration, error });
+      if (counted && this.phase === 'halfOpen') this.probesActive--;
+    }
+    if (thrown !== undefined) throw thrown.error;
+  }
+
+  /** Gives back the permit of a call unsubscribed before its outcome. @internal */
+  release(ticket: number, startedAt: number): void {
+    this.inFlight--;
+    const now = this.scheduler.now();
+    if (this.phase !== 'closed') this.sync(now);
+    if (this.eventWatchers > 0) this.events.next({ type: 'cancel', at: now, duration: now - startedAt });
+    if (ticket === this.generation && this.phase === 'halfOpen') this.probesActive--;
+  }
+
+  private record(failed: boolean, slow: boolean, now: number): void {
+    if (this.phase === 'closed') {
+      const { window } = this;
+      window.record(failed, slow, now);
+      const { calls } = window;
+      if (calls < this.minimumCalls) return;
+      if (window.failures / calls >= this.failureRateThreshold) this.open(now, 'failureRate');
+      else if (window.slowCalls / calls >= this.slowCallRateThreshold) this.open(now, 'slowCallRate');
+    } else if (this.phase === 'halfOpen') {
+      this.probesActive--;
+      this.probesDone++;
+      if (failed) this.probeFailures++;
+      if (slow) this.probeSlowCalls++;
+      if (this.probesDone < this.halfOpenCalls) return;
+      const n = this.probesDone;
+      if (
+        this.probeFailures / n >= this.failureRateThreshold ||
+        this.probeSlowCalls / n >= this.slowCallRateThreshold
+      ) {
+        this.open(now, 'probes');
+      } else {
+        this.window.clear();
+        this.opening = 0;
+        this.openedAt = NaN;
+        this.transition('closed', now, 'probes');
+      }
+    }
+  }
+
+  private refuse(now: number): CircuitOpenError {
+    this.refusals++;
+    const state = this.phase as 'open' | 'halfOpen' | 'isolated';
+    const retryAfter = this.retryAfter(now);
+    if (this.eventWatchers > 0) this.events.next({ type: 'refuse', at: now, state, retryAfter });
+    return new CircuitOpenError({ breaker: this.name, state, retryAfter });
+  }
+
+  private retryAfter(now: number): number {
+    switch (this.phase) {
+      case 'open':
+        return Math.max(0, this.openUntil - now);
+      case 'isolated':
+        return Infinity;
+      default:
+        return 0;
+    }
+  }
+
+  /**
+   * Applies the transitions that time alone makes (open -> halfOpen at `openUntil`, halfOpen -> open at
+   * `halfOpenUntil`) up to `now`, each at its own instant. A deadline is reached at its instant: a call or an
+   * outcome at that instant sees the new state.
+   */
+  private sync(now: number): void {
+    for (;;) {
+      if (this.phase === 'open' && now >= this.openUntil) {
+        const at = this.openUntil;
+        this.halfOpenUntil = at + this.maxHalfOpenDuration;
+        this.transition('halfOpen', at, 'openDuration');
+      } else if (this.phase === 'halfOpen' && now >= this.halfOpenUntil) {
+        this.open(this.halfOpenUntil, 'maxHalfOpenDuration');
+      } else {
+        return;
+      }
+    }
+  }
+
+  private open(at: number, reason: CircuitTransitionReason): void {
+    this.opening++;
+    this.openedAt = at;
+    this.openUntil = at + this.openDurationFor(this.opening);
+    this.transition('open', at, reason);
+  }
+
+  private openDurationFor(opening: number): number {
+    const { openDuration } = this;
+    if (typeof openDuration === 'number') return openDuration;
+    let ms: unknown;
+    try {
+      ms = openDuration(opening);
+    } catch {
+      ms = 0;
+    }
+    return typeof ms === 'number' && ms > 0 ? ms : 0;
+  }
+
+  private transition(to: CircuitState, at: number, reason: CircuitTransitionReason): void {
+    const from = this.phase;
+    this.phase = to;
+    this.generation++;
+    this.probesActive = 0;
+    this.probesDone = 0;
+    this.probeFailures = 0;
+    this.probeSlowCalls = 0;
+    this.arm();
+    const generation = this.generation;
+    if (this.eventWatchers > 0) this.events.next({ type: 'transition', at, from, to, reason });
+    // An events$ observer may have made another transition meanwhile: state$ then skips this stale one.
+    if (this.generation === generation) this.states.next(to);
+  }
+
+  private restore(snapshot: CircuitBreakerSnapshot): void {
+    (this.window as CountWindow | TimeWindow).restore(snapshot.window);
+    this.refusals = snapshot.refusals;
+    if (snapshot.state === 'open') {
+      this.phase = 'open';
+      this.opening = snapshot.opening;
+      this.openedAt = snapshot.openedAt;
+      this.openUntil = snapshot.openUntil ?? Infinity;
+    } else {
+      this.phase = snapshot.state;
+    }
+  }
+
+  private watch(): void {
+    if (this.watchers++ > 0) return;
+    this.sync(this.scheduler.now());
+    this.arm();
+  }
+
+  private unwatch(): void {
+    if (--this.watchers === 0) this.disarm();
+  }
+
+  private disarm(): void {
+    this.timer?.unsubscribe();
+    this.timer = undefined;
+  }
+
+  /** While observed, schedules the next time-driven transition at its instant; else keeps no timer. */
+  private arm(): void {
+    this.disarm();
+    if (this.watchers === 0) return;
+    const due =
+      this.phase === 'open' ? this.openUntil : this.phase === 'halfOpen' ? this.halfOpenUntil : Infinity;
+    if (due === Infinity) return;
+    const delay = due - this.scheduler.now();
+    // Due now or earlier: the `sync` in progress reaches it.
+    if (delay <= 0) return;
+    const fire = (): void => {
+      this.timer = undefined;
+      this.sync(this.scheduler.now());
+      // A real clock may wake a little early: aim again at what is still due.
+      if (this.timer === undefined) this.arm();
+    };
+    this.timer = this.scheduler.schedule(function (this: SchedulerAction<unknown>) {
+      this.unsubscribe();
+      fire();
+    }, delay);
+  }
+}
+
+function issue(path: string, expected: string, received: unknown): ConfigIssue {
+  return {
+    path,
+    expected,
+    received,
+    message: `\`${path}\` must be ${expected}, got ${describeValue(received)}`,
+  };
+}

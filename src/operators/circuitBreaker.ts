@@ -1,0 +1,114 @@
+import type { MonoTypeOperatorFunction } from 'rxjs';
+import { CircuitBreaker } from '../breaker/CircuitBreaker';
+import * as c from '../internal/codecs';
+import { InvalidConfigError } from '../errors/InvalidConfigError';
+import { decodeConfig, describeValue } from '../internal/decodeConfig';
+import { createOperatorSubscriber, operate } from '../internal/operate';
+
+/** Options of {@link circuitBreaker}. */
+export interface CircuitBreakerOperatorConfig {
+  /**
+   * When a call succeeds: `'complete'` when its source completes (a request/response call), or
+   * `'firstValue'` at its first value, for long-lived streams (SSE, WebSocket subscriptions) that seldom
+   * complete. After a `'firstValue'` success the call's permit is given back, and a later error passes
+   * through without being recorded. Slow-call duration is measured to the same point.
+   * @default 'complete'
+   */
+  readonly successOn?: 'complete' | 'firstValue';
+}
+
+const ConfigCodec = c.config(
+  'CircuitBreakerOperatorConfig',
+  {},
+  { successOn: c.oneOf(['complete', 'firstValue']) },
+);
+
+/**
+ * Protects a call with a shared {@link CircuitBreaker}: each subscription is one call, admitted or refused
+ * at subscribe time. A refused call errors at once with `CircuitOpenError` and never subscribes to the
+ * source. An admitted call succeeds when the source completes (or at its first value with
+ * `successOn: 'firstValue'`) and fails when it errors with an error the breaker's `isFailure` accepts;
+ * unsubscribing before either records nothing and gives the permit back. The outcome is recorded before it
+ * is forwarded, so a `retry` downstream already sees the new state.
+ *
+ * ```text
+ * breaker: minimumCalls 2, window { type: 'count', size: 2 }, openDuration 5
+ * call 1, at 0:     --#             ->  --#
+ * call 2, at 3:        --#          ->     --#            (opens at 5)
+ * call 3, at 6:           --a|      ->        #           CircuitOpenError, retryAfter 4; never subscribed
+ * call 4, at 10:              --a|  ->            --a|    probe; success closes
+ * ```
+ *
+ * @example
+ * ```ts
+ * const breaker = new CircuitBreaker({ name: 'search', openDuration: 10_000 });
+ * const search = (q: string) => defer(() => fetchJson(`/search?q=${q}`)).pipe(circuitBreaker(breaker));
+ * ```
+ *
+ * @param breaker The breaker shared by every call to one dependency.
+ * @throws {InvalidConfigError} when `breaker` is not a `CircuitBreaker` or `config` is invalid.
+ */
+export function circuitBreaker<T>(
+  breaker: CircuitBreaker,
+  config: CircuitBreakerOperatorConfig = {},
+): MonoTypeOperatorFunction<T> {
+  if (!(breaker instanceof CircuitBreaker)) {
+    throw new InvalidConfigError({
+      operator: 'circuitBreaker',
+      issues: [
+        {
+          path: 'breaker',
+          expected: 'a CircuitBreaker',
+          received: breaker,
+          message: `\`breaker\` must be a CircuitBreaker, got ${describeValue(breaker)}`,
+        },
+      ],
+    });
+  }
+  decodeConfig('circuitBreaker', ConfigCodec, config);
+  const onFirstValue = config.successOn === 'firstValue';
+  const { scheduler } = breaker;
+
+  return operate<T, T>((source, destination) => {
+    const ticket = breaker.acquire();
+    if (typeof ticket !== 'number') {
+      destination.error(ticket);
+      return;
+    }
+    const startedAt = scheduler.now();
+    let settled = false;
+    source.subscribe(
+      createOperatorSubscriber<T>(destination, {
+        next: onFirstValue
+          ? (value) => {
+              if (!settled) {
+                settled = true;
+                breaker.succeed(ticket, startedAt);
+              }
+              destination.next(value);
+            }
+          : undefined,
+        error: (err) => {
+          if (!settled) {
+            settled = true;
+            breaker.fail(ticket, startedAt, err);
+          }
+          destination.error(err);
+        },
+        complete: () => {
+          if (!settled) {
+            settled = true;
+            breaker.succeed(ticket, startedAt);
+          }
+          destination.complete();
+        },
+        finalize: () => {
+          if (!settled) {
+            settled = true;
+            breaker.release(ticket, startedAt);
+          }
+        },
+      }),
+    );
+  });
+}
