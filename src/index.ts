@@ -1,6 +1,8 @@
 /* Operators */
+export { circuitBreaker } from './operators/circuitBreaker';
 
 /* Policies */
+export { CircuitBreaker } from './breaker/CircuitBreaker';
 
 /* Errors */
 export { ResilienceError, isResilienceError } from './errors/ResilienceError';
@@ -17,3 +19,10 @@ export { InvalidConfigError, isInvalidConfigError } from './errors/InvalidConfig
 export type { ConfigIssue, InvalidConfigInfo } from './errors/InvalidConfigError';
 
 /* Types */
+export type { CircuitBreakerConfig, CircuitBreakerWindow } from './breaker/CircuitBreaker';
+export type { CircuitBreakerOperatorConfig } from './operators/circuitBreaker';
+export type { CircuitState } from './breaker/CircuitState';
+export type { CircuitBreakerEvent, CircuitTransitionReason } from './breaker/CircuitBreakerEvent';
+export type { CircuitBreakerMetrics } from './breaker/CircuitBreakerMetrics';
+export type { CircuitBreakerSnapshot } from './breaker/CircuitBreakerSnapshot';
+export type { OutcomeWindowSnapshot } from './breaker/OutcomeWindow';
