@@ -1,5 +1,10 @@
 /* Operators */
+export { injectFaults } from './chaos/injectFaults';
+export { seededRandom } from './chaos/seededRandom';
 export { circuitBreaker } from './operators/circuitBreaker';
+
+/* Adapters (the edge: Promise-based APIs as cancellable Observables) */
+export { fetchRequest } from './adapters/fetchRequest';
 
 /* Policies */
 export { CircuitBreaker } from './breaker/CircuitBreaker';
@@ -17,8 +22,17 @@ export { BufferOverflowError, isBufferOverflowError } from './errors/BufferOverf
 export type { BufferOverflowInfo } from './errors/BufferOverflowError';
 export { InvalidConfigError, isInvalidConfigError } from './errors/InvalidConfigError';
 export type { ConfigIssue, InvalidConfigInfo } from './errors/InvalidConfigError';
+export { InjectedFaultError, isInjectedFaultError } from './errors/InjectedFaultError';
+export type { FaultKind, InjectedFaultInfo } from './errors/InjectedFaultError';
+export { HttpStatusError, isHttpStatusError } from './errors/HttpStatusError';
+export type { HttpStatusInfo } from './errors/HttpStatusError';
+export { NetworkError, isNetworkError } from './errors/NetworkError';
+export type { NetworkErrorInfo } from './errors/NetworkError';
 
 /* Types */
+export type { InjectFaultsConfig } from './chaos/injectFaults';
+export type { FaultPoint, FaultWhen } from './chaos/FaultTrigger';
+export type { FetchRequestOptions, FetchResult, FetchBodyReader } from './adapters/fetchRequest';
 export type { CircuitBreakerConfig, CircuitBreakerWindow } from './breaker/CircuitBreaker';
 export type { CircuitBreakerOperatorConfig } from './operators/circuitBreaker';
 export type { CircuitState } from './breaker/CircuitState';

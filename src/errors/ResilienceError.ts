@@ -4,7 +4,9 @@ export type ResilienceErrorTag =
   | 'CircuitOpenError'
   | 'BulkheadRejectedError'
   | 'BufferOverflowError'
-  | 'InjectedFaultError';
+  | 'InjectedFaultError'
+  | 'HttpStatusError'
+  | 'NetworkError';
 
 /**
  * Base class of every error this library emits at run time. `name` and `_tag` both equal the class name,
@@ -34,6 +36,8 @@ const TAGS: ReadonlySet<string> = new Set<ResilienceErrorTag>([
   'BulkheadRejectedError',
   'BufferOverflowError',
   'InjectedFaultError',
+  'HttpStatusError',
+  'NetworkError',
 ]);
 
 /** Reads `_tag` of anything without throwing. @internal */

@@ -1,0 +1,78 @@
+import { performance } from 'perf_hooks';
+
+/** The end of a stream, queued behind the chunks before it. @internal */
+export const END = Symbol('end');
+
+/** Where a toxic stage sends what it lets through. @internal */
+export interface Sink {
+  push(chunk: Buffer): void;
+  end(): void;
+}
+
+/**
+ * Releases queued chunks (and the end marker) to `next` in arrival order, each no earlier than its due
+ * time, on one timer at a time. `flush()` releases everything at once (a toxic removed mid-stream
+ * delivers what it held, as toxiproxy's do); `cancel()` drops it.
+ * @internal
+ */
+export class DelayQueue {
+  private readonly items: Array<{ readonly item: Buffer | typeof END; readonly due: number }> = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** Due time of the last queued item: later items are never released before it. */
+  lastDue = 0;
+
+  constructor(private readonly next: Sink) {}
+
+  static now(): number {
+    return performance.now();
+  }
+
+  enqueue(item: Buffer | typeof END, due: number): void {
+    const at = Math.max(due, this.lastDue);
+    this.lastDue = at;
+    this.items.push({ item, due: at });
+    if (this.timer === undefined) this.arm();
+  }
+
+  flush(): void {
+    this.stop();
+    while (this.head < this.items.length) this.release();
+  }
+
+  cancel(): void {
+    this.stop();
+    this.items.length = 0;
+    this.head = 0;
+  }
+
+  private stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private arm(): void {
+    const first = this.items[this.head];
+    if (first === undefined) {
+      this.items.length = 0;
+      this.head = 0;
+      return;
+    }
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        const now = DelayQueue.now();
+        while (this.head < this.items.length && this.items[this.head]!.due <= now + 0.5) this.release();
+        this.arm();
+      },
+      Math.max(0, first.due - DelayQueue.now()),
+    );
+  }
+
+  private release(): void {
+    const { item } = this.items[this.head]!;
+    this.head++;
+    if (item === END) this.next.end();
+    else this.next.push(item);
+  }
+}
