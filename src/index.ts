@@ -1,6 +1,8 @@
 /* Operators */
 export { injectFaults } from './chaos/injectFaults';
 export { seededRandom } from './chaos/seededRandom';
+export { injectFaults } from './chaos/injectFaults';
+export { seededRandom } from './chaos/seededRandom';
 export { circuitBreaker } from './operators/circuitBreaker';
 
 /* Adapters (the edge: Promise-based APIs as cancellable Observables) */
@@ -24,12 +26,16 @@ export { InvalidConfigError, isInvalidConfigError } from './errors/InvalidConfig
 export type { ConfigIssue, InvalidConfigInfo } from './errors/InvalidConfigError';
 export { InjectedFaultError, isInjectedFaultError } from './errors/InjectedFaultError';
 export type { FaultKind, InjectedFaultInfo } from './errors/InjectedFaultError';
+export { InjectedFaultError, isInjectedFaultError } from './errors/InjectedFaultError';
+export type { FaultKind, InjectedFaultInfo } from './errors/InjectedFaultError';
 export { HttpStatusError, isHttpStatusError } from './errors/HttpStatusError';
 export type { HttpStatusInfo } from './errors/HttpStatusError';
 export { NetworkError, isNetworkError } from './errors/NetworkError';
 export type { NetworkErrorInfo } from './errors/NetworkError';
 
 /* Types */
+export type { InjectFaultsConfig } from './chaos/injectFaults';
+export type { FaultPoint, FaultWhen } from './chaos/FaultTrigger';
 export type { InjectFaultsConfig } from './chaos/injectFaults';
 export type { FaultPoint, FaultWhen } from './chaos/FaultTrigger';
 export type { FetchRequestOptions, FetchResult, FetchBodyReader } from './adapters/fetchRequest';

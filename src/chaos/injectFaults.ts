@@ -1,0 +1,321 @@
+import { asyncScheduler, identity, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { InjectedFaultError, type FaultKind, type InjectedFaultInfo } from '../errors/InjectedFaultError';
+import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
+import * as c from '../internal/codecs';
+import { configIssues, describeValue } from '../internal/decodeConfig';
+import { createOperatorSubscriber, operate } from '../internal/operate';
+import { scheduleOn } from '../internal/schedule';
+import { faultWhen, neverFires, toFaultTrigger, type FaultPoint, type FaultWhen } from './FaultTrigger';
+import { seededRandom } from './seededRandom';
+
+/** Configuration of {@link injectFaults}. */
+export interface InjectFaultsConfig<T> {
+  /**
+   * Which calls (or values, with `per: 'value'`) get a fault:
+   * - a rate in [0, 1]: each one is faulted when `random() < rate` (Polly's injection rate);
+   * - an array of 0-based indices: exactly those (`[1, 4]`: the second and the fifth);
+   * - a fault script, one character per call or value: `-` none, `#` error, `~` hang, `s` latency,
+   *   `|` empty, `v` value; spaces are ignored; past its end, no fault (`'-#-~-s'`);
+   * - a predicate of the call (and value) index.
+   *
+   * Required: there is no default rate.
+   */
+  readonly when: FaultWhen;
+  /**
+   * The fault to inject when `when` fires. Required unless `when` is a script (the script names the
+   * fault of each call), and must then be left out.
+   * - `'error'`: error instead of calling (per value: instead of the value), with `error(info)`;
+   * - `'latency'`: subscribe to the source `latency` ms late (per value: deliver the value `latency` ms
+   *   after it arrived; what arrives meanwhile waits behind it, so the order is kept);
+   * - `'hang'`: never subscribe and never answer (per value: swallow the value, release the source and
+   *   stay silent);
+   * - `'empty'`: complete without subscribing (per value: complete instead of the value);
+   * - `'value'`: emit `value(info)` and complete without subscribing (per value: replace the value).
+   */
+  readonly fault?: FaultKind;
+  /** Whether a decision is taken per call (subscription) or per value. @default 'call' */
+  readonly per?: 'call' | 'value';
+  /** Added latency in ms, or a function of the fault point giving it. Required by a latency fault. */
+  readonly latency?: number | ((point: FaultPoint) => number);
+  /** Uniform jitter in ms around `latency` (toxiproxy's `jitter`), drawn from `random`, floored at 0. @default 0 */
+  readonly jitter?: number;
+  /** Builds the error of an `'error'` fault. @default (info) => new InjectedFaultError(info) */
+  readonly error?: (info: InjectedFaultInfo) => unknown;
+  /** Builds the substituted value of a `'value'` fault. Required by a value fault. */
+  readonly value?: (info: InjectedFaultInfo) => T;
+  /** Kill switch, read at every decision: when false nothing is injected (indices still count). @default true */
+  readonly enabled?: boolean | (() => boolean);
+  /**
+   * Source of chance in [0, 1) for a rate and for jitter.
+   * @default seededRandom(seed): the same seed replays the same faults
+   */
+  readonly random?: () => number;
+  /** Seed of the default `random`; give two injectors different seeds to decorrelate them. @default 1 */
+  readonly seed?: number;
+  /** Name carried in every `InjectedFaultInfo`. @default 'faults' */
+  readonly name?: string;
+  /** Called with the info of every fault, when it is decided (Polly's `OnFaultInjected`). */
+  readonly onFault?: (info: InjectedFaultInfo) => void;
+  /** Scheduler for the added latency. @default asyncScheduler */
+  readonly scheduler?: SchedulerLike;
+}
+
+const FAULTS: ReadonlyArray<FaultKind> = ['error', 'latency', 'hang', 'empty', 'value'];
+
+const Codec = c.config(
+  'InjectFaultsConfig',
+  { when: faultWhen },
+  {
+    fault: c.oneOf(FAULTS),
+    per: c.oneOf(['call', 'value']),
+    latency: c.either(c.nonNegativeMs, c.fn),
+    jitter: c.nonNegativeMs,
+    error: c.fn,
+    value: c.fn,
+    enabled: c.either(c.boolean, c.fn),
+    random: c.fn,
+    seed: c.finiteNumber,
+    name: c.nonEmptyString,
+    onFault: c.fn,
+    scheduler: c.scheduler,
+  },
+);
+
+/** One notification held behind an injected latency (per value), or an action to take. */
+type Step<T> =
+  | { readonly type: 'next'; readonly value: T }
+  | { readonly type: 'error'; readonly error: unknown }
+  | { readonly type: 'complete' }
+  | { readonly type: 'hang' }
+  | { readonly type: 'delay'; readonly value: T; readonly due: number };
+
+/**
+ * Fault injection in the style of Polly's chaos strategies, as an operator: errors, added latency,
+ * hangs, empty completions or substituted values, per call (subscription) or per value, chosen by a
+ * seeded rate, by call indices, by a fault script or by a predicate, with a kill switch. Every delay is
+ * scheduled on `scheduler`, so it runs in virtual time; the default `random` is seeded, so a run replays.
+ *
+ * Put it innermost, next to the dependency, so that the policies around it (`timeoutAfter`,
+ * `retryBackoff`, `circuitBreaker`, `bulkhead`) see the faults. The call index counts every
+ * subscription to the operator instance (the value `injectFaults(...)` returns), retries included:
+ * create it once and reuse it, and a retried call moves on to the next index.
+ *
+ * Per call, with `when: '-#~s'` and `latency: 2` (four subscriptions to `cold('-a|')`, one per line):
+ * ```
+ * call 0  -a|        no fault
+ * call 1  #          InjectedFaultError, the source is never subscribed
+ * call 2  ------     hang: never subscribed, never answers
+ * call 3  ---a|      subscribed 2 ms late
+ * ```
+ * Per value, `when: '-s'`, `latency: 3`:
+ * ```
+ * source  -a-b-c|
+ * result  -a----(bc|)
+ * ```
+ *
+ * @example
+ * const chaos = injectFaults<Response>({ fault: 'error', when: 0.05, seed: 42 });
+ * const getUser = (id: string) =>
+ *   http.get(id).pipe(chaos, timeoutAfter(1000), retryBackoff({ maxRetries: 2, initialDelay: 100 }));
+ *
+ * @throws {InvalidConfigError} when the config is invalid: each bad field is named, as is a `fault` or
+ * a `latency`/`value` factory that the trigger needs and that is missing (or given where not allowed).
+ */
+export function injectFaults<T>(config: InjectFaultsConfig<T>): MonoTypeOperatorFunction<T> {
+  validate(config);
+  const trigger = toFaultTrigger(config.when);
+  const { per = 'call', jitter = 0, enabled = true, name = 'faults', onFault } = config;
+  if (enabled === false || neverFires(trigger)) return identity;
+  const scheduler = config.scheduler ?? asyncScheduler;
+  const random = config.random ?? seededRandom(config.seed ?? 1);
+  const makeError = config.error ?? ((info: InjectedFaultInfo) => new InjectedFaultError(info));
+  let calls = 0;
+  let values = 0;
+
+  const draw = (): number => {
+    const r = random();
+    if (!(r >= 0 && r < 1))
+      throw new RangeError(`injectFaults: random() must return a number in [0, 1), got ${describeValue(r)}`);
+    return r;
+  };
+
+  const latencyAt = (point: FaultPoint): number => {
+    const base = typeof config.latency === 'function' ? config.latency(point) : (config.latency ?? 0);
+    if (!(base >= 0)) {
+      throw new RangeError(
+        `injectFaults: latency() must return a non-negative number of milliseconds, got ${describeValue(base)}`,
+      );
+    }
+    return jitter > 0 ? Math.max(0, base + (2 * draw() - 1) * jitter) : base;
+  };
+
+  /** The fault at `point`, or null; runs every user callback, so a throw reaches the caller's handler. */
+  const decide = (point: FaultPoint): InjectedFaultInfo | null => {
+    if (typeof enabled === 'function' && !enabled()) return null;
+    const index = per === 'call' ? point.call : point.value!;
+    let kind: FaultKind | null;
+    switch (trigger.type) {
+      case 'rate':
+        kind = draw() < trigger.rate ? config.fault! : null;
+        break;
+      case 'indices':
+        kind = trigger.indices.has(index) ? config.fault! : null;
+        break;
+      case 'script':
+        kind = trigger.script[index] ?? null;
+        break;
+      case 'predicate':
+        kind = trigger.predicate(point) ? config.fault! : null;
+        break;
+    }
+    if (kind === null) return null;
+    const info: InjectedFaultInfo = {
+      name,
+      kind,
+      per,
+      call: point.call,
+      value: point.value,
+      latency: kind === 'latency' ? latencyAt(point) : 0,
+    };
+    onFault?.(info);
+    return info;
+  };
+
+  if (per === 'call') {
+    return operate<T, T>((source, destination) => {
+      const info = decide({ call: calls++, value: undefined });
+      const run = () => source.subscribe(createOperatorSubscriber(destination));
+      if (info === null) return void run();
+      switch (info.kind) {
+        case 'error':
+          return destination.error(makeError(info));
+        case 'latency':
+          return void scheduleOn(destination, scheduler, run, info.latency);
+        case 'hang':
+          return;
+        case 'empty':
+          return destination.complete();
+        case 'value':
+          destination.next(config.value!(info));
+          return destination.complete();
+      }
+    });
+  }
+
+  return operate<T, T>((source, destination) => {
+    const call = calls++;
+    // Notifications that arrive while an injected latency holds the stream, kept in arrival order.
+    const held: Array<Step<T>> = [];
+    let holding = false;
+
+    const upstream = createOperatorSubscriber<T>(destination, {
+      next: (value) => {
+        const info = decide({ call, value: values++ });
+        enqueue(info === null ? { type: 'next', value } : stepOf(info, value));
+      },
+      error: (error) => enqueue({ type: 'error', error }),
+      complete: () => enqueue({ type: 'complete' }),
+    });
+
+    const stepOf = (info: InjectedFaultInfo, value: T): Step<T> => {
+      switch (info.kind) {
+        case 'error':
+          return { type: 'error', error: makeError(info) };
+        case 'latency':
+          return { type: 'delay', value, due: scheduler.now() + info.latency };
+        case 'hang':
+          return { type: 'hang' };
+        case 'empty':
+          return { type: 'complete' };
+        case 'value':
+          return { type: 'next', value: config.value!(info) };
+      }
+    };
+
+    const enqueue = (step: Step<T>): void => {
+      if (holding) held.push(step);
+      else apply(step);
+    };
+
+    const apply = (step: Step<T>): void => {
+      switch (step.type) {
+        case 'next':
+          return destination.next(step.value);
+        case 'error':
+          return destination.error(step.error);
+        case 'complete':
+          return destination.complete();
+        case 'hang':
+          held.length = 0;
+          return upstream.unsubscribe();
+        case 'delay': {
+          // Due `latency` ms after the value arrived (toxiproxy's latency): values held behind it keep
+          // their own arrival times, so latencies do not add up, and the order is kept.
+          const delay = step.due - scheduler.now();
+          if (delay <= 0) return destination.next(step.value);
+          holding = true;
+          scheduleOn(destination, scheduler, () => release(step.value), delay);
+        }
+      }
+    };
+
+    const release = (value: T): void => {
+      holding = false;
+      destination.next(value);
+      while (!holding && held.length > 0 && !destination.closed) apply(held.shift()!);
+    };
+
+    source.subscribe(upstream);
+  });
+}
+
+/** Decodes the config, then checks the fields that depend on each other; throws every issue at once. */
+function validate<T>(config: InjectFaultsConfig<T>): void {
+  const issues: ConfigIssue[] = configIssues(Codec, config);
+  if (typeof config === 'object' && config !== null && !Array.isArray(config)) {
+    const bad = new Set(issues.map((i) => i.path));
+    const ok = (path: string) => !bad.has(path) && !bad.has('');
+    if (ok('when') && ok('fault')) {
+      const scripted = typeof config.when === 'string';
+      if (scripted && config.fault !== undefined) {
+        issues.push(
+          issue(
+            'fault',
+            'left out when `when` is a fault script (the script names each fault)',
+            config.fault,
+          ),
+        );
+      } else if (!scripted && config.fault === undefined) {
+        issues.push(issue('fault', c.oneOf(FAULTS).name, undefined));
+      }
+      const kinds = scripted ? toFaultTrigger(config.when) : undefined;
+      const may = (kind: FaultKind) =>
+        config.fault === kind || (kinds?.type === 'script' && kinds.script.includes(kind));
+      if (may('latency') && config.latency === undefined && ok('latency')) {
+        issues.push(
+          issue(
+            'latency',
+            'a non-negative number of milliseconds or a function (for latency faults)',
+            undefined,
+          ),
+        );
+      }
+      if (may('value') && config.value === undefined && ok('value')) {
+        issues.push(issue('value', 'a function (for value faults)', undefined));
+      }
+    }
+    if (config.random !== undefined && config.seed !== undefined && ok('random') && ok('seed')) {
+      issues.push(issue('seed', 'left out when `random` is given', config.seed));
+    }
+  }
+  if (issues.length > 0) throw new InvalidConfigError({ operator: 'injectFaults', issues });
+}
+
+function issue(path: string, expected: string, received: unknown): ConfigIssue {
+  return {
+    path,
+    expected,
+    received,
+    message: `\`${path}\` must be ${expected}, got ${describeValue(received)}`,
+  };
+}
