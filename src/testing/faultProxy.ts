@@ -3,7 +3,7 @@ import * as t from 'io-ts';
 import { config, finiteNumber, oneOf, positiveInt } from '../internal/codecs';
 import { decodeConfig } from '../internal/decodeConfig';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
-import { seededRandom } from './faultServer/seededRandom';
+import { seededRandom } from '../chaos/seededRandom';
 import { createStage, toxicCodec, type LinkControl, type Stage, type Toxic } from './faultProxy/toxics';
 import type { Sink } from './faultProxy/delayQueue';
 

@@ -4,7 +4,7 @@ import { performance } from 'perf_hooks';
 import { config, finiteNumber } from '../internal/codecs';
 import { decodeConfig } from '../internal/decodeConfig';
 import { RouteParamError, RouteParams } from './faultServer/routeParams';
-import { seededRandom } from './faultServer/seededRandom';
+import { seededRandom } from '../chaos/seededRandom';
 import {
   ClientFrameParser,
   acceptKey,
