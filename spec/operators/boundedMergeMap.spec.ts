@@ -496,7 +496,7 @@ describe('boundedMergeMap', () => {
 
     it('should keep FIFO order when a value arrives re-entrantly while the queue drains', () => {
       const source = new Subject<string>();
-      const gate = new Subject<void>();
+      const gate = new Subject<never>();
       const started: string[] = [];
       source
         .pipe(
