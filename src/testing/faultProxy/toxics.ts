@@ -52,7 +52,7 @@ export interface TimeoutToxic extends ToxicCommon {
   readonly timeout: number;
 }
 
-/** On the first data chunk, waits `timeout` ms and resets the connection (RST: `ECONNRESET` for the peer). */
+/** On the first data chunk, drops it and all after, and `timeout` ms later resets the connection (RST: `ECONNRESET`). */
 export interface ResetPeerToxic extends ToxicCommon {
   readonly type: 'reset_peer';
   /** ms from the first data chunk to the reset. @default 0 */
@@ -219,22 +219,21 @@ export function createStage(toxic: Toxic, next: Sink, link: LinkControl): Stage 
       };
     }
     case 'reset_peer': {
+      // The connection is doomed from its first data chunk: nothing more goes through, and the reset
+      // comes `timeout` ms later.
       let cancel: (() => void) | undefined;
       let armed = false;
       return {
-        push: (chunk) => {
-          if (!armed) {
-            armed = true;
-            const timeout = toxic.timeout ?? 0;
-            if (timeout === 0) {
-              link.reset();
-              return;
-            }
-            cancel = link.timer(timeout, () => link.reset());
-          }
-          next.push(chunk);
+        push: () => {
+          if (armed) return;
+          armed = true;
+          const timeout = toxic.timeout ?? 0;
+          if (timeout === 0) link.reset();
+          else cancel = link.timer(timeout, () => link.reset());
         },
-        end: () => next.end(),
+        end: () => {
+          if (!armed) next.end();
+        },
         flush: () => cancel?.(),
         cancel: () => cancel?.(),
       };

@@ -1,0 +1,199 @@
+import { expect } from 'chai';
+import { firstValueFrom, lastValueFrom, toArray, type Observable } from 'rxjs';
+import {
+  HttpStatusError,
+  NetworkError,
+  fetchRequest,
+  isHttpStatusError,
+  isInvalidConfigError,
+  isNetworkError,
+  isResilienceError,
+  type FetchResult,
+} from '../../src/index';
+import { startFaultServer, type FaultServer } from '../../src/testing/index';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function errorOf(source: Observable<unknown>): Promise<unknown> {
+  try {
+    await lastValueFrom(source);
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the observable to error');
+}
+
+describe('fetchRequest', function () {
+  this.timeout(10_000);
+  let server: FaultServer;
+
+  beforeEach(async () => {
+    server = await startFaultServer();
+  });
+
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it('should emit one result with the body read as text, then complete', async () => {
+    const results = await lastValueFrom(fetchRequest(server.urlOf('/ok')).pipe(toArray()));
+    expect(results).to.have.length(1);
+    const [result] = results as [FetchResult];
+    expect([result.status, result.body, result.url]).to.deep.equal([200, 'ok', server.urlOf('/ok')]);
+    expect(result.headers.get('content-type')).to.equal('text/plain');
+  });
+
+  it('should read json, bytes or nothing as asked', async () => {
+    const json = await firstValueFrom(
+      fetchRequest<number>(server.urlOf('/ok', { size: 0 }), undefined, { read: 'none' }),
+    );
+    expect(json.body).to.equal(undefined);
+    const bytes = await firstValueFrom(
+      fetchRequest<Uint8Array>(server.urlOf('/ok', { size: 3 }), undefined, { read: 'bytes' }),
+    );
+    expect(Array.from(bytes.body)).to.deep.equal([120, 120, 120]);
+    const parsed = await firstValueFrom(
+      fetchRequest<string>(server.urlOf('/status', { code: 200 }), undefined, { read: 'json' }),
+    ).catch((e: unknown) => e);
+    expect(parsed).to.be.instanceOf(SyntaxError);
+  });
+
+  it('should not send anything until subscribed, and send once per subscription', async () => {
+    const request = fetchRequest(server.urlOf('/ok'));
+    await sleep(20);
+    expect(server.stats().requests).to.equal(0);
+    const [a, b] = await Promise.all([firstValueFrom(request), firstValueFrom(request)]);
+    expect([a.body, b.body]).to.deep.equal(['ok', 'ok']);
+    expect(server.stats('/ok').requests).to.equal(2);
+  });
+
+  it('should error with HttpStatusError carrying status, Retry-After in ms and the body', async () => {
+    const error = await errorOf(fetchRequest(server.urlOf('/burst', { n: 1, retryAfter: 2 })));
+    expect(error).to.be.instanceOf(HttpStatusError);
+    expect(isHttpStatusError(error) && isResilienceError(error)).to.equal(true);
+    const { info, message } = error as HttpStatusError;
+    expect(info).to.deep.equal({
+      status: 503,
+      statusText: 'Service Unavailable',
+      url: server.urlOf('/burst', { n: 1, retryAfter: 2 }),
+      retryAfter: 2000,
+      body: 'burst 1/1',
+    });
+    expect(message).to.equal(`HTTP 503 Service Unavailable from ${info.url} (retry after 2000ms)`);
+  });
+
+  it('should accept the statuses okStatus allows', async () => {
+    const notFound = await firstValueFrom(
+      fetchRequest(server.urlOf('/status', { code: 404 }), undefined, { okStatus: (s) => s === 404 }),
+    );
+    expect([notFound.status, notFound.body]).to.deep.equal([404, 'status 404']);
+    const created = await errorOf(
+      fetchRequest(server.urlOf('/status', { code: 201 }), undefined, { okStatus: (s) => s === 200 }),
+    );
+    expect((created as HttpStatusError).info.retryAfter).to.equal(undefined);
+  });
+
+  it('should parse Retry-After given as an HTTP date', async () => {
+    const inFiveSeconds = new Date(Date.now() + 5000).toUTCString();
+    const stub: typeof fetch = async () =>
+      new Response('busy', { status: 503, headers: { 'retry-after': inFiveSeconds } });
+    const error = (await errorOf(
+      fetchRequest('http://127.0.0.1:1/x', undefined, { fetch: stub }),
+    )) as HttpStatusError;
+    expect(error.info.retryAfter).to.be.within(3000, 5000);
+    const garbage: typeof fetch = async () =>
+      new Response('', { status: 503, headers: { 'retry-after': 'soon' } });
+    const other = (await errorOf(
+      fetchRequest('http://127.0.0.1:1/x', undefined, { fetch: garbage }),
+    )) as HttpStatusError;
+    expect(other.info.retryAfter).to.equal(undefined);
+  });
+
+  it('should error with NetworkError on refused, reset and closed connections', async () => {
+    const cases: Array<[string, string, 'request' | 'body']> = [
+      [server.refusedUrl, 'ECONNREFUSED', 'request'],
+      [server.urlOf('/reset'), 'ECONNRESET', 'request'],
+      [server.urlOf('/close'), 'UND_ERR_SOCKET', 'request'],
+      [server.urlOf('/reset-mid-body'), 'ECONNRESET', 'body'],
+    ];
+    for (const [url, code, phase] of cases) {
+      const error = await errorOf(fetchRequest(url));
+      expect(isNetworkError(error), url).to.equal(true);
+      expect((error as NetworkError).info).to.include({ code, phase, url });
+      expect((error as NetworkError).message).to.equal(
+        `Network error ${code} ${phase === 'body' ? 'while reading the body of' : 'requesting'} ${url}`,
+      );
+    }
+  });
+
+  it('should abort the request when unsubscribed before the response: the server sees the socket close', async () => {
+    const subscription = fetchRequest(server.urlOf('/hang')).subscribe();
+    await sleep(50);
+    expect(server.stats('/hang').active).to.equal(1);
+    subscription.unsubscribe();
+    await server.whenSettled({ route: '/hang', timeout: 500 });
+    expect(server.stats('/hang')).to.include({ aborted: 1, active: 0 });
+  });
+
+  it('should abort the body when unsubscribed while it is read', async () => {
+    const seen: unknown[] = [];
+    const subscription = fetchRequest(server.urlOf('/drip', { chunks: Infinity, every: 10 })).subscribe({
+      next: (v) => seen.push(v),
+      error: (e) => seen.push(e),
+    });
+    await sleep(60);
+    subscription.unsubscribe();
+    await server.whenSettled({ route: '/drip', timeout: 500 });
+    expect(server.stats('/drip')).to.include({ aborted: 1, active: 0 });
+    await sleep(10);
+    expect(seen).to.deep.equal([]);
+  });
+
+  it('should not abort a request that already completed', async () => {
+    let aborted = false;
+    const spy: typeof fetch = async (input, init) => {
+      init?.signal?.addEventListener('abort', () => (aborted = true));
+      return fetch(input, init);
+    };
+    await firstValueFrom(fetchRequest(server.urlOf('/ok'), undefined, { fetch: spy }));
+    expect(aborted).to.equal(false);
+  });
+
+  it("should error with the caller's abort reason when init.signal aborts", async () => {
+    const controller = new AbortController();
+    const pending = errorOf(fetchRequest(server.urlOf('/hang'), { signal: controller.signal }));
+    await sleep(20);
+    const reason = new Error('caller gave up');
+    controller.abort(reason);
+    expect(await pending).to.equal(reason);
+    await server.whenSettled({ route: '/hang', timeout: 500 });
+  });
+
+  it('should pass request options through', async () => {
+    const seen: RequestInit[] = [];
+    const spy: typeof fetch = async (input, init) => {
+      seen.push(init!);
+      return fetch(input, init);
+    };
+    await firstValueFrom(fetchRequest(server.urlOf('/ok'), { method: 'POST', body: 'hi' }, { fetch: spy }));
+    expect([seen[0]!.method, seen[0]!.body]).to.deep.equal(['POST', 'hi']);
+    expect(server.requests[0]!.method).to.equal('POST');
+  });
+
+  it('should throw InvalidConfigError for bad options, naming each field', () => {
+    let thrown: unknown;
+    try {
+      fetchRequest('http://127.0.0.1:1/', undefined, {
+        read: 'blob' as 'text',
+        okStatus: 200 as never,
+        retries: 1,
+      } as never);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(isInvalidConfigError(thrown)).to.equal(true);
+    expect((thrown as Error).message).to.equal(
+      "fetchRequest: invalid config: `read` must be 'text' | 'json' | 'bytes' | 'none', got \"blob\" (string); `okStatus` must be a function, got 200 (number); unknown option `retries`: expected one of the known options (`read`, `okStatus`, `fetch`), got 1 (number)",
+    );
+  });
+});

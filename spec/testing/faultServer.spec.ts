@@ -1,0 +1,289 @@
+import { expect } from 'chai';
+import { performance } from 'perf_hooks';
+import WebSocket from 'ws';
+import { isInvalidConfigError } from '../../src/index';
+import { startFaultServer, type FaultServer } from '../../src/testing/index';
+
+/** The `code` undici put in the cause chain of a rejected fetch. */
+async function failure(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause;
+    return cause?.code ?? (err as { name: string }).name;
+  }
+  throw new Error('expected the request to fail');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('startFaultServer', function () {
+  this.timeout(10_000);
+  let server: FaultServer;
+
+  beforeEach(async () => {
+    server = await startFaultServer({ seed: 7 });
+  });
+
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it('should listen on 127.0.0.1 on an ephemeral port', () => {
+    expect(server.url).to.equal(`http://127.0.0.1:${server.port}`);
+    expect(server.port).to.be.greaterThan(0);
+    expect(server.refusedUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('should answer /ok and /status with the asked status and Retry-After', async () => {
+    const ok = await fetch(server.urlOf('/ok'));
+    expect([ok.status, await ok.text()]).to.deep.equal([200, 'ok']);
+    const sized = await fetch(server.urlOf('/ok', { size: 300 }));
+    expect((await sized.text()).length).to.equal(300);
+    const unavailable = await fetch(server.urlOf('/status', { code: 503, retryAfter: 2 }));
+    expect(unavailable.status).to.equal(503);
+    expect(unavailable.headers.get('retry-after')).to.equal('2');
+    await unavailable.text();
+  });
+
+  it('should delay /latency by ms ± jitter, with jitter drawn from the seed', async () => {
+    const delays = async (s: FaultServer) => {
+      const out: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(s.urlOf('/latency', { ms: 30, jitter: 20 }));
+        await res.text();
+        out.push(Number(res.headers.get('x-fault-delay')));
+      }
+      return out;
+    };
+    const started = performance.now();
+    const first = await delays(server);
+    const elapsed = performance.now() - started;
+    for (const d of first) expect(d).to.be.within(10, 50);
+    expect(elapsed).to.be.at.least(first.reduce((a, b) => a + b, 0) - 3);
+    expect(new Set(first).size).to.be.greaterThan(1);
+    const again = await startFaultServer({ seed: 7 });
+    const other = await startFaultServer({ seed: 8 });
+    try {
+      expect(await delays(again)).to.deep.equal(first);
+      expect(await delays(other)).to.not.deep.equal(first);
+    } finally {
+      await again.close();
+      await other.close();
+    }
+  });
+
+  it('should answer the first n requests of a /burst with 503 and Retry-After, then 200, per key', async () => {
+    const statuses = async (params: Record<string, string | number>, count: number) => {
+      const out: Array<[number, string | null]> = [];
+      for (let i = 0; i < count; i++) {
+        const res = await fetch(server.urlOf('/burst', params));
+        await res.text();
+        out.push([res.status, res.headers.get('retry-after')]);
+      }
+      return out;
+    };
+    expect(await statuses({ n: 2, retryAfter: 3, key: 'a' }, 3)).to.deep.equal([
+      [503, '3'],
+      [503, '3'],
+      [200, null],
+    ]);
+    expect((await statuses({ n: 1, key: 'b', status: 429 }, 2)).map(([s]) => s)).to.deep.equal([429, 200]);
+    server.reset();
+    expect((await statuses({ n: 1, key: 'a' }, 1)).map(([s]) => s)).to.deep.equal([503]);
+  });
+
+  it('should drip /drip one chunk every `every` ms', async () => {
+    const started = performance.now();
+    const res = await fetch(server.urlOf('/drip', { chunks: 4, every: 25, size: 2 }));
+    const headersAt = performance.now() - started;
+    expect(await res.text()).to.equal('........');
+    const total = performance.now() - started;
+    expect(headersAt).to.be.below(25);
+    expect(total).to.be.at.least(4 * 25 - 5);
+  });
+
+  it('should send headers then reset /reset-mid-body', async () => {
+    const res = await fetch(server.urlOf('/reset-mid-body', { after: 8 }));
+    expect(res.status).to.equal(200);
+    expect(await failure(res.text())).to.equal('ECONNRESET');
+    expect(server.stats('/reset-mid-body')).to.include({ requests: 1, faulted: 1, active: 0 });
+  });
+
+  it('should reset /reset, close /close, and refuse refusedUrl', async () => {
+    expect(await failure(fetch(server.urlOf('/reset')))).to.equal('ECONNRESET');
+    expect(await failure(fetch(server.urlOf('/close')))).to.equal('UND_ERR_SOCKET');
+    expect(await failure(fetch(server.refusedUrl))).to.equal('ECONNREFUSED');
+  });
+
+  it('should keep /hang active until the client aborts, and log it as aborted', async () => {
+    const controller = new AbortController();
+    const pending = fetch(server.urlOf('/hang'), { signal: controller.signal });
+    await sleep(60);
+    expect(server.stats('/hang')).to.deep.equal({
+      requests: 1,
+      active: 1,
+      finished: 0,
+      aborted: 0,
+      faulted: 0,
+    });
+    let timedOut = false;
+    await server.whenSettled({ route: '/hang', timeout: 30 }).catch(() => (timedOut = true));
+    expect(timedOut).to.equal(true);
+    controller.abort();
+    expect(await failure(pending)).to.equal('AbortError');
+    await server.whenSettled({ route: '/hang' });
+    expect(server.stats('/hang')).to.deep.equal({
+      requests: 1,
+      active: 0,
+      finished: 0,
+      aborted: 1,
+      faulted: 0,
+    });
+    const [record] = server.requests;
+    expect(record!.outcome).to.equal('aborted');
+    expect(record!.endedAt! - record!.startedAt).to.be.at.least(50);
+  });
+
+  it('should replay the same /flaky faults for the same seed', async () => {
+    const run = async (s: FaultServer) => {
+      const out: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        try {
+          const res = await fetch(s.urlOf('/flaky', { rate: 0.5, faults: '503,reset' }));
+          await res.text();
+          out.push(String(res.status));
+        } catch {
+          out.push('reset');
+        }
+      }
+      return out;
+    };
+    const first = await run(server);
+    expect(first).to.include('200');
+    expect(first.some((s) => s !== '200')).to.equal(true);
+    const again = await startFaultServer({ seed: 7 });
+    try {
+      expect(await run(again)).to.deep.equal(first);
+    } finally {
+      await again.close();
+    }
+    const never = await fetch(server.urlOf('/flaky', { rate: 0 }));
+    expect(never.status).to.equal(200);
+    await never.text();
+  });
+
+  it('should play a /script marble: frames, headers, chunks, end, reset', async () => {
+    const started = performance.now();
+    const res = await fetch(server.urlOf('/script', { s: 'h-d-d-|', frame: 20 }));
+    expect(res.status).to.equal(200);
+    expect(await res.text()).to.equal('dd');
+    expect(performance.now() - started).to.be.at.least(55);
+    const unavailable = await fetch(server.urlOf('/script', { s: '5|' }));
+    expect(unavailable.status).to.equal(503);
+    await unavailable.text();
+    const cut = await fetch(server.urlOf('/script', { s: 'hd-#' }));
+    expect(await failure(cut.text())).to.equal('ECONNRESET');
+    const bad = await fetch(server.urlOf('/script', { s: 'hx' }));
+    expect(bad.status).to.equal(400);
+    expect(await bad.text()).to.contain('"x"');
+  });
+
+  it('should stream /sse events, resume after Last-Event-ID, then drop the connection', async () => {
+    const res = await fetch(server.urlOf('/sse', { events: 2, every: 10, retry: 50 }));
+    expect(res.headers.get('content-type')).to.equal('text/event-stream');
+    const reader = res.body!.getReader();
+    let text = '';
+    const code = await (async () => {
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return 'done';
+          text += Buffer.from(value).toString();
+        }
+      } catch (err) {
+        return (err as { cause?: { code?: string } }).cause?.code;
+      }
+    })();
+    expect(text).to.equal('retry: 50\n\nid: 1\ndata: event 1\n\nid: 2\ndata: event 2\n\n');
+    expect(code).to.equal('UND_ERR_SOCKET');
+    const resumed = await fetch(server.urlOf('/sse', { events: 1, every: 5, then: 'end' }), {
+      headers: { 'last-event-id': '2' },
+    });
+    expect(await resumed.text()).to.equal(':\n\nid: 3\ndata: event 3\n\n');
+  });
+
+  it('should speak WebSocket: echo, push messages, then drop without a close frame (1006)', async () => {
+    const ws = new WebSocket(server.wsUrlOf({ messages: 2, every: 15 }));
+    const received: string[] = [];
+    ws.on('open', () => ws.send('hello'));
+    ws.on('message', (data) => received.push(String(data)));
+    const code = await new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)));
+    expect(received).to.deep.equal(['hello', 'message 1', 'message 2']);
+    expect(code).to.equal(1006);
+    expect(server.stats('/ws')).to.include({ requests: 1, faulted: 1, active: 0 });
+  });
+
+  it('should close a WebSocket with a code, answer pings, and refuse an upgrade with a status', async () => {
+    const ws = new WebSocket(server.wsUrlOf({ messages: 1, every: 20, then: 'close', code: 1012 }));
+    const pong = new Promise<string>((resolve) => ws.on('pong', (data) => resolve(String(data))));
+    ws.on('open', () => ws.ping('p1'));
+    const closed = await new Promise<[number, string]>((resolve) =>
+      ws.on('close', (c, reason) => resolve([c, String(reason)])),
+    );
+    expect(await pong).to.equal('p1');
+    expect(closed).to.deep.equal([1012, 'fault server closing']);
+
+    const refused = new WebSocket(server.wsUrlOf({ status: 503 }));
+    refused.on('error', () => undefined);
+    const status = await new Promise<number>((resolve) =>
+      refused.on('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        refused.terminate();
+      }),
+    );
+    expect(status).to.equal(503);
+  });
+
+  it('should log a WebSocket the client closed as aborted', async () => {
+    const ws = new WebSocket(server.wsUrlOf({ messages: Infinity, every: 10 }));
+    await new Promise((resolve) => ws.once('message', resolve));
+    ws.close(1000);
+    await new Promise((resolve) => ws.on('close', resolve));
+    await server.whenSettled({ route: '/ws' });
+    expect(server.stats('/ws')).to.include({ aborted: 1, active: 0 });
+  });
+
+  it('should answer 400 naming a bad parameter, and 404 for an unknown route', async () => {
+    const bad = await fetch(server.urlOf('/latency', { ms: -1 }));
+    expect([bad.status, await bad.text()]).to.deep.equal([
+      400,
+      '/latency: `ms` must be a number >= 0, got "-1"',
+    ]);
+    const unknown = await fetch(`${server.url}/nope`);
+    expect(unknown.status).to.equal(404);
+    await unknown.text();
+  });
+
+  it('should destroy open sockets and clear its timers on close', async () => {
+    const own = await startFaultServer();
+    const hanging = failure(fetch(own.urlOf('/hang')));
+    const dripping = failure(fetch(own.urlOf('/drip', { chunks: Infinity, every: 5 })).then((r) => r.text()));
+    await sleep(30);
+    expect(own.connections).to.equal(2);
+    await own.close();
+    expect(own.connections).to.equal(0);
+    expect(await hanging).to.equal('UND_ERR_SOCKET');
+    expect(await dripping).to.equal('UND_ERR_SOCKET');
+    expect(own.stats()).to.include({ active: 0, faulted: 2 });
+    expect(await failure(fetch(own.urlOf('/ok')))).to.equal('ECONNREFUSED');
+  });
+
+  it('should reject a bad config with InvalidConfigError', async () => {
+    const error = await startFaultServer({ seed: 'x' as unknown as number }).catch((e: unknown) => e);
+    expect(isInvalidConfigError(error)).to.equal(true);
+    expect((error as Error).message).to.equal(
+      'startFaultServer: invalid config: `seed` must be a finite number, got "x" (string)',
+    );
+  });
+});
