@@ -4,12 +4,14 @@ export { seededRandom } from './chaos/seededRandom';
 export { injectFaults } from './chaos/injectFaults';
 export { seededRandom } from './chaos/seededRandom';
 export { circuitBreaker } from './operators/circuitBreaker';
+export { bulkhead } from './operators/bulkhead';
 
 /* Adapters (the edge: Promise-based APIs as cancellable Observables) */
 export { fetchRequest } from './adapters/fetchRequest';
 
 /* Policies */
 export { CircuitBreaker } from './breaker/CircuitBreaker';
+export { Bulkhead } from './bulkhead/Bulkhead';
 
 /* Errors */
 export { ResilienceError, isResilienceError } from './errors/ResilienceError';
@@ -34,6 +36,15 @@ export { NetworkError, isNetworkError } from './errors/NetworkError';
 export type { NetworkErrorInfo } from './errors/NetworkError';
 
 /* Types */
+export type { BulkheadConfig, BulkheadMetrics } from './bulkhead/Bulkhead';
+export type {
+  BulkheadEvent,
+  BulkheadAdmittedEvent,
+  BulkheadQueuedEvent,
+  BulkheadStartedEvent,
+  BulkheadRejectedEvent,
+  BulkheadReleasedEvent,
+} from './bulkhead/BulkheadEvent';
 export type { InjectFaultsConfig } from './chaos/injectFaults';
 export type { FaultPoint, FaultWhen } from './chaos/FaultTrigger';
 export type { InjectFaultsConfig } from './chaos/injectFaults';

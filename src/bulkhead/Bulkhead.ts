@@ -1,0 +1,368 @@
+import {
+  asyncScheduler,
+  Subject,
+  type Observable,
+  type SchedulerAction,
+  type SchedulerLike,
+  type Subscriber,
+  type Subscription,
+  type Unsubscribable,
+} from 'rxjs';
+import { BulkheadRejectedError, type BulkheadRejectedInfo } from '../errors/BulkheadRejectedError';
+import { config, nonNegativeInt, positiveInt, positiveMs, scheduler, string } from '../internal/codecs';
+import { decodeConfig } from '../internal/decodeConfig';
+import { createOperatorSubscriber } from '../internal/operate';
+import { WaitQueue, type WaitNode } from '../internal/WaitQueue';
+import type { BulkheadEvent } from './BulkheadEvent';
+
+/** Configuration of a {@link Bulkhead}. */
+export interface BulkheadConfig {
+  /** Calls that may run at once (subscribed to their source). A positive integer. */
+  readonly maxConcurrent: number;
+  /**
+   * Calls that may wait for a slot, first in first out; a call that finds the queue full is refused with
+   * `BulkheadRejectedError` (`reason: 'full'`). A non-negative integer: the queue is always bounded.
+   * @default 0
+   */
+  readonly maxQueued?: number;
+  /**
+   * ms a call may wait in the queue before it is refused with `reason: 'queueTimeout'`. `Infinity` waits
+   * as long as it takes. Positive.
+   * @default Infinity
+   */
+  readonly queueTimeout?: number;
+  /** Name carried by errors, events and metrics (per host or tenant, say). @default 'bulkhead' */
+  readonly name?: string;
+  /** Clock of `queueTimeout` and of event times. @default asyncScheduler */
+  readonly scheduler?: SchedulerLike;
+}
+
+/**
+ * A snapshot of a {@link Bulkhead}: current occupancy and counters since it was created. Between any
+ * two events: `calls = admitted + enqueued + rejectedFull`,
+ * `enqueued = started + rejectedQueueTimeout + abandoned + queued`, and
+ * `admitted + started = released + active`.
+ */
+export interface BulkheadMetrics {
+  readonly name: string;
+  /** Scheduler time of the snapshot, ms. */
+  readonly at: number;
+  readonly maxConcurrent: number;
+  readonly maxQueued: number;
+  /** Calls running now. */
+  readonly active: number;
+  /** Calls waiting now. */
+  readonly queued: number;
+  /** Calls seen (subscriptions). */
+  readonly calls: number;
+  /** Calls that started at once, without waiting. */
+  readonly admitted: number;
+  /** Calls that joined the queue. */
+  readonly enqueued: number;
+  /** Queued calls that later took a slot. */
+  readonly started: number;
+  /** Calls refused at once: slots and queue full. */
+  readonly rejectedFull: number;
+  /** Queued calls refused after waiting `queueTimeout` ms. */
+  readonly rejectedQueueTimeout: number;
+  /** Queued calls whose subscriber left before they started. */
+  readonly abandoned: number;
+  /** Running calls that ended (their source completed or errored, or they were unsubscribed). */
+  readonly released: number;
+  /** Most calls ever running at once. */
+  readonly peakActive: number;
+  /** Most calls ever waiting at once. */
+  readonly peakQueued: number;
+}
+
+const codec = config(
+  'BulkheadConfig',
+  { maxConcurrent: positiveInt },
+  { maxQueued: nonNegativeInt, queueTimeout: positiveMs, name: string, scheduler },
+);
+
+/** What a waiting call needs from its bulkhead, without widening the bulkhead's public surface. */
+interface QueueOwner {
+  leave(call: WaitingCall): void;
+  expire(call: WaitingCall): void;
+}
+
+/**
+ * One call waiting for a slot: its own queue node (O(1) removal on unsubscribe), and the teardown added
+ * to its subscriber. One object per waiting call, plus its timer when `queueTimeout` is finite.
+ */
+class WaitingCall implements WaitNode, Unsubscribable {
+  prev: WaitNode | null = null;
+  next: WaitNode | null = null;
+  /** The queueTimeout action, if any; cancelled when the call starts or leaves. */
+  timer: Subscription | null = null;
+
+  constructor(
+    readonly owner: QueueOwner,
+    readonly source: Observable<unknown>,
+    readonly destination: Subscriber<unknown>,
+    readonly enqueuedAt: number,
+  ) {}
+
+  /** Runs when the subscriber is torn down: a call still waiting leaves the queue (else nothing). */
+  unsubscribe(): void {
+    this.owner.leave(this);
+  }
+}
+
+function expireWork(this: SchedulerAction<WaitingCall>, call?: WaitingCall): void {
+  call!.owner.expire(call!);
+}
+
+/**
+ * A bulkhead: a bounded pool of concurrency for one integration point, with a bounded FIFO queue in
+ * front of it, so one slow dependency cannot take every other feature down with it. Share one instance
+ * between every call to the same dependency, and apply it with the {@link bulkhead} operator.
+ *
+ * Each subscription to `source$.pipe(bulkhead(pool))` is one call. If fewer than `maxConcurrent` calls
+ * run, it subscribes to its source at once; else if fewer than `maxQueued` wait, it waits; else it errors
+ * at once with `BulkheadRejectedError` (`reason: 'full'`) and its source is never subscribed. When a
+ * running call ends (complete, error or unsubscribe) the oldest waiting call starts at that same instant.
+ * A waiting call that is unsubscribed leaves the queue and never starts; one that waited `queueTimeout`
+ * ms errors with `reason: 'queueTimeout'`. Nothing blocks: waiting is a queued subscription.
+ *
+ * Enqueue, dequeue and cancel of a waiting call are O(1), and a long run of synchronous calls is drained
+ * by a loop, so it never grows the stack.
+ *
+ * ```text
+ * pool: maxConcurrent 1, maxQueued 1
+ * call 1   ---a|             ^---!
+ * call 2   ---b|  (at 0)         ^---!    starts when call 1 ends
+ * call 3   ---c|  (at 0)     #            refused: full, never subscribed
+ * ```
+ *
+ * @example
+ * ```ts
+ * const payments = new Bulkhead({ name: 'payments', maxConcurrent: 4, maxQueued: 16, queueTimeout: 2000 });
+ * const pay$ = (order: Order) => defer(() => api.pay(order)).pipe(bulkhead(payments));
+ * payments.events$.pipe(filter((e) => e.type === 'rejected')).subscribe(logRejection);
+ * ```
+ * @throws {InvalidConfigError} when `config` is invalid (named fields, expected and received values).
+ */
+export class Bulkhead {
+  /** Name carried by errors, events and metrics. */
+  readonly name: string;
+  /** Calls that may run at once. */
+  readonly maxConcurrent: number;
+  /** Calls that may wait. */
+  readonly maxQueued: number;
+  /** ms a call may wait (`Infinity`: no limit). */
+  readonly queueTimeout: number;
+  /** Clock of `queueTimeout` and of event times. */
+  readonly scheduler: SchedulerLike;
+  /**
+   * Every admission, queueing, start, refusal and release, each with `at` (scheduler time) and the counts
+   * after it. Hot: emits synchronously as calls move; costs nothing while nobody subscribes.
+   */
+  readonly events$: Observable<BulkheadEvent>;
+
+  private readonly events = new Subject<BulkheadEvent>();
+  private readonly queue = new WaitQueue<WaitingCall>();
+  private readonly owner: QueueOwner;
+  private readonly handlers: { readonly finalize: () => void };
+  private activeCount = 0;
+  private draining = false;
+  private readonly counts = {
+    calls: 0,
+    admitted: 0,
+    enqueued: 0,
+    started: 0,
+    rejectedFull: 0,
+    rejectedQueueTimeout: 0,
+    abandoned: 0,
+    released: 0,
+    peakActive: 0,
+    peakQueued: 0,
+  };
+
+  constructor(config: BulkheadConfig) {
+    decodeConfig('Bulkhead', codec, config);
+    const {
+      maxConcurrent,
+      maxQueued = 0,
+      queueTimeout = Infinity,
+      name = 'bulkhead',
+      scheduler = asyncScheduler,
+    } = config;
+    this.name = name;
+    this.maxConcurrent = maxConcurrent;
+    this.maxQueued = maxQueued;
+    this.queueTimeout = queueTimeout;
+    this.scheduler = scheduler;
+    this.events$ = this.events.asObservable();
+    this.owner = { leave: (call) => this.leave(call), expire: (call) => this.expire(call) };
+    this.handlers = { finalize: () => this.release() };
+  }
+
+  /** Calls running now (holding a slot). */
+  get active(): number {
+    return this.activeCount;
+  }
+
+  /** Calls waiting now for a slot. */
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  /** A snapshot of occupancy and counters (a new object each time). */
+  metrics(): BulkheadMetrics {
+    return {
+      name: this.name,
+      at: this.scheduler.now(),
+      maxConcurrent: this.maxConcurrent,
+      maxQueued: this.maxQueued,
+      active: this.activeCount,
+      queued: this.queue.size,
+      ...this.counts,
+    };
+  }
+
+  /**
+   * Admits, queues or refuses one call: `source` is subscribed with `destination` once it holds a slot.
+   * Used by the `bulkhead` operator; not meant to be called directly.
+   * @internal
+   */
+  enter<T>(source: Observable<T>, destination: Subscriber<T>): void {
+    const counts = this.counts;
+    const active = this.activeCount;
+    const queued = this.queue.size;
+    counts.calls++;
+    // Outside a drain, a non-empty queue means every slot is taken, so this is DESIGN §2.5's rule. During
+    // a drain a slot may be free for an instant while the queue still holds calls: a newcomer then joins
+    // the queue behind them (FIFO), and is refused only if slots and queue would both be full.
+    if (active + queued >= this.maxConcurrent + this.maxQueued) {
+      counts.rejectedFull++;
+      if (this.events.observed) this.emitRejected('full', 0);
+      destination.error(new BulkheadRejectedError(this.rejection('full')));
+      return;
+    }
+    if (queued === 0 && active < this.maxConcurrent) {
+      counts.admitted++;
+      this.start(source, destination, -1);
+      return;
+    }
+    const call = new WaitingCall(
+      this.owner,
+      source as Observable<unknown>,
+      destination as Subscriber<unknown>,
+      this.scheduler.now(),
+    );
+    this.queue.push(call);
+    counts.enqueued++;
+    if (queued + 1 > counts.peakQueued) counts.peakQueued = queued + 1;
+    if (this.queueTimeout !== Infinity) {
+      call.timer = this.scheduler.schedule(expireWork, this.queueTimeout, call);
+    }
+    destination.add(call);
+    if (this.events.observed) this.emitSimple('queued');
+  }
+
+  /** Takes a slot and subscribes `source`; the slot is given back when that subscription ends. */
+  private start<T>(source: Observable<T>, destination: Subscriber<T>, waited: number): void {
+    const active = ++this.activeCount;
+    if (active > this.counts.peakActive) this.counts.peakActive = active;
+    if (this.events.observed) {
+      if (waited < 0) this.emitSimple('admitted');
+      else this.emit({ type: 'started', waited, ...this.base() });
+    }
+    // The handlers are the pool's own (no allocation per call): the subscriber is linked to
+    // `destination`, so complete, error and unsubscribe all end in `finalize`, exactly once.
+    source.subscribe(createOperatorSubscriber<T>(destination, this.handlers));
+  }
+
+  /** A running call ended (complete, error or unsubscribe): free its slot and start waiting calls. */
+  private release(): void {
+    this.activeCount--;
+    this.counts.released++;
+    if (this.events.observed) this.emit({ type: 'released', held: 'slot', ...this.base() });
+    if (this.queue.size > 0) this.drain();
+  }
+
+  /**
+   * Starts waiting calls while slots are free. A call that starts and ends synchronously releases its
+   * slot inside `start`; that nested `release` finds `draining` set and returns, and this loop starts the
+   * next call: the stack stays flat however many synchronous calls wait.
+   */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.activeCount < this.maxConcurrent) {
+        const call = this.queue.shift();
+        if (call === undefined) break;
+        if (call.timer !== null) {
+          call.timer.unsubscribe();
+          call.timer = null;
+        }
+        this.counts.started++;
+        this.start(call.source, call.destination, this.events.observed ? this.waited(call) : 0);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** A waiting call's subscriber left: it leaves the queue and never starts. */
+  private leave(call: WaitingCall): void {
+    if (!this.queue.remove(call)) return;
+    if (call.timer !== null) {
+      call.timer.unsubscribe();
+      call.timer = null;
+    }
+    this.counts.abandoned++;
+    if (this.events.observed) {
+      this.emit({ type: 'released', held: 'queue', ...this.base() });
+    }
+  }
+
+  /** A waiting call reached `queueTimeout`: it leaves the queue and errors. */
+  private expire(call: WaitingCall): void {
+    call.timer = null;
+    if (!this.queue.remove(call)) return;
+    this.counts.rejectedQueueTimeout++;
+    if (this.events.observed) this.emitRejected('queueTimeout', this.waited(call));
+    call.destination.error(new BulkheadRejectedError(this.rejection('queueTimeout')));
+  }
+
+  /** ms `call` has waited so far. */
+  private waited(call: WaitingCall): number {
+    return this.scheduler.now() - call.enqueuedAt;
+  }
+
+  private rejection(reason: 'full' | 'queueTimeout'): BulkheadRejectedInfo {
+    return {
+      bulkhead: this.name,
+      reason,
+      active: this.activeCount,
+      maxConcurrent: this.maxConcurrent,
+      queued: this.queue.size,
+      maxQueued: this.maxQueued,
+    };
+  }
+
+  private base(): { bulkhead: string; at: number; active: number; queued: number } {
+    return {
+      bulkhead: this.name,
+      at: this.scheduler.now(),
+      active: this.activeCount,
+      queued: this.queue.size,
+    };
+  }
+
+  private emitSimple(type: 'admitted' | 'queued'): void {
+    this.emit({ type, ...this.base() });
+  }
+
+  private emitRejected(reason: 'full' | 'queueTimeout', waited: number): void {
+    this.emit({ type: 'rejected', reason, waited, ...this.base() });
+  }
+
+  private emit(event: BulkheadEvent): void {
+    this.events.next(event);
+  }
+}

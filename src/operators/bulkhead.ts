@@ -1,0 +1,48 @@
+import * as t from 'io-ts';
+import type { MonoTypeOperatorFunction } from 'rxjs';
+import { Bulkhead } from '../bulkhead/Bulkhead';
+import { decodeConfig } from '../internal/decodeConfig';
+import { operate } from '../internal/operate';
+
+const poolCodec = new t.Type<Bulkhead, Bulkhead, unknown>(
+  'a Bulkhead (new Bulkhead({ maxConcurrent, ... }))',
+  (u): u is Bulkhead => u instanceof Bulkhead,
+  (u, c) => (u instanceof Bulkhead ? t.success(u) : t.failure(u, c)),
+  t.identity,
+);
+
+/**
+ * Runs each subscription to the source as one call through a shared {@link Bulkhead}: at once if a slot
+ * is free, else after waiting in its bounded FIFO queue, else not at all (`BulkheadRejectedError`,
+ * `reason: 'full'`, without subscribing the source). The slot is given back when the call completes,
+ * errors or is unsubscribed, and the oldest waiting call starts at that same instant. A waiting call that
+ * is unsubscribed leaves the queue and never starts; one that waits `queueTimeout` ms errors with
+ * `reason: 'queueTimeout'`.
+ *
+ * Informally: `mergeMap(f, n)` across every caller of one dependency, with a bounded queue instead of an
+ * unbounded buffer, and a refusal you can see.
+ *
+ * ```text
+ * pool: { maxConcurrent: 1, maxQueued: 1 }, three calls subscribed at frame 0
+ * call 1 source   ---a|
+ * call 1 result   ---a|
+ * call 2 source       ---b|
+ * call 2 result   -------b|
+ * call 3 result   #            BulkheadRejectedError (full); its source is never subscribed
+ * ```
+ *
+ * @example
+ * ```ts
+ * const search = new Bulkhead({ name: 'search', maxConcurrent: 2, maxQueued: 10, queueTimeout: 1000 });
+ * const results$ = query$.pipe(mergeMap((q) => ajax.getJSON(`/search?q=${q}`).pipe(bulkhead(search))));
+ * ```
+ * @param pool The bulkhead shared by every call to the same dependency.
+ * @throws {InvalidConfigError} when `pool` is not a `Bulkhead`.
+ * @see Bulkhead
+ */
+export function bulkhead<T>(pool: Bulkhead): MonoTypeOperatorFunction<T> {
+  // This runs once per call in the usual `mergeMap((x) => call(x).pipe(bulkhead(pool)))`, so the valid
+  // case is checked first; the codec only runs to report what is wrong.
+  const checked = pool instanceof Bulkhead ? pool : decodeConfig('bulkhead', poolCodec, pool);
+  return operate<T, T>((source, destination) => checked.enter(source, destination));
+}
