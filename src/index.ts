@@ -5,6 +5,9 @@ export { injectFaults } from './chaos/injectFaults';
 export { seededRandom } from './chaos/seededRandom';
 export { circuitBreaker } from './operators/circuitBreaker';
 export { bulkhead } from './operators/bulkhead';
+export { boundedMergeMap } from './operators/boundedMergeMap';
+export { boundedMergeMapNotices } from './operators/boundedMergeMapNotices';
+export { isNotice, isTerminalNotice } from './operators/BoundedMergeMapNotice';
 
 /* Adapters (the edge: Promise-based APIs as cancellable Observables) */
 export { fetchRequest } from './adapters/fetchRequest';
@@ -57,3 +60,15 @@ export type { CircuitBreakerEvent, CircuitTransitionReason } from './breaker/Cir
 export type { CircuitBreakerMetrics } from './breaker/CircuitBreakerMetrics';
 export type { CircuitBreakerSnapshot } from './breaker/CircuitBreakerSnapshot';
 export type { OutcomeWindowSnapshot } from './breaker/OutcomeWindow';
+export type { BoundedMergeMapConfig, BoundedMergeMapOverflow } from './operators/boundedMergeMap';
+export type {
+  BoundedMergeMapNotice,
+  BoundedMergeMapNoticeKind,
+  AcceptedNotice,
+  StartedNotice,
+  ResultNotice,
+  FinishedNotice,
+  FailedNotice,
+  DroppedNotice,
+  NoticeOfKind,
+} from './operators/BoundedMergeMapNotice';
