@@ -1,5 +1,21 @@
 /* Test helpers for users of rxjs-resilience: import from `rxjs-resilience/testing`. */
 export {};
+
+/* Marble test helpers: virtual time, no test framework needed */
+export { fakeDependency } from './fakeDependency';
+export type {
+  ColdFactory,
+  ColdLike,
+  FakeDependency,
+  FakeDependencyOptions,
+  SubscriptionLogLike,
+} from './fakeDependency';
+export { stateTimeline } from './stateTimeline';
+export type { StateTimeline, StateTimelineOptions, TimelineEntry } from './stateTimeline';
+export { bulkheadStates } from './bulkheadStates';
+export type { BulkheadLike, BulkheadState } from './bulkheadStates';
+
+/* Loopback fault server and TCP fault proxy (real sockets) */
 export { startFaultServer } from './faultServer';
 export type {
   FaultServer,

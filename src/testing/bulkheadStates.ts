@@ -1,0 +1,40 @@
+import { defer, distinctUntilChanged, map, startWith, type Observable } from 'rxjs';
+
+/**
+ * How full a bulkhead is: `'empty'` (nothing runs), `'busy'` (some slots taken), `'full'` (every slot
+ * taken, nobody waits), `'queueing'` (every slot taken and calls wait).
+ */
+export type BulkheadState = 'empty' | 'busy' | 'full' | 'queueing';
+
+/** What `bulkheadStates` reads of a bulkhead: a `Bulkhead` has it. */
+export interface BulkheadLike {
+  readonly maxConcurrent: number;
+  readonly active: number;
+  readonly queued: number;
+  /** Emits after every change, with the counts after it. */
+  readonly events$: Observable<{ readonly active: number; readonly queued: number }>;
+}
+
+/**
+ * A bulkhead's occupancy as a state observable, for `stateTimeline`: the current state on subscribe,
+ * then every change (computed from `events$`, so it needs no timer).
+ *
+ * ```
+ * calls (maxConcurrent 2, maxQueued 1, each '---|')  a, b, c at frame 0
+ * bulkheadStates                                      (ebfq)-f--b--e
+ * ```
+ *
+ * @example
+ * const timeline = stateTimeline(bulkheadStates(pool));
+ */
+export function bulkheadStates(pool: BulkheadLike): Observable<BulkheadState> {
+  const stateOf = (active: number, queued: number): BulkheadState =>
+    queued > 0 ? 'queueing' : active === 0 ? 'empty' : active < pool.maxConcurrent ? 'busy' : 'full';
+  return defer(() =>
+    pool.events$.pipe(
+      map((event) => stateOf(event.active, event.queued)),
+      startWith(stateOf(pool.active, pool.queued)),
+      distinctUntilChanged(),
+    ),
+  );
+}
