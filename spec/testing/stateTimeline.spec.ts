@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { BehaviorSubject, Subject, concat, map, of, throwError, timer, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { CircuitBreaker } from '../../src/breaker/CircuitBreaker';
+import { Bulkhead } from '../../src/bulkhead/Bulkhead';
+import { bulkhead } from '../../src/operators/bulkhead';
 import { circuitBreaker } from '../../src/operators/circuitBreaker';
 import { bulkheadStates, type BulkheadLike } from '../../src/testing/bulkheadStates';
 import { fakeDependency } from '../../src/testing/fakeDependency';
@@ -202,5 +204,19 @@ describe('bulkheadStates', () => {
       return t;
     });
     timeline.toBe('e-f--q--f-e');
+  });
+
+  it('should follow a real Bulkhead through admission, queueing and release', () => {
+    const timeline = run((helpers) => {
+      const pool = new Bulkhead({ maxConcurrent: 2, maxQueued: 1 });
+      const t = stateTimeline(bulkheadStates(pool));
+      const api = fakeDependency(helpers, '---a|');
+      // prettier-ignore
+      helpers.cold('-xyz').subscribe(() => api.call$.pipe(bulkhead(pool)).subscribe());
+      return t;
+    });
+    // empty; a starts (busy), b starts (full), c waits (queueing); a ends and c starts (full); b ends
+    // (busy); c ends (empty)
+    timeline.toBe('ebfq-fb--e');
   });
 });

@@ -20,8 +20,9 @@ export interface BulkheadLike {
  * then every change (computed from `events$`, so it needs no timer).
  *
  * ```
- * calls (maxConcurrent 2, maxQueued 1, each '---|')  a, b, c at frame 0
- * bulkheadStates                                      (ebfq)-f--b--e
+ * pool            maxConcurrent 2, maxQueued 1
+ * calls           -abc        each call '---x|'
+ * bulkheadStates  ebfq-fb--e  empty; a busy; b full; c queueing; a ends, c starts: full; b ends; c ends
  * ```
  *
  * @example
