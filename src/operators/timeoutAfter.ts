@@ -1,0 +1,170 @@
+import * as t from 'io-ts';
+import {
+  asyncScheduler,
+  from,
+  identity,
+  type MonoTypeOperatorFunction,
+  type ObservableInput,
+  type OperatorFunction,
+  type SchedulerAction,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
+import { InvalidConfigError } from '../errors/InvalidConfigError';
+import { TimeoutExceededError, type TimeoutExceededInfo } from '../errors/TimeoutExceededError';
+import * as c from '../internal/codecs';
+import { configIssues, describeValue } from '../internal/decodeConfig';
+import { createOperatorSubscriber, operate } from '../internal/operate';
+
+/** Configuration of {@link timeoutAfter}. At least one of `first`, `each` and `total` is required. */
+export interface TimeoutAfterConfig<R = never> {
+  /** Time allowed from subscribe to the first value, in ms. @default `each` (or no limit) */
+  readonly first?: number;
+  /**
+   * Time allowed between two values, in ms; also bounds the first value when `first` is not given.
+   * @default no limit
+   */
+  readonly each?: number;
+  /** Time allowed from subscribe to completion, in ms. @default no limit */
+  readonly total?: number;
+  /**
+   * Called when a limit expires, after the source is unsubscribed; the result switches to what it
+   * returns instead of erroring with `TimeoutExceededError`. @default none: error
+   */
+  readonly with?: (info: TimeoutExceededInfo) => ObservableInput<R>;
+  /** Copied into the `info` of the error (and of `with`). @default undefined */
+  readonly meta?: unknown;
+  /** Scheduler that reads the time and runs the timer. @default asyncScheduler */
+  readonly scheduler?: SchedulerLike;
+}
+
+/**
+ * The longest delay a timer of Node or a browser can wait (2^31 - 1 ms, about 24.8 days); a longer one
+ * would fire after 1 ms. A longer limit is waited for in steps of at most this.
+ */
+const MAX_TIMER_DELAY = 2_147_483_647;
+
+const LIMITS = ['first', 'each', 'total'] as const;
+
+const TimeoutAfterConfigCodec = c.config(
+  'TimeoutAfterConfig',
+  {},
+  {
+    first: c.nonNegativeMs,
+    each: c.nonNegativeMs,
+    total: c.nonNegativeMs,
+    with: c.fn,
+    meta: t.unknown,
+    scheduler: c.scheduler,
+  },
+);
+
+/**
+ * Errors with `TimeoutExceededError` (or switches to `with`) when the source does not emit its first
+ * value within `first`, a next value within `each` of the previous one, or does not complete within
+ * `total` of the subscribe. The source is unsubscribed first. A value or completion exactly at a limit is
+ * in time. The shorthand number is `total`, a call's deadline (rxjs `timeout(n)` is `each`).
+ *
+ * One timer per subscription at most: `each` records the time of each value and re-arms the one timer
+ * only when it fires early, and a source that completes while being subscribed schedules nothing.
+ *
+ * ```text
+ * source:   -a---b|     { each: 3 }      source:   -a-b-c|   { total: 4 }
+ * result:   -a--#                        result:   -a-b#
+ * subs:     ^---!
+ * ```
+ *
+ * @example
+ * ```ts
+ * fromFetch(url).pipe(timeoutAfter(2000)); // the whole call within 2 s
+ * ticks$.pipe(timeoutAfter({ first: 5000, each: 1000, with: () => of(STALE) }));
+ * ```
+ * @throws {InvalidConfigError} when the config is not valid or sets none of `first`, `each`, `total`.
+ */
+export function timeoutAfter<T>(total: number): MonoTypeOperatorFunction<T>;
+export function timeoutAfter<T, R = T>(config: TimeoutAfterConfig<R>): OperatorFunction<T, T | R>;
+export function timeoutAfter<T, R>(
+  totalOrConfig: number | TimeoutAfterConfig<R>,
+): OperatorFunction<T, T | R> {
+  const config: TimeoutAfterConfig<R> =
+    typeof totalOrConfig === 'number' ? { total: totalOrConfig } : totalOrConfig;
+  validate(config);
+  const { first, each, total = Infinity, with: fallback, meta, scheduler = asyncScheduler } = config;
+  /** The limit of the first value, and its name in `info.limit`. */
+  const firstLimit = first ?? each ?? Infinity;
+  const firstName = first !== undefined ? 'first' : 'each';
+  const eachLimit = each ?? Infinity;
+  if (firstLimit === Infinity && eachLimit === Infinity && total === Infinity) return identity;
+
+  return operate<T, T | R>((source, destination) => {
+    const subscribedAt = scheduler.now();
+    let seen = 0;
+    let lastValueAt = subscribedAt;
+    let timer: Subscription | undefined = undefined;
+
+    /** When the next value is due. */
+    const valueDeadline = (): number => (seen === 0 ? subscribedAt + firstLimit : lastValueAt + eachLimit);
+    const totalDeadline = subscribedAt + total;
+
+    const sourceSubscriber = createOperatorSubscriber<T>(destination, {
+      next: (value) => {
+        seen++;
+        // Without `each` only the first value is bounded: drop the timer if nothing else needs it.
+        if (eachLimit === Infinity) {
+          if (seen === 1 && total === Infinity) timer?.unsubscribe();
+        } else {
+          lastValueAt = scheduler.now();
+        }
+        destination.next(value);
+      },
+    });
+
+    const expire = (limit: TimeoutExceededInfo['limit'], after: number): void => {
+      sourceSubscriber.unsubscribe();
+      const info: TimeoutExceededInfo = { limit, after, seen, meta };
+      if (fallback === undefined) {
+        destination.error(new TimeoutExceededError(info));
+        return;
+      }
+      try {
+        from(fallback(info)).subscribe(createOperatorSubscriber(destination));
+      } catch (err) {
+        destination.error(err);
+      }
+    };
+
+    /** Runs when the timer fires: expire if a deadline has passed, else wait for the nearest one. */
+    function check(this: SchedulerAction<unknown>): void {
+      const now = scheduler.now();
+      if (now >= totalDeadline) return expire('total', total);
+      const due = valueDeadline();
+      if (now >= due) return expire(seen === 0 ? firstName : 'each', seen === 0 ? firstLimit : eachLimit);
+      const next = Math.min(due, totalDeadline);
+      if (next !== Infinity) this.schedule(undefined, Math.min(MAX_TIMER_DELAY, next - now));
+    }
+
+    source.subscribe(sourceSubscriber);
+    // A source that ended (or was cut by downstream) while being subscribed needs no timer at all.
+    if (destination.closed) return;
+    const next = Math.min(valueDeadline(), totalDeadline);
+    if (next === Infinity) return;
+    timer = scheduler.schedule(check, Math.min(MAX_TIMER_DELAY, Math.max(0, next - scheduler.now())));
+    destination.add(timer);
+  });
+}
+
+function validate(config: unknown): void {
+  const issues = configIssues(TimeoutAfterConfigCodec, config);
+  if (
+    issues.length === 0 &&
+    !LIMITS.some((limit) => (config as Record<string, unknown>)[limit] !== undefined)
+  ) {
+    issues.push({
+      path: '',
+      expected: 'an object with at least one limit (`first`, `each` or `total`)',
+      received: config,
+      message: `config must set at least one limit (\`first\`, \`each\` or \`total\`), got ${describeValue(config)}`,
+    });
+  }
+  if (issues.length > 0) throw new InvalidConfigError({ operator: 'timeoutAfter', issues });
+}
