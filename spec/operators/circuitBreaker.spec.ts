@@ -337,17 +337,19 @@ describe('circuitBreaker', () => {
   describe('§2.4 rule 5: halfOpen admits halfOpenCalls probes, then decides', () => {
     it('should admit halfOpenCalls probes in all and refuse the rest with retryAfter 0', marbles((m) => {
       const breaker = smallBreaker({ minimumCalls: 1, openDuration: 2, halfOpenCalls: 2 });
-      const probe = m.cold('---|');
+      const quick = m.cold('---|');
+      const slow =  m.cold('-----|');
       const extra = m.cold('-|');
       m.expect(m.cold('#').pipe(circuitBreaker(breaker))).toBeObservable('#');
-      m.expect(probe.pipe(circuitBreaker(breaker)), '--^').toBeObservable('-----|');
-      m.expect(probe.pipe(circuitBreaker(breaker)), '---^').toBeObservable('------|');
+      m.expect(quick.pipe(circuitBreaker(breaker)), '--^').toBeObservable('-----|');
+      m.expect(slow.pipe(circuitBreaker(breaker)), '---^').toBeObservable('--------|');
       m.expect(extra.pipe(circuitBreaker(breaker)), '---^').toBeObservable('---#', undefined, refused(0, 'halfOpen'));
-      // the first probe has an outcome, but its permit is not given back: the phase admits 2 in all
-      m.expect(extra.pipe(circuitBreaker(breaker)), '-----^').toBeObservable('-----#', undefined, refused(0, 'halfOpen'));
-      m.expect(probe).toHaveSubscriptions(['--^--!', '---^--!']);
+      // at 6 the quick probe has its outcome, but its permit is not given back: the phase admits 2 in all
+      m.expect(extra.pipe(circuitBreaker(breaker)), '------^').toBeObservable('------#', undefined, refused(0, 'halfOpen'));
+      m.expect(quick).toHaveSubscriptions('--^--!');
+      m.expect(slow).toHaveSubscriptions('---^----!');
       m.expect(extra).toHaveSubscriptions([]);
-      m.expect(breaker.state$, '-^').toBeObservable('-oh---c', { o: 'open', h: 'halfOpen', c: 'closed' });
+      m.expect(breaker.state$, '-^').toBeObservable('-oh-----c', { o: 'open', h: 'halfOpen', c: 'closed' });
     }));
 
     it('should give an unsubscribed probe\'s permit back', marbles((m) => {
@@ -466,6 +468,27 @@ describe('circuitBreaker', () => {
       // had the window kept its 2 failures, this single failure would reopen it (3 of 3)
       m.expect(fail.pipe(circuitBreaker(breaker)), '---^').toBeObservable('---#');
       m.expect(breaker.state$, '-^').toBeObservable('-o(hc)', { c: 'closed', o: 'open', h: 'halfOpen' });
+    }));
+
+    it('should close and clear the window on reset()', marbles((m) => {
+      const breaker = new CircuitBreaker({ minimumCalls: 2, window: { type: 'count', size: 2 }, openDuration: 5 });
+      const fail = m.cold('-#');
+      m.expect(fail.pipe(circuitBreaker(breaker)), '^').toBeObservable('-#');
+      m.scheduler.schedule(() => breaker.reset(), 2);
+      // without the reset this second failure would make 2 of 2 and open
+      m.expect(fail.pipe(circuitBreaker(breaker)), '---^').toBeObservable('----#');
+      m.expect(breaker.state$).toBeObservable('c', { c: 'closed' });
+      m.flush();
+      expect(breaker.metrics()).to.include({ state: 'closed', calls: 1, failures: 1 });
+    }));
+
+    it('should close an open breaker on reset() and start its next opening count at 1', marbles((m) => {
+      const breaker = smallBreaker({ minimumCalls: 1, openDuration: (n) => 10 * n });
+      const fail = m.cold('#');
+      m.expect(fail.pipe(circuitBreaker(breaker)), '^').toBeObservable('#');       // opening 1: 10 ms
+      m.scheduler.schedule(() => breaker.reset(), 2);
+      m.expect(fail.pipe(circuitBreaker(breaker)), '---^').toBeObservable('---#'); // opening 1 again: 10 ms
+      m.expect(breaker.state$, '-^').toBeObservable('-oco 9ms h', { c: 'closed', o: 'open', h: 'halfOpen' });
     }));
 
     it('should refuse everything while isolated, with retryAfter Infinity, until reset()', marbles((m) => {
