@@ -1,0 +1,104 @@
+/**
+ * How to marble-test your own pipeline with rxjs-resilience's test helpers: a scripted fake dependency
+ * (`fakeDependency`), the breaker's life as one marble line (`stateTimeline`), and scripted faults
+ * (`injectFaults`), all in virtual time, with whatever assertion library you use.
+ *
+ * In your project, import from 'rxjs-resilience' and 'rxjs-resilience/testing'.
+ *
+ * Run it: npx ts-node --transpile-only examples/testingYourPipeline.ts
+ */
+import { deepStrictEqual } from 'node:assert';
+import { catchError, map, of, type Observable } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { CircuitBreaker, circuitBreaker, injectFaults, isCircuitOpenError } from '../src/index';
+import { fakeDependency, stateTimeline } from '../src/testing/index';
+
+/** Your code: a price label from a flaky pricing API, behind a shared breaker. */
+export function priceLabel(price$: Observable<number>, breaker: CircuitBreaker): Observable<string> {
+  return price$.pipe(
+    circuitBreaker(breaker),
+    map((price) => `$${price}`),
+    catchError((error: unknown) => of(isCircuitOpenError(error) ? 'busy, try later' : 'failed')),
+  );
+}
+
+/** How your code is built into a pipeline; the test takes it as a parameter so it can be swapped. */
+export type PriceLabel = typeof priceLabel;
+
+/**
+ * Your marble test of it. `assertDeepEqual` is your framework's deep equality (`node:assert`'s
+ * `deepStrictEqual`, chai's `expect(a).to.deep.equal(b)`, jest's `expect(a).toEqual(b)`); it throws when
+ * the pipeline misbehaves.
+ */
+export function testPriceLabel(
+  assertDeepEqual: (actual: unknown, expected: unknown) => void,
+  pipeline: PriceLabel = priceLabel,
+): void {
+  const testScheduler = new TestScheduler(assertDeepEqual);
+  testScheduler.run((helpers) => {
+    const { expectObservable, expectSubscriptions, flush } = helpers;
+    const breaker = new CircuitBreaker({
+      window: { type: 'count', size: 2 },
+      minimumCalls: 2,
+      failureRateThreshold: 1,
+      openDuration: 5,
+    });
+    // The pricing API: two calls fail, then it answers 7 one frame after being called.
+    const api = fakeDependency(helpers, ['-#', '-#', '-7|'], { values: { 7: 7 } });
+    const timeline = stateTimeline(breaker.state$);
+    const label$ = pipeline(api.call$, breaker);
+    const values = { f: 'failed', b: 'busy, try later', p: '$7' };
+
+    // prettier-ignore
+    {
+    expectObservable(label$, '^           ').toBe('-(f|)           ', values); // fails
+    expectObservable(label$, '--^         ').toBe('---(f|)         ', values); // fails: opens at 3
+    expectObservable(label$, '----^       ').toBe('----(b|)        ', values); // refused, API not called
+    expectObservable(label$, '----------^ ').toBe('-----------p|   ', values); // probe at 10 succeeds
+    expectSubscriptions(api.subscriptions).toBe([
+                             '^!          ',
+                             '--^!        ',
+                             '----------^-!',
+    ]);
+    }
+    flush();
+    // closed, open at 3, halfOpen at 8 (openDuration 5), closed again when the probe succeeds at 12
+    timeline.toBe('c--o----h---c');
+  });
+}
+
+/**
+ * The same API made to misbehave on purpose: `injectFaults` scripts which calls fail or hang, so a test
+ * reads like the incident it reproduces. Here calls 1 and 2 fail, the breaker opens, and a probe recovers.
+ */
+export function testUnderScriptedFaults(
+  assertDeepEqual: (actual: unknown, expected: unknown) => void,
+  pipeline: PriceLabel = priceLabel,
+): void {
+  new TestScheduler(assertDeepEqual).run(({ cold, expectObservable }) => {
+    const breaker = new CircuitBreaker({
+      window: { type: 'count', size: 2 },
+      minimumCalls: 2,
+      failureRateThreshold: 1,
+      openDuration: 5,
+    });
+    const healthy = cold('-7|', { 7: 7 });
+    const faulty = healthy.pipe(injectFaults({ when: '-##' })); // calls 1 and 2 of the API fail
+    const label$ = pipeline(faulty, breaker);
+    const values = { f: 'failed', b: 'busy, try later', p: '$7' };
+    // prettier-ignore
+    {
+    expectObservable(label$, '^          ').toBe('-p|            ', values);
+    expectObservable(label$, '---^       ').toBe('---(f|)        ', values);
+    expectObservable(label$, '----^      ').toBe('----(f|)       ', values); // two failures: opens at 4
+    expectObservable(label$, '-----^     ').toBe('-----(b|)      ', values); // refused
+    expectObservable(label$, '----------^').toBe('-----------p|', values); // halfOpen since 9: probe passes
+    }
+  });
+}
+
+if (require.main === module) {
+  testPriceLabel(deepStrictEqual);
+  testUnderScriptedFaults(deepStrictEqual);
+  console.log('both marble tests of priceLabel passed');
+}
