@@ -50,6 +50,20 @@ describe('boundedMergeMap', () => {
     );
 
     it(
+      'should not complete while values still wait behind a run of synchronous inners',
+      marbles((m) => {
+        // prettier-ignore
+        const source = m.hot('  -(abc|)');
+        const slow = m.cold('    --x|');
+        const expected = '    ---a(bc|)';
+        const result = source.pipe(
+          boundedMergeMap((v) => (v === 'a' ? slow.pipe(map(() => v)) : of(v)), { capacity: 2 }),
+        );
+        m.expect(result).toBeObservable(expected);
+      }),
+    );
+
+    it(
       'should run up to `concurrency` inners and start waiting values in FIFO order as slots free',
       marbles((m) => {
         // prettier-ignore
