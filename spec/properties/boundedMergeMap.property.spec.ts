@@ -182,8 +182,7 @@ function runScenario(
   const o = new Observed(s);
   const ts = new TestScheduler(() => undefined);
   ts.run(() => {
-    let subscription: Subscription | undefined;
-    subscription = build(ts, o, sourceOf(ts, o)).subscribe({
+    const subscription: Subscription = build(ts, o, sourceOf(ts, o)).subscribe({
       next: (value) => {
         if (o.terminal !== undefined) o.afterTerminal.push(`next ${String(value)}`);
         onValue(o, value, ts.now());
@@ -198,8 +197,7 @@ function runScenario(
       },
     });
     // Far beyond the last event of any scenario: a source that never ends is unsubscribed here.
-    ts.schedule(() => subscription?.unsubscribe(), 10_000);
-    void subscription;
+    ts.schedule(() => subscription.unsubscribe(), 10_000);
   });
   return o;
 }
