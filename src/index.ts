@@ -15,6 +15,7 @@ export { fetchRequest } from './adapters/fetchRequest';
 /* Policies */
 export { CircuitBreaker } from './breaker/CircuitBreaker';
 export { Bulkhead } from './bulkhead/Bulkhead';
+export { PolicyRegistry } from './registry/PolicyRegistry';
 
 /* Errors */
 export { ResilienceError, isResilienceError } from './errors/ResilienceError';
@@ -48,6 +49,12 @@ export type {
   BulkheadRejectedEvent,
   BulkheadReleasedEvent,
 } from './bulkhead/BulkheadEvent';
+export type { PolicyRegistryConfig } from './registry/PolicyRegistry';
+export type {
+  PolicyRegistryEvent,
+  PolicyCreatedEvent,
+  PolicyEvictedEvent,
+} from './registry/PolicyRegistryEvent';
 export type { InjectFaultsConfig } from './chaos/injectFaults';
 export type { FaultPoint, FaultWhen } from './chaos/FaultTrigger';
 export type { InjectFaultsConfig } from './chaos/injectFaults';

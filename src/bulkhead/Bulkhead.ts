@@ -80,6 +80,22 @@ const codec = config(
   { maxConcurrent: positiveInt },
   { maxQueued: nonNegativeInt, queueTimeout: positiveMs, name: string, scheduler },
 );
+const KNOWN_KEYS: ReadonlySet<string> = new Set([
+  'maxConcurrent',
+  'maxQueued',
+  'queueTimeout',
+  'name',
+  'scheduler',
+]);
+
+/**
+ * Validates `input` against the codec: the quick `is` check first (a registry may build a bulkhead per
+ * key, a million times), the full decoder, which builds the error report, only when that fails.
+ */
+function validate(input: unknown): void {
+  if (codec.is(input) && Object.keys(input).every((key) => KNOWN_KEYS.has(key))) return;
+  decodeConfig('Bulkhead', codec, input);
+}
 
 /** What a waiting call needs from its bulkhead, without widening the bulkhead's public surface. */
 interface QueueOwner {
@@ -155,16 +171,13 @@ export class Bulkhead {
   readonly queueTimeout: number;
   /** Clock of `queueTimeout` and of event times. */
   readonly scheduler: SchedulerLike;
-  /**
-   * Every admission, queueing, start, refusal and release, each with `at` (scheduler time) and the counts
-   * after it. Hot: emits synchronously as calls move; costs nothing while nobody subscribes.
-   */
-  readonly events$: Observable<BulkheadEvent>;
 
-  private readonly events = new Subject<BulkheadEvent>();
+  /** Built on first access of `events$`, so a registry of a million idle pools pays nothing for it. */
+  private subject: Subject<BulkheadEvent> | null = null;
+  private view: Observable<BulkheadEvent> | null = null;
   private readonly queue = new WaitQueue<WaitingCall>();
-  private readonly owner: QueueOwner;
-  private readonly handlers: { readonly finalize: () => void };
+  /** The pool's callbacks, shared by every call: the handlers of running calls and the queue's owner. */
+  private readonly hooks: QueueOwner & { readonly finalize: () => void };
   private activeCount = 0;
   private draining = false;
   private readonly counts = {
@@ -181,7 +194,7 @@ export class Bulkhead {
   };
 
   constructor(config: BulkheadConfig) {
-    decodeConfig('Bulkhead', codec, config);
+    validate(config);
     const {
       maxConcurrent,
       maxQueued = 0,
@@ -194,9 +207,23 @@ export class Bulkhead {
     this.maxQueued = maxQueued;
     this.queueTimeout = queueTimeout;
     this.scheduler = scheduler;
-    this.events$ = this.events.asObservable();
-    this.owner = { leave: (call) => this.leave(call), expire: (call) => this.expire(call) };
-    this.handlers = { finalize: () => this.release() };
+    this.hooks = {
+      finalize: () => this.release(),
+      leave: (call) => this.leave(call),
+      expire: (call) => this.expire(call),
+    };
+  }
+
+  /**
+   * Every admission, queueing, start, refusal and release, each with `at` (scheduler time) and the counts
+   * after it. Hot: emits synchronously as calls move; costs nothing while nobody subscribes.
+   */
+  get events$(): Observable<BulkheadEvent> {
+    if (this.view === null) {
+      this.subject = new Subject<BulkheadEvent>();
+      this.view = this.subject.asObservable();
+    }
+    return this.view;
   }
 
   /** Calls running now (holding a slot). */
@@ -237,7 +264,7 @@ export class Bulkhead {
     // the queue behind them (FIFO), and is refused only if slots and queue would both be full.
     if (active + queued >= this.maxConcurrent + this.maxQueued) {
       counts.rejectedFull++;
-      if (this.events.observed) this.emitRejected('full', 0);
+      if (this.observed) this.emitRejected('full', 0);
       destination.error(new BulkheadRejectedError(this.rejection('full')));
       return;
     }
@@ -247,7 +274,7 @@ export class Bulkhead {
       return;
     }
     const call = new WaitingCall(
-      this.owner,
+      this.hooks,
       source as Observable<unknown>,
       destination as Subscriber<unknown>,
       this.scheduler.now(),
@@ -259,27 +286,27 @@ export class Bulkhead {
       call.timer = this.scheduler.schedule(expireWork, this.queueTimeout, call);
     }
     destination.add(call);
-    if (this.events.observed) this.emitSimple('queued');
+    if (this.observed) this.emitSimple('queued');
   }
 
   /** Takes a slot and subscribes `source`; the slot is given back when that subscription ends. */
   private start<T>(source: Observable<T>, destination: Subscriber<T>, waited: number): void {
     const active = ++this.activeCount;
     if (active > this.counts.peakActive) this.counts.peakActive = active;
-    if (this.events.observed) {
+    if (this.observed) {
       if (waited < 0) this.emitSimple('admitted');
       else this.emit({ type: 'started', waited, ...this.base() });
     }
     // The handlers are the pool's own (no allocation per call): the subscriber is linked to
     // `destination`, so complete, error and unsubscribe all end in `finalize`, exactly once.
-    source.subscribe(createOperatorSubscriber<T>(destination, this.handlers));
+    source.subscribe(createOperatorSubscriber<T>(destination, this.hooks));
   }
 
   /** A running call ended (complete, error or unsubscribe): free its slot and start waiting calls. */
   private release(): void {
     this.activeCount--;
     this.counts.released++;
-    if (this.events.observed) this.emit({ type: 'released', held: 'slot', ...this.base() });
+    if (this.observed) this.emit({ type: 'released', held: 'slot', ...this.base() });
     if (this.queue.size > 0) this.drain();
   }
 
@@ -300,7 +327,7 @@ export class Bulkhead {
           call.timer = null;
         }
         this.counts.started++;
-        this.start(call.source, call.destination, this.events.observed ? this.waited(call) : 0);
+        this.start(call.source, call.destination, this.observed ? this.waited(call) : 0);
       }
     } finally {
       this.draining = false;
@@ -315,7 +342,7 @@ export class Bulkhead {
       call.timer = null;
     }
     this.counts.abandoned++;
-    if (this.events.observed) {
+    if (this.observed) {
       this.emit({ type: 'released', held: 'queue', ...this.base() });
     }
   }
@@ -325,7 +352,7 @@ export class Bulkhead {
     call.timer = null;
     if (!this.queue.remove(call)) return;
     this.counts.rejectedQueueTimeout++;
-    if (this.events.observed) this.emitRejected('queueTimeout', this.waited(call));
+    if (this.observed) this.emitRejected('queueTimeout', this.waited(call));
     call.destination.error(new BulkheadRejectedError(this.rejection('queueTimeout')));
   }
 
@@ -362,7 +389,12 @@ export class Bulkhead {
     this.emit({ type: 'rejected', reason, waited, ...this.base() });
   }
 
+  /** True while someone subscribes to `events$`: events are built only then. */
+  private get observed(): boolean {
+    return this.subject !== null && this.subject.observed;
+  }
+
   private emit(event: BulkheadEvent): void {
-    this.events.next(event);
+    this.subject!.next(event);
   }
 }
