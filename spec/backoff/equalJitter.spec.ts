@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { equalJitter } from '../../src/backoff/equalJitter';
+import { exponentialDelay } from '../../src/backoff/exponentialDelay';
+import { seededRandom } from '../helpers/seededRandom';
+
+describe('equalJitter', () => {
+  const options = { initialDelay: 10, multiplier: 2, maxDelay: 1000 };
+
+  it('should give d/2 + random() * d/2', () => {
+    const delay = equalJitter(options);
+    expect(delay(1, 10, () => 0)).to.equal(5);
+    expect(delay(3, 10, () => 0.5)).to.equal(30);
+    expect(delay(10, 10, () => 0.5)).to.equal(750);
+  });
+
+  it('should stay in [d/2, d) over many seeded draws, and use the whole range', () => {
+    const delay = equalJitter(options);
+    const random = seededRandom(2);
+    for (let retry = 1; retry <= 10; retry++) {
+      const d = exponentialDelay(retry, options);
+      const outside: number[] = [];
+      let low = Infinity;
+      let high = -Infinity;
+      for (let i = 0; i < 2000; i++) {
+        const x = delay(retry, 0, random);
+        if (!(x >= d / 2 && x < d)) outside.push(x);
+        low = Math.min(low, x);
+        high = Math.max(high, x);
+      }
+      expect(outside, `retry ${retry}`).to.deep.equal([]);
+      expect(low, `retry ${retry}`).to.be.below(d * 0.51);
+      expect(high, `retry ${retry}`).to.be.above(d * 0.99);
+    }
+  });
+
+  it('should be deterministic under a seeded random', () => {
+    const run = (seed: number): number[] => {
+      const delay = equalJitter(options);
+      const random = seededRandom(seed);
+      return [1, 2, 3, 4, 5].map((n) => delay(n, 0, random));
+    };
+    expect(run(7)).to.deep.equal(run(7));
+    expect(run(7)).to.not.deep.equal(run(8));
+  });
+});
