@@ -1,4 +1,6 @@
 /* Operators */
+export { timeoutAfter } from './operators/timeoutAfter';
+export { retryBackoff } from './operators/retryBackoff';
 export { injectFaults } from './chaos/injectFaults';
 export { seededRandom } from './chaos/seededRandom';
 export { injectFaults } from './chaos/injectFaults';
@@ -40,6 +42,8 @@ export { NetworkError, isNetworkError } from './errors/NetworkError';
 export type { NetworkErrorInfo } from './errors/NetworkError';
 
 /* Types */
+export type { TimeoutAfterConfig } from './operators/timeoutAfter';
+export type { RetryBackoffConfig, RetryBackoffJitter } from './operators/retryBackoff';
 export type { BulkheadConfig, BulkheadMetrics } from './bulkhead/Bulkhead';
 export type {
   BulkheadEvent,
