@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { decorrelatedJitter } from '../../src/backoff/decorrelatedJitter';
-import { seededRandom } from '../helpers/seededRandom';
+import { seededRandom } from '../../src/chaos/seededRandom';
 
 describe('decorrelatedJitter', () => {
   const options = { initialDelay: 10, multiplier: 2, maxDelay: 500 };

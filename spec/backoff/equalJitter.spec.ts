@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { equalJitter } from '../../src/backoff/equalJitter';
 import { exponentialDelay } from '../../src/backoff/exponentialDelay';
-import { seededRandom } from '../helpers/seededRandom';
+import { seededRandom } from '../../src/chaos/seededRandom';
 
 describe('equalJitter', () => {
   const options = { initialDelay: 10, multiplier: 2, maxDelay: 1000 };

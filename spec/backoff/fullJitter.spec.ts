@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { exponentialDelay } from '../../src/backoff/exponentialDelay';
 import { fullJitter } from '../../src/backoff/fullJitter';
-import { seededRandom } from '../helpers/seededRandom';
+import { seededRandom } from '../../src/chaos/seededRandom';
 
 describe('fullJitter', () => {
   const options = { initialDelay: 10, multiplier: 2, maxDelay: 1000 };

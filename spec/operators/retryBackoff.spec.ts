@@ -6,7 +6,7 @@ import { retryBackoff, type RetryBackoffConfig } from '../../src/operators/retry
 import { captureError, captureThrow } from '../helpers/captureError';
 import { countingScheduler } from '../helpers/countingScheduler';
 import { marbles, type Context } from '../helpers/marbles';
-import { seededRandom } from '../helpers/seededRandom';
+import { seededRandom } from '../../src/chaos/seededRandom';
 
 /** Each subscription gets the next observable of `attempts` (the last one repeats). */
 function attemptsOf<T>(attempts: ReadonlyArray<ObservableInput<T>>): Observable<T> {
