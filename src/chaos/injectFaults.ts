@@ -150,9 +150,10 @@ export function injectFaults<T>(config: InjectFaultsConfig<T>): MonoTypeOperator
   };
 
   /** The fault at `point`, or null; runs every user callback, so a throw reaches the caller's handler. */
-  const decide = (point: FaultPoint): InjectedFaultInfo | null => {
+  // On the hot path (no fault) nothing is allocated: the point object is built only for user callbacks.
+  const decide = (call: number, value: number | undefined): InjectedFaultInfo | null => {
     if (typeof enabled === 'function' && !enabled()) return null;
-    const index = per === 'call' ? point.call : point.value!;
+    const index = per === 'call' ? call : value!;
     let kind: FaultKind | null;
     switch (trigger.type) {
       case 'rate':
@@ -165,7 +166,7 @@ export function injectFaults<T>(config: InjectFaultsConfig<T>): MonoTypeOperator
         kind = trigger.script[index] ?? null;
         break;
       case 'predicate':
-        kind = trigger.predicate(point) ? config.fault! : null;
+        kind = trigger.predicate({ call, value }) ? config.fault! : null;
         break;
     }
     if (kind === null) return null;
@@ -173,9 +174,9 @@ export function injectFaults<T>(config: InjectFaultsConfig<T>): MonoTypeOperator
       name,
       kind,
       per,
-      call: point.call,
-      value: point.value,
-      latency: kind === 'latency' ? latencyAt(point) : 0,
+      call,
+      value,
+      latency: kind === 'latency' ? latencyAt({ call, value }) : 0,
     };
     onFault?.(info);
     return info;
@@ -183,7 +184,7 @@ export function injectFaults<T>(config: InjectFaultsConfig<T>): MonoTypeOperator
 
   if (per === 'call') {
     return operate<T, T>((source, destination) => {
-      const info = decide({ call: calls++, value: undefined });
+      const info = decide(calls++, undefined);
       const run = () => source.subscribe(createOperatorSubscriber(destination));
       if (info === null) return void run();
       switch (info.kind) {
@@ -210,8 +211,10 @@ export function injectFaults<T>(config: InjectFaultsConfig<T>): MonoTypeOperator
 
     const upstream = createOperatorSubscriber<T>(destination, {
       next: (value) => {
-        const info = decide({ call, value: values++ });
-        enqueue(info === null ? { type: 'next', value } : stepOf(info, value));
+        const info = decide(call, values++);
+        if (info !== null) enqueue(stepOf(info, value));
+        else if (holding) held.push({ type: 'next', value });
+        else destination.next(value);
       },
       error: (error) => enqueue({ type: 'error', error }),
       complete: () => enqueue({ type: 'complete' }),
