@@ -3,8 +3,6 @@ export { timeoutAfter } from './operators/timeoutAfter';
 export { retryBackoff } from './operators/retryBackoff';
 export { injectFaults } from './chaos/injectFaults';
 export { seededRandom } from './chaos/seededRandom';
-export { injectFaults } from './chaos/injectFaults';
-export { seededRandom } from './chaos/seededRandom';
 export { circuitBreaker } from './operators/circuitBreaker';
 export { bulkhead } from './operators/bulkhead';
 export { boundedMergeMap } from './operators/boundedMergeMap';
@@ -34,8 +32,6 @@ export { InvalidConfigError, isInvalidConfigError } from './errors/InvalidConfig
 export type { ConfigIssue, InvalidConfigInfo } from './errors/InvalidConfigError';
 export { InjectedFaultError, isInjectedFaultError } from './errors/InjectedFaultError';
 export type { FaultKind, InjectedFaultInfo } from './errors/InjectedFaultError';
-export { InjectedFaultError, isInjectedFaultError } from './errors/InjectedFaultError';
-export type { FaultKind, InjectedFaultInfo } from './errors/InjectedFaultError';
 export { HttpStatusError, isHttpStatusError } from './errors/HttpStatusError';
 export type { HttpStatusInfo } from './errors/HttpStatusError';
 export { NetworkError, isNetworkError } from './errors/NetworkError';
@@ -59,8 +55,6 @@ export type {
   PolicyCreatedEvent,
   PolicyEvictedEvent,
 } from './registry/PolicyRegistryEvent';
-export type { InjectFaultsConfig } from './chaos/injectFaults';
-export type { FaultPoint, FaultWhen } from './chaos/FaultTrigger';
 export type { InjectFaultsConfig } from './chaos/injectFaults';
 export type { FaultPoint, FaultWhen } from './chaos/FaultTrigger';
 export type { FetchRequestOptions, FetchResult, FetchBodyReader } from './adapters/fetchRequest';
