@@ -308,18 +308,11 @@ describe('CircuitBreaker scenarios', () => {
     }));
 
     it('r4j 13: the breaker can be created directly in the open state', () => {
-      const breaker = CircuitBreaker.fromJSON({
-        version: 1,
-        name: 'r4j',
-        state: 'open',
-        refusals: 0,
-        opening: 1,
-        openedAt: 0,
-        openUntil: 5000,
-        window: { type: 'count', outcomes: [] },
-      });
-      expect(breaker.state).to.be.oneOf(['open', 'halfOpen']);
-      expect(breaker.metrics()).to.include({ opening: 1, openedAt: 0 });
+      const clock = { now: () => 1000, schedule: () => { throw new Error('no timer expected'); } } as never;
+      const snapshot = { version: 1, name: 'r4j', state: 'open', refusals: 0, opening: 1, openedAt: 0, openUntil: 5000, window: { type: 'count', outcomes: [] } };
+      const breaker = CircuitBreaker.fromJSON(snapshot, { scheduler: clock });
+      expect(breaker.metrics()).to.include({ state: 'open', opening: 1, openedAt: 0, retryAfter: 4000 });
+      expect(captureOutcome(breaker, 'succeed')).to.be.instanceOf(CircuitOpenError);
     });
 
     it('r4j RxJava3 ObserverCircuitBreakerTest: disposing a delayed call releases the permission and records neither', marbles((m) => {
