@@ -474,6 +474,39 @@ describe('bulkhead', () => {
       }),
     );
 
+    for (const maxQueued of [2, 1]) {
+      it(
+        `should queue a call subscribed the instant a slot frees behind waiting calls (maxQueued ${maxQueued})`,
+        marbles((m) => {
+          const p = pool({ maxQueued });
+          const order: string[] = [];
+          const quick = (name: string) =>
+            defer(() => {
+              order.push(name);
+              return of(name);
+            }).pipe(bulkhead(p));
+          const waiting = ['b', 'c'].slice(0, maxQueued);
+          const running = m.cold('--a|');
+          running.pipe(bulkhead(p)).subscribe();
+          for (const name of waiting) quick(name).subscribe();
+          let subscribedD = false;
+          // When a gives its slot back, the slot is free for an instant while calls still wait (the queue
+          // may be full): d, subscribed right then (from an events$ observer), must neither take that slot
+          // ahead of them nor be refused, since the queue has room for d once the oldest one starts.
+          p.events$.subscribe((e) => {
+            if (e.type === 'released' && e.queued > 0 && !subscribedD) {
+              subscribedD = true;
+              expect([p.active, p.queued]).to.deep.equal([0, maxQueued]);
+              quick('d').subscribe({ error: (err: unknown) => order.push(String(err)) });
+            }
+          });
+          m.flush();
+          expect(order).to.deep.equal([...waiting, 'd']);
+          expect(p.metrics()).to.include({ rejectedFull: 0, active: 0, queued: 0 });
+        }),
+      );
+    }
+
     it('should drain 100 000 waiting synchronous calls without growing the stack', function () {
       this.timeout(30_000); // a shared CI machine; the check is the stack, never the time
       const n = 100_000;
