@@ -10,12 +10,16 @@
 import { deepStrictEqual } from 'node:assert';
 import { catchError, map, of, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { CircuitBreaker, circuitBreaker, injectFaults, isCircuitOpenError } from '../src/index';
+import { CircuitBreaker, circuitBreaker, injectFaults, isCircuitOpenError, timeoutAfter } from '../src/index';
 import { fakeDependency, stateTimeline } from '../src/testing/index';
 
-/** Your code: a price label from a flaky pricing API, behind a shared breaker. */
+/**
+ * Your code: a price label from a flaky pricing API, with a 3 ms deadline per call, behind a shared
+ * breaker (so a timed-out call counts as a failure).
+ */
 export function priceLabel(price$: Observable<number>, breaker: CircuitBreaker): Observable<string> {
   return price$.pipe(
+    timeoutAfter(3),
     circuitBreaker(breaker),
     map((price) => `$${price}`),
     catchError((error: unknown) => of(isCircuitOpenError(error) ? 'busy, try later' : 'failed')),
@@ -69,7 +73,8 @@ export function testPriceLabel(
 
 /**
  * The same API made to misbehave on purpose: `injectFaults` scripts which calls fail or hang, so a test
- * reads like the incident it reproduces. Here calls 1 and 2 fail, the breaker opens, and a probe recovers.
+ * reads like the incident it reproduces. Here call 1 fails and call 2 hangs until the deadline, the
+ * breaker opens, and a probe recovers.
  */
 export function testUnderScriptedFaults(
   assertDeepEqual: (actual: unknown, expected: unknown) => void,
@@ -83,16 +88,16 @@ export function testUnderScriptedFaults(
       openDuration: 5,
     });
     const healthy = cold('-7|', { 7: 7 });
-    const faulty = healthy.pipe(injectFaults({ when: '-##' })); // calls 1 and 2 of the API fail
+    const faulty = healthy.pipe(injectFaults({ when: '-#~' })); // call 1 fails, call 2 never answers
     const label$ = pipeline(faulty, breaker);
     const values = { f: 'failed', b: 'busy, try later', p: '$7' };
     // prettier-ignore
     {
-    expectObservable(label$, '^          ').toBe('-p|            ', values);
-    expectObservable(label$, '---^       ').toBe('---(f|)        ', values);
-    expectObservable(label$, '----^      ').toBe('----(f|)       ', values); // two failures: opens at 4
-    expectObservable(label$, '-----^     ').toBe('-----(b|)      ', values); // refused
-    expectObservable(label$, '----------^').toBe('-----------p|', values); // halfOpen since 9: probe passes
+    expectObservable(label$, '^             ').toBe('-p|             ', values);
+    expectObservable(label$, '---^          ').toBe('---(f|)         ', values);
+    expectObservable(label$, '----^         ').toBe('-------(f|)     ', values); // deadline at 7: opens
+    expectObservable(label$, '--------^     ').toBe('--------(b|)    ', values); // refused
+    expectObservable(label$, '-------------^').toBe('--------------p|', values); // halfOpen since 12
     }
   });
 }

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { catchError, map, of } from 'rxjs';
+import { isCircuitOpenError } from '../../src/errors/CircuitOpenError';
 import { circuitBreaker } from '../../src/operators/circuitBreaker';
+import { timeoutAfter } from '../../src/operators/timeoutAfter';
 import {
   priceLabel,
   testPriceLabel,
@@ -17,9 +19,18 @@ const withoutBreaker: PriceLabel = (price$) =>
     catchError(() => of('failed')),
   );
 
+/** A pipeline without its deadline: a hung call holds the caller forever. */
+const withoutDeadline: PriceLabel = (price$, breaker) =>
+  price$.pipe(
+    circuitBreaker(breaker),
+    map((price) => `$${price}`),
+    catchError((error: unknown) => of(isCircuitOpenError(error) ? 'busy, try later' : 'failed')),
+  );
+
 /** A pipeline that forgets to tell refusals apart from failures. */
 const noFallback: PriceLabel = (price$, breaker) =>
   price$.pipe(
+    timeoutAfter(3),
     circuitBreaker(breaker),
     map((price) => `$${price}`),
     catchError(() => of('failed')),
@@ -41,4 +52,9 @@ describe('examples/testingYourPipeline', () => {
       expect(() => testUnderScriptedFaults(chaiDeepEqual, broken)).to.throw();
     });
   }
+
+  it('should fail the scripted-fault test for a pipeline without its deadline', () => {
+    testPriceLabel(chaiDeepEqual, withoutDeadline); // no call in the first test is slow
+    expect(() => testUnderScriptedFaults(chaiDeepEqual, withoutDeadline)).to.throw();
+  });
 });
