@@ -129,6 +129,14 @@ describe('stateTimeline', () => {
     expect(timeline.entries.map((e) => e.frame)).to.deep.equal([0, 11]);
   });
 
+  it('should count frames of a TestScheduler outside run mode (10 ms each)', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    const timeline = stateTimeline(scheduler.createColdObservable('c-o--h'), { scheduler });
+    scheduler.flush();
+    expect(timeline.entries.map((e) => e.frame)).to.deep.equal([0, 2, 5]);
+    timeline.toBe('c-o--h');
+  });
+
   it('should throw from marble and toBe when a state has no letter or a bad one', () => {
     const unknown = run(() => stateTimeline(of('closed', 'opening')));
     expect((captureThrow(() => unknown.marble) as Error).message).to.equal(
