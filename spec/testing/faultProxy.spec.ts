@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import * as net from 'net';
+import WebSocket from 'ws';
 import { performance } from 'perf_hooks';
 import { isInvalidConfigError } from '../../src/index';
 import {
@@ -229,11 +230,11 @@ describe('startFaultProxy', function () {
           socket.once('data', () => resolve(performance.now() - started));
           socket.write(text);
         });
-      expect(await roundTrip('a')).to.be.below(50);
-      const slow = await proxy.withToxics([{ type: 'latency', latency: 100 }], () => roundTrip('b'));
-      expect(slow).to.be.at.least(95);
+      expect(await roundTrip('a')).to.be.below(150);
+      const slow = await proxy.withToxics([{ type: 'latency', latency: 300 }], () => roundTrip('b'));
+      expect(slow).to.be.at.least(295);
       expect(proxy.toxics).to.deep.equal([]);
-      expect(await roundTrip('c')).to.be.below(50);
+      expect(await roundTrip('c')).to.be.below(150);
       socket.destroy();
     } finally {
       await proxy?.close();
@@ -283,6 +284,32 @@ describe('startFaultProxy', function () {
       expect(down).to.equal('ECONNREFUSED');
     } finally {
       await proxy?.close();
+      await server.close();
+    }
+  });
+
+  it('should slice WebSocket frames in both directions without breaking messages', async () => {
+    const server: FaultServer = await startFaultServer();
+    try {
+      proxy = await startFaultProxy({
+        upstream: { port: server.port },
+        toxics: [
+          { type: 'slicer', average_size: 3, size_variation: 2, delay: 500 },
+          { type: 'slicer', average_size: 3, size_variation: 2, delay: 500, stream: 'upstream' },
+        ],
+      });
+      const long = 'x'.repeat(300);
+      const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/ws?messages=2&every=100&then=close&code=1000`);
+      const received: string[] = [];
+      ws.on('open', () => ws.send(long));
+      ws.on('message', (data) => received.push(String(data)));
+      const code = await new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)));
+      expect(code).to.equal(1000);
+      expect(received).to.have.members([long, 'message 1', 'message 2']);
+      expect(proxy.stats.downstreamBytes).to.be.greaterThan(300);
+    } finally {
+      await proxy?.close();
+      proxy = undefined;
       await server.close();
     }
   });
