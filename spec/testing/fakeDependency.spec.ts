@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { catchError, of, retry, switchMap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { fakeDependency } from '../../src/testing/fakeDependency';
+import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { captureThrow } from '../helpers/captureError';
 import { marbles } from '../helpers/marbles';
 
@@ -111,6 +112,17 @@ describe('fakeDependency', () => {
       [0, 20],
       [20, 40],
     ]);
+  });
+
+  it('should reject bad options, naming each field', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    expect(() => fakeDependency(scheduler, '-a|', { exhausted: 'wrap' } as never)).to.throw(
+      InvalidConfigError,
+      "fakeDependency: invalid config: `exhausted` must be 'repeat' | 'error', got \"wrap\" (string)",
+    );
+    expect(() => fakeDependency(scheduler, '-a|', { value: { a: 1 } } as never)).to.throw(
+      'fakeDependency: invalid config: unknown option `value`: expected one of the known options (`values`, `error`, `exhausted`), got {"a":1} (object)',
+    );
   });
 
   it('should reject an empty script and a malformed marble where the fake is made', () => {

@@ -8,6 +8,7 @@ import { circuitBreaker } from '../../src/operators/circuitBreaker';
 import { bulkheadStates, type BulkheadLike } from '../../src/testing/bulkheadStates';
 import { fakeDependency } from '../../src/testing/fakeDependency';
 import { stateTimeline, type StateTimeline } from '../../src/testing/stateTimeline';
+import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { captureThrow } from '../helpers/captureError';
 
 /** Runs `body` in a fresh `TestScheduler.run` and returns what it returned, after the flush. */
@@ -131,7 +132,7 @@ describe('stateTimeline', () => {
 
   it('should count frames of a TestScheduler outside run mode (10 ms each)', () => {
     const scheduler = new TestScheduler(() => undefined);
-    const timeline = stateTimeline(scheduler.createColdObservable('c-o--h'), { scheduler });
+    const timeline = stateTimeline(scheduler.createColdObservable<string>('c-o--h'), { scheduler });
     scheduler.flush();
     expect(timeline.entries.map((e) => e.frame)).to.deep.equal([0, 2, 5]);
     timeline.toBe('c-o--h');
@@ -151,9 +152,16 @@ describe('stateTimeline', () => {
     expect(() => long.marble).to.throw('must be one character');
   });
 
-  it('should reject a bad `frames`', () => {
+  it('should reject bad options, naming each field', () => {
     expect(() => stateTimeline(of('c'), { frames: -1 })).to.throw(
-      'stateTimeline: `frames` must be a non-negative integer, got -1',
+      InvalidConfigError,
+      'stateTimeline: invalid config: `frames` must be a non-negative integer or Infinity, got -1 (number)',
+    );
+    expect(() => stateTimeline(of('c'), { letters: 'c' } as never)).to.throw(
+      'stateTimeline: invalid config: `letters` must be an object or a function, got "c" (string)',
+    );
+    expect(() => stateTimeline(of('c'), { frame: 3 } as never)).to.throw(
+      'stateTimeline: invalid config: unknown option `frame`: expected one of the known options (`letters`, `frames`, `scheduler`), got 3 (number)',
     );
   });
 

@@ -1,5 +1,8 @@
 import { Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
+import * as t from 'io-ts';
+import * as c from '../internal/codecs';
+import { decodeConfig } from '../internal/decodeConfig';
 
 /** One subscription of a test observable, in frames; the shape `expectSubscriptions` reads. */
 export interface SubscriptionLogLike {
@@ -31,6 +34,22 @@ export interface FakeDependencyOptions<T> {
    */
   readonly exhausted?: 'repeat' | 'error';
 }
+
+const isObject = (u: unknown): u is object => typeof u === 'object' && u !== null && !Array.isArray(u);
+const OptionsCodec = c.config(
+  'FakeDependencyOptions',
+  {},
+  {
+    values: new t.Type(
+      'an object of marble values',
+      isObject,
+      (u, ctx) => (isObject(u) ? t.success(u) : t.failure(u, ctx)),
+      t.identity,
+    ),
+    error: t.unknown,
+    exhausted: c.oneOf(['repeat', 'error']),
+  },
+);
 
 /** A scripted dependency: see {@link fakeDependency}. */
 export interface FakeDependency<T> {
@@ -69,7 +88,8 @@ export interface FakeDependency<T> {
  * @param helpers Where cold observables come from: `TestScheduler.run`'s helpers, an rxjs-marbles `m`,
  * or a `TestScheduler`.
  * @param marbles One cold marble per call (no `^`, no `!`); at least one.
- * @throws {TypeError} when `marbles` is empty or holds a non-string; the test scheduler's own error
+ * @throws {TypeError} when `marbles` is empty or holds a non-string; {@link InvalidConfigError} (a
+ * `TypeError`) when `options` is invalid, each bad or unknown field named; the test scheduler's own error
  * for a malformed marble.
  */
 export function fakeDependency<T = string>(
@@ -81,6 +101,7 @@ export function fakeDependency<T = string>(
   if (!Array.isArray(script) || script.length === 0 || script.some((m) => typeof m !== 'string')) {
     throw new TypeError('fakeDependency: `marbles` must be a marble string or a non-empty array of them');
   }
+  decodeConfig('fakeDependency', OptionsCodec, options);
   const { values, error, exhausted = 'repeat' } = options;
   const cold = (marble: string, err: unknown = error): ColdLike<T> =>
     'cold' in helpers

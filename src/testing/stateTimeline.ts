@@ -1,5 +1,8 @@
 import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
+import * as t from 'io-ts';
+import * as c from '../internal/codecs';
+import { decodeConfig } from '../internal/decodeConfig';
 
 /** Options of {@link stateTimeline}. */
 export interface StateTimelineOptions<S> {
@@ -60,6 +63,25 @@ const DEFAULT_LETTERS: { readonly [state: string]: string } = {
 };
 const SYNTAX = new Set([' ', '-', '(', ')', '|', '#', '^', '!']);
 
+const isObject = (u: unknown): u is object => typeof u === 'object' && u !== null && !Array.isArray(u);
+const OptionsCodec = c.config(
+  'StateTimelineOptions',
+  {},
+  {
+    letters: c.either(
+      new t.Type(
+        'an object',
+        isObject,
+        (u, ctx) => (isObject(u) ? t.success(u) : t.failure(u, ctx)),
+        t.identity,
+      ),
+      c.fn,
+    ),
+    frames: c.nonNegativeIntOrInfinity,
+    scheduler: c.scheduler,
+  },
+);
+
 /**
  * Records a state observable (a breaker's `state$`, `bulkheadStates(pool)`, or any observable of short
  * strings or digits) as a marble on the virtual clock, so a test states a policy's whole life in one line:
@@ -84,17 +106,15 @@ const SYNTAX = new Set([' ', '-', '(', ')', '|', '#', '^', '!']);
  *   timeline.toBe('c-o----h');
  * });
  *
- * @throws {Error} when `frames` is not a non-negative integer; `marble` and `toBe` throw when a recorded
- * state had no letter or an invalid one.
+ * @throws {InvalidConfigError} when `options` is invalid (each bad or unknown field named); `marble` and
+ * `toBe` throw an `Error` when a recorded state had no letter or an invalid one.
  */
 export function stateTimeline<S extends string | number>(
   state$: Observable<S>,
   options: StateTimelineOptions<S> = {},
 ): StateTimeline<S> {
+  decodeConfig('stateTimeline', OptionsCodec, options);
   const { letters, frames = Infinity, scheduler = asyncScheduler } = options;
-  if (!(frames === Infinity || (Number.isSafeInteger(frames) && frames >= 0))) {
-    throw new Error(`stateTimeline: \`frames\` must be a non-negative integer, got ${String(frames)}`);
-  }
   const letterOf = (state: S): string => {
     const letter =
       typeof letters === 'function'
