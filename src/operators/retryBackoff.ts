@@ -105,8 +105,9 @@ const STRATEGIES: Record<RetryBackoffJitter, (options: BackoffOptions) => Backof
  *
  * @example
  * ```ts
- * fromFetch(url).pipe(
- *   retryBackoff({ maxRetries: 4, initialDelay: 100, maxDelay: 2000, shouldRetry: (e) => isTransient(e) }),
+ * fetchRequest(url).pipe(
+ *   timeoutAfter(500), // per attempt
+ *   retryBackoff({ maxRetries: 4, initialDelay: 100, maxDelay: 2000, shouldRetry: isNetworkError }),
  * );
  * ```
  * @throws {InvalidConfigError} when the config is not valid (every bad field is named).

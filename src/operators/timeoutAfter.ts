@@ -76,7 +76,7 @@ const TimeoutAfterConfigCodec = c.config(
  *
  * @example
  * ```ts
- * fromFetch(url).pipe(timeoutAfter(2000)); // the whole call within 2 s
+ * fetchRequest(url).pipe(timeoutAfter(2000)); // the whole call within 2 s: the request is aborted after
  * ticks$.pipe(timeoutAfter({ first: 5000, each: 1000, with: () => of(STALE) }));
  * ```
  * @throws {InvalidConfigError} when the config is not valid or sets none of `first`, `each`, `total`.
