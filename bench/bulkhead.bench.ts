@@ -1,0 +1,210 @@
+/**
+ * bulkhead against bare rxjs mergeMap(f, n) and against cockatiel's BulkheadPolicy (whose queue is an
+ * array drained with Array#shift).
+ *
+ * 1. Cost per call when nothing waits: mergeMap(x => of(x), 4) with and without `bulkhead(pool)` on
+ *    each inner; cockatiel `execute(fn)` against a bare `await fn()`.
+ * 2. Drain: 100 000 waiting synchronous calls behind one held slot (pool of 1), released at once; time
+ *    per call, and what is left after rxjs's own cost of subscribing the same call without a pool.
+ *    Cockatiel's drain is quadratic: measured at 20 000 waiting calls (100 000 would take ~5 s).
+ * 3. Heap bytes per waiting call with 100 000 waiting, side by side with cockatiel, and rxjs's floor:
+ *    what any subscription that registers one teardown costs (the subscriber the caller creates and
+ *    rxjs's finalizer array), which the bulkhead cannot avoid.
+ *
+ * Run: npm run bench -- bulkhead
+ */
+import { bulkhead as cockatielBulkhead } from 'cockatiel';
+import { Observable, Subject, map, mergeMap, of, range, type Observer } from 'rxjs';
+import { Bulkhead } from '../src/bulkhead/Bulkhead';
+import { bulkhead } from '../src/operators/bulkhead';
+import { compare, formatNs, heapUsed, Report } from './harness';
+
+const observer: Partial<Observer<number>> = { next: () => undefined, error: () => undefined };
+
+/** Subscribes `count` calls of `call$` behind one held slot of a pool of 1; returns the release. */
+function fill(pool: Bulkhead, call$: Observable<number>, count: number): () => void {
+  const held = new Subject<number>();
+  held.pipe(bulkhead(pool)).subscribe();
+  for (let i = 0; i < count; i++) call$.subscribe(observer);
+  if (pool.queued !== count) throw new Error(`expected ${count} waiting, got ${pool.queued}`);
+  return () => held.complete();
+}
+
+/** Drains `count` waiting synchronous calls; returns ns per call. */
+function drainOurs(count: number): number {
+  const pool = new Bulkhead({ maxConcurrent: 1, maxQueued: count });
+  const release = fill(pool, of(1).pipe(bulkhead(pool)), count);
+  heapUsed(); // start from a collected heap, as every row does
+  const start = process.hrtime.bigint();
+  release();
+  const ns = Number(process.hrtime.bigint() - start) / count;
+  if (pool.queued !== 0 || pool.metrics().started !== count) throw new Error('drain incomplete');
+  return ns;
+}
+
+/** rxjs's own cost of subscribing `count` synchronous calls (no pool): the drain's floor. */
+function subscribeBare(count: number): number {
+  const call$ = of(1);
+  heapUsed();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) call$.subscribe(observer);
+  return Number(process.hrtime.bigint() - start) / count;
+}
+
+/** Cockatiel: `count` waiting calls behind one held execution, then released; ns per call. */
+async function drainCockatiel(count: number): Promise<number> {
+  const policy = cockatielBulkhead(1, count);
+  let release!: () => void;
+  const holder = policy.execute(() => new Promise<void>((resolve) => (release = resolve)));
+  const fn = () => 1;
+  const calls: Array<Promise<number>> = new Array(count);
+  for (let i = 0; i < count; i++) calls[i] = policy.execute(fn);
+  heapUsed();
+  const start = process.hrtime.bigint();
+  release();
+  await holder;
+  await Promise.all(calls);
+  return Number(process.hrtime.bigint() - start) / count;
+}
+
+/** Heap bytes per waiting call, after full collections, with `count` calls waiting. */
+function heapPerWaitingOurs(count: number): number {
+  const pool = new Bulkhead({ maxConcurrent: 1, maxQueued: count });
+  const call$ = of(1).pipe(bulkhead(pool));
+  new Subject<number>().pipe(bulkhead(pool)).subscribe();
+  const before = heapUsed();
+  for (let i = 0; i < count; i++) call$.subscribe(observer);
+  const bytes = (heapUsed() - before) / count;
+  if (pool.queued !== count) throw new Error('not all waiting');
+  return bytes;
+}
+
+/** What rxjs itself costs per subscription that registers one teardown (kept alive like a waiting call). */
+function heapPerSubscriptionFloor(count: number): number {
+  const teardown = { unsubscribe: () => undefined };
+  const call$ = new Observable<number>((subscriber) => {
+    subscriber.add(teardown);
+  });
+  const kept: unknown[] = new Array(count);
+  const before = heapUsed();
+  for (let i = 0; i < count; i++) kept[i] = call$.subscribe(observer);
+  const bytes = (heapUsed() - before) / count - 8; // minus this array's own slot
+  return kept.length === count ? bytes : NaN;
+}
+
+function heapPerWaitingCockatiel(count: number): number {
+  const policy = cockatielBulkhead(1, count);
+  void policy.execute(() => new Promise<void>(() => undefined));
+  const fn = () => 1;
+  const calls: Array<Promise<number>> = new Array(count);
+  const before = heapUsed();
+  for (let i = 0; i < count; i++) calls[i] = policy.execute(fn);
+  const bytes = (heapUsed() - before) / count - 8; // minus this array's own slot
+  return policy.queueSlots === 0 ? bytes : NaN;
+}
+
+export default async function run(): Promise<void> {
+  const report = new Report('bulkhead', 'bulkhead: bounded pool vs rxjs mergeMap(f, n) and cockatiel');
+
+  // 1. Per call, nothing waits.
+  const ops = 50_000;
+  const pool = new Bulkhead({ maxConcurrent: 4 });
+  const perCall = await compare(
+    [
+      {
+        name: 'rxjs mergeMap(x => of(x), 4)',
+        run: (n) =>
+          void range(0, n)
+            .pipe(mergeMap((x) => of(x), 4))
+            .subscribe(observer),
+      },
+      {
+        name: 'mergeMap(x => of(x).pipe(bulkhead(pool)), 4)',
+        run: (n) =>
+          void range(0, n)
+            .pipe(mergeMap((x) => of(x).pipe(bulkhead(pool)), 4))
+            .subscribe(observer),
+      },
+      {
+        name: 'mergeMap(x => of(x).pipe(map(identity)), 4) (any one rxjs operator, for scale)',
+        run: (n) =>
+          void range(0, n)
+            .pipe(mergeMap((x) => of(x).pipe(map((v) => v)), 4))
+            .subscribe(observer),
+      },
+      {
+        name: 'await fn() (promise baseline)',
+        run: async (n) => {
+          const fn = async () => 1;
+          for (let i = 0; i < n; i++) await fn();
+        },
+      },
+      {
+        name: 'await cockatiel bulkhead(4, 0).execute(fn)',
+        run: async (n) => {
+          const policy = cockatielBulkhead(4, 0);
+          const fn = () => 1;
+          for (let i = 0; i < n; i++) await policy.execute(fn);
+        },
+      },
+    ],
+    ops,
+    5,
+  );
+  report.timings(`cost per call, ${ops} calls, nothing waits`, perCall, 'rxjs mergeMap(x => of(x), 4)');
+  const ours = perCall[1]!.nsPerOp - perCall[0]!.nsPerOp;
+  const oneOperator = perCall[2]!.nsPerOp - perCall[0]!.nsPerOp;
+  const theirs = perCall[4]!.nsPerOp - perCall[3]!.nsPerOp;
+  report.table('added per call', [
+    { case: 'bulkhead over mergeMap(f, 4)', 'added per call': formatNs(ours) },
+    { case: 'map(identity) over mergeMap(f, 4)', 'added per call': formatNs(oneOperator) },
+    { case: 'cockatiel execute over await fn()', 'added per call': formatNs(theirs) },
+  ]);
+  report.check('bulkhead adds <= 150 ns per call over bare mergeMap(f, n) (ns)', ours, ours <= 150);
+
+  // 2. Drain.
+  const rounds = 3;
+  const drainRows: Array<Record<string, unknown>> = [];
+  const drain = (count: number) => {
+    const total = Math.min(...Array.from({ length: rounds }, () => drainOurs(count)));
+    const floor = Math.min(...Array.from({ length: rounds }, () => subscribeBare(count)));
+    drainRows.push({
+      case: `bulkhead, ${count} waiting`,
+      'per call': formatNs(total),
+      'rxjs subscribe of the same call, no pool': formatNs(floor),
+      'added by the bulkhead': formatNs(total - floor),
+    });
+    return { total, added: total - floor };
+  };
+  drainOurs(10_000); // warm-up
+  drain(10_000);
+  const big = drain(100_000);
+  const cockatiel = await drainCockatiel(20_000);
+  drainRows.push({ case: 'cockatiel, 20 000 waiting (100 000: ~5 s)', 'per call': formatNs(cockatiel) });
+  report.table('drain of waiting synchronous calls through a pool of 1 (best of 3)', drainRows);
+  report.check(
+    'draining 100 000 waiting calls: bulkhead adds <= 100 ns per call over rxjs subscribing it (ns)',
+    big.added,
+    big.added <= 100,
+  );
+  report.check('draining 100 000 waiting calls: total <= 100 ns per call (ns)', big.total, big.total <= 100);
+
+  // 3. Heap per waiting call.
+  const waiting = 100_000;
+  const oursBytes = heapPerWaitingOurs(waiting);
+  const floorBytes = heapPerSubscriptionFloor(waiting);
+  const cockatielBytes = heapPerWaitingCockatiel(waiting);
+  report.table(`heap bytes per waiting call, ${waiting} waiting`, [
+    { case: 'bulkhead (subscriber + rxjs finalizer array + queue node)', bytes: Math.round(oursBytes) },
+    { case: 'rxjs floor: any subscription with one teardown', bytes: Math.round(floorBytes) },
+    { case: 'bulkhead own share (queue node)', bytes: Math.round(oursBytes - floorBytes) },
+    { case: 'cockatiel execute(fn) (promise + queue entry)', bytes: Math.round(cockatielBytes) },
+  ]);
+  report.check('heap per waiting call, total <= 200 bytes', oursBytes, oursBytes <= 200);
+  report.check(
+    "heap per waiting call, the bulkhead's own share over rxjs's floor <= 200 bytes",
+    oursBytes - floorBytes,
+    oursBytes - floorBytes <= 200,
+  );
+  report.save();
+}
