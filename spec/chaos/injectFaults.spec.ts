@@ -112,6 +112,20 @@ describe('injectFaults', () => {
       }),
     );
 
+    it(
+      'should compose: a latency injector around an error injector gives a slow failure',
+      marbles((m) => {
+        const source = m.cold('-a|');
+        const result = source.pipe(
+          injectFaults({ fault: 'error', when: [1] }),
+          injectFaults({ fault: 'latency', when: [1], latency: 3 }),
+        );
+        m.expect(result, '^---').toBeObservable('-a|');
+        m.expect(result, '---^').toBeObservable('------#', undefined, injected(1));
+        m.expect(source).toHaveSubscriptions(['^-!']);
+      }),
+    );
+
     it('should fault exactly the listed call indices', () => {
       expect(faultedCalls(injectFaults({ fault: 'error', when: [1, 4] }), 6)).to.deep.equal([1, 4]);
     });
