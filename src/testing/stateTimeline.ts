@@ -92,18 +92,20 @@ const OptionsCodec = c.config(
  * vitest, inside `TestScheduler.run` or rxjs-marbles.
  *
  * ```
- * calls (each '-#')   #-#
- * breaker             minimumCalls 2, failureRateThreshold 1, openDuration 5
- * state$              c-o----h
+ * breaker   window { type: 'count', size: 2 }, minimumCalls 2, failureRateThreshold 1, openDuration 5
+ * calls     x-x-x-----x        the dependency answers '-#', '-#', then '-a|'
+ * state$    c--o----h---c      open at 3 (2 failures), call at 4 refused, halfOpen at 8, probe closes at 12
  * ```
  *
  * @example
- * testScheduler.run(({ cold, flush }) => {
- *   const breaker = new CircuitBreaker({ minimumCalls: 2, failureRateThreshold: 1, openDuration: 5 });
- *   const timeline = stateTimeline(breaker.state$, { frames: 10 });
- *   // ... make calls through circuitBreaker(breaker) ...
- *   flush();
- *   timeline.toBe('c-o----h');
+ * testScheduler.run((helpers) => {
+ *   const breaker = new CircuitBreaker({ window: { type: 'count', size: 2 }, minimumCalls: 2,
+ *     failureRateThreshold: 1, openDuration: 5 });
+ *   const timeline = stateTimeline(breaker.state$);
+ *   const api = fakeDependency(helpers, ['-#', '-#', '-a|']);
+ *   // ... calls through api.call$.pipe(circuitBreaker(breaker)) at frames 0, 2, 4 and 10 ...
+ *   helpers.flush();
+ *   timeline.toBe('c--o----h---c');
  * });
  *
  * @throws {InvalidConfigError} when `options` is invalid (each bad or unknown field named); `marble` and
