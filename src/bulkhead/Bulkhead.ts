@@ -146,10 +146,12 @@ function expireWork(this: SchedulerAction<WaitingCall>, call?: WaitingCall): voi
  * by a loop, so it never grows the stack.
  *
  * ```text
- * pool: maxConcurrent 1, maxQueued 1
- * call 1   ---a|             ^---!
- * call 2   ---b|  (at 0)         ^---!    starts when call 1 ends
- * call 3   ---c|  (at 0)     #            refused: full, never subscribed
+ * pool: { maxConcurrent: 2, maxQueued: 2 }, five calls subscribed at frame 0
+ * call 0 source   ---a|            result ---a|
+ * call 1 source   -----b|          result -----b|
+ * call 2 source       --c|         result ------c|     waited for call 0
+ * call 3 source         -d|        result -------d|    waited for call 1
+ * call 4                           result #            BulkheadRejectedError (full): never subscribed
  * ```
  *
  * @example

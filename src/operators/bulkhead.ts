@@ -24,11 +24,9 @@ const poolCodec = new t.Type<Bulkhead, Bulkhead, unknown>(
  *
  * ```text
  * pool: { maxConcurrent: 1, maxQueued: 1 }, three calls subscribed at frame 0
- * call 1 source   ---a|
- * call 1 result   ---a|
- * call 2 source       ---b|
- * call 2 result   -------b|
- * call 3 result   #            BulkheadRejectedError (full); its source is never subscribed
+ * call a source   -a|           result -a|
+ * call b source     -b|         result ---b|    waited for call a
+ * call c                        result #        BulkheadRejectedError (full): never subscribed
  * ```
  *
  * @example
