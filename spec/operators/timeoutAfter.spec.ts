@@ -101,6 +101,19 @@ describe('timeoutAfter', () => {
     );
 
     it(
+      'should bring the deadline forward when `each` after the first value ends before `first` would',
+      marbles((m) => {
+        // prettier-ignore
+        const source = m.cold('-a-------b|');
+        const subs = '         ^--!';
+        const expected = '     -a-#';
+        const error = timeoutError({ limit: 'each', after: 2, seen: 1 });
+        m.expect(source.pipe(timeoutAfter({ first: 5, each: 2 }))).toBeObservable(expected, undefined, error);
+        m.expect(source).toHaveSubscriptions(subs);
+      }),
+    );
+
+    it(
       'should re-arm its one timer as values keep coming, and fire at the last value plus `each`',
       marbles((m) => {
         const counting = countingScheduler(m.scheduler);

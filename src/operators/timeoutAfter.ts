@@ -101,6 +101,8 @@ export function timeoutAfter<T, R>(
     let seen = 0;
     let lastValueAt = subscribedAt;
     let timer: Subscription | undefined = undefined;
+    /** When the timer fires. */
+    let armedAt = Infinity;
 
     /** When the next value is due. */
     const valueDeadline = (): number => (seen === 0 ? subscribedAt + firstLimit : lastValueAt + eachLimit);
@@ -109,11 +111,13 @@ export function timeoutAfter<T, R>(
     const sourceSubscriber = createOperatorSubscriber<T>(destination, {
       next: (value) => {
         seen++;
-        // Without `each` only the first value is bounded: drop the timer if nothing else needs it.
-        if (eachLimit === Infinity) {
-          if (seen === 1 && total === Infinity) timer?.unsubscribe();
-        } else {
+        if (eachLimit !== Infinity) {
           lastValueAt = scheduler.now();
+          // Only the first value can bring the deadline forward (`each` shorter than what is left of `first`).
+          if (seen === 1 && timer !== undefined && lastValueAt + eachLimit < armedAt) arm();
+        } else if (seen === 1 && total === Infinity) {
+          // Without `each` only the first value is bounded: drop the timer, nothing else needs it.
+          timer?.unsubscribe();
         }
         destination.next(value);
       },
@@ -140,16 +144,27 @@ export function timeoutAfter<T, R>(
       const due = valueDeadline();
       if (now >= due) return expire(seen === 0 ? firstName : 'each', seen === 0 ? firstLimit : eachLimit);
       const next = Math.min(due, totalDeadline);
-      if (next !== Infinity) this.schedule(undefined, Math.min(MAX_TIMER_DELAY, next - now));
+      if (next === Infinity) return;
+      const delay = Math.min(MAX_TIMER_DELAY, next - now);
+      armedAt = now + delay;
+      this.schedule(undefined, delay);
+    }
+
+    /** Sets the one timer (replacing any) for the nearest deadline. */
+    function arm(): void {
+      timer?.unsubscribe();
+      const now = scheduler.now();
+      const next = Math.min(valueDeadline(), totalDeadline);
+      if (next === Infinity) return;
+      const delay = Math.min(MAX_TIMER_DELAY, Math.max(0, next - now));
+      armedAt = now + delay;
+      timer = scheduler.schedule(check, delay);
+      destination.add(timer);
     }
 
     source.subscribe(sourceSubscriber);
     // A source that ended (or was cut by downstream) while being subscribed needs no timer at all.
-    if (destination.closed) return;
-    const next = Math.min(valueDeadline(), totalDeadline);
-    if (next === Infinity) return;
-    timer = scheduler.schedule(check, Math.min(MAX_TIMER_DELAY, Math.max(0, next - scheduler.now())));
-    destination.add(timer);
+    if (!destination.closed) arm();
   });
 }
 
