@@ -5,6 +5,7 @@ import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { retryBackoff, type RetryBackoffConfig } from '../../src/operators/retryBackoff';
 import { captureError, captureThrow } from '../helpers/captureError';
 import { countingScheduler } from '../helpers/countingScheduler';
+import { firehose } from '../helpers/firehose';
 import { marbles, type Context } from '../helpers/marbles';
 import { seededRandom } from '../../src/chaos/seededRandom';
 
@@ -40,17 +41,6 @@ function subscribeFrames(config: RetryBackoffConfig, failure = '--#'): number[] 
       .subscribe({ error: () => undefined });
   });
   return frames;
-}
-
-/** A synchronous source of `count` values that records how many it emitted. */
-function firehose(count: number, emitted: number[]): Observable<number> {
-  return new Observable<number>((subscriber) => {
-    for (let i = 0; i < count && !subscriber.closed; i++) {
-      emitted.push(i);
-      subscriber.next(i);
-    }
-    subscriber.complete();
-  });
 }
 
 describe('retryBackoff', () => {

@@ -6,21 +6,11 @@ import { TimeoutExceededError, type TimeoutExceededInfo } from '../../src/errors
 import { timeoutAfter, type TimeoutAfterConfig } from '../../src/operators/timeoutAfter';
 import { captureError, captureThrow } from '../helpers/captureError';
 import { countingScheduler } from '../helpers/countingScheduler';
+import { firehose } from '../helpers/firehose';
 import { marbles } from '../helpers/marbles';
 
 const timeoutError = (info: Omit<TimeoutExceededInfo, 'meta'> & { meta?: unknown }): TimeoutExceededError =>
   new TimeoutExceededError({ meta: undefined, ...info });
-
-/** A synchronous source of `count` values that records how many it emitted. */
-function firehose(count: number, emitted: number[]): Observable<number> {
-  return new Observable<number>((subscriber) => {
-    for (let i = 0; i < count && !subscriber.closed; i++) {
-      emitted.push(i);
-      subscriber.next(i);
-    }
-    subscriber.complete();
-  });
-}
 
 describe('timeoutAfter', () => {
   describe('limits', () => {
