@@ -65,8 +65,9 @@ const TimeoutAfterConfigCodec = c.config(
  * `total` of the subscribe. The source is unsubscribed first. A value or completion exactly at a limit is
  * in time. The shorthand number is `total`, a call's deadline (rxjs `timeout(n)` is `each`).
  *
- * One timer per subscription at most: `each` records the time of each value and re-arms the one timer
- * only when it fires early, and a source that completes while being subscribed schedules nothing.
+ * One timer per subscription: `each` records the time of each value and re-arms the timer only when it
+ * fires before the deadline (it is replaced once if the first value brings the deadline forward, when
+ * `each` is shorter than `first`), and a source that completes while being subscribed schedules nothing.
  *
  * ```text
  * source:   -a---b|     { each: 3 }      source:   -a-b-c|   { total: 4 }
