@@ -59,8 +59,11 @@ class Entry<K, P> implements WaitNode {
 function isIdlePolicy(policy: unknown): boolean {
   if (typeof policy !== 'object' || policy === null) return true;
   const p = policy as { active?: unknown; queued?: unknown; state?: unknown; metrics?: unknown };
-  if (typeof p.active === 'number' && p.active > 0) return false;
-  if (typeof p.queued === 'number' && p.queued > 0) return false;
+  // A pool (Bulkhead): its counts say it all, and reading them allocates nothing.
+  if (typeof p.active === 'number' || typeof p.queued === 'number') {
+    return !((p.active as number) > 0) && !((p.queued as number) > 0);
+  }
+  // A breaker: open or isolated is state worth keeping; then calls in flight.
   if (p.state === 'open' || p.state === 'isolated') return false;
   if (typeof p.metrics === 'function') {
     const inFlight = (p.metrics as () => { inFlight?: unknown } | undefined).call(p)?.inFlight;
