@@ -110,16 +110,22 @@ describe('fetchRequest', function () {
   });
 
   it('should error with NetworkError on refused, reset and closed connections', async () => {
-    const cases: Array<[string, string, 'request' | 'body']> = [
-      [server.refusedUrl, 'ECONNREFUSED', 'request'],
-      [server.urlOf('/reset'), 'ECONNRESET', 'request'],
-      [server.urlOf('/close'), 'UND_ERR_SOCKET', 'request'],
-      [server.urlOf('/reset-mid-body'), 'ECONNRESET', 'body'],
+    // A reset once the response has begun may reach undici as a close ("other side closed"): both are
+    // what a client sees of a cut-off body, so either code is right there.
+    const cut = ['ECONNRESET', 'UND_ERR_SOCKET'];
+    const cases: Array<[string, string[], 'request' | 'body']> = [
+      [server.refusedUrl, ['ECONNREFUSED'], 'request'],
+      [server.urlOf('/reset'), ['ECONNRESET'], 'request'],
+      [server.urlOf('/close'), ['UND_ERR_SOCKET'], 'request'],
+      [server.urlOf('/reset-mid-body'), cut, 'body'],
     ];
-    for (const [url, code, phase] of cases) {
+    for (const [url, codes, phase] of cases) {
       const error = await errorOf(fetchRequest(url));
       expect(isNetworkError(error), url).to.equal(true);
-      expect((error as NetworkError).info).to.include({ code, phase, url });
+      const { info } = error as NetworkError;
+      expect(info, url).to.include({ phase, url });
+      expect(codes, url).to.include(info.code);
+      const code = info.code!;
       expect((error as NetworkError).message).to.equal(
         `Network error ${code} ${phase === 'body' ? 'while reading the body of' : 'requesting'} ${url}`,
       );

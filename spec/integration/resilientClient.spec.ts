@@ -180,17 +180,20 @@ describe('integration: a client built from the operators, against real faults on
     });
 
     it('should fail fast with a typed NetworkError on refused, reset, closed and cut-off connections', async () => {
-      const cases: Array<[string, string, 'request' | 'body']> = [
-        [server.refusedUrl, 'ECONNREFUSED', 'request'],
-        [server.urlOf('/reset'), 'ECONNRESET', 'request'],
-        [server.urlOf('/close'), 'UND_ERR_SOCKET', 'request'],
-        [server.urlOf('/reset-mid-body'), 'ECONNRESET', 'body'],
-        [server.urlOf('/script', { s: 'hd-d-#', frame: 10 }), 'ECONNRESET', 'body'],
+      // A reset after the response began may reach undici as a close: either code means "cut off".
+      const cut = ['ECONNRESET', 'UND_ERR_SOCKET'];
+      const cases: Array<[string, string[], 'request' | 'body']> = [
+        [server.refusedUrl, ['ECONNREFUSED'], 'request'],
+        [server.urlOf('/reset'), ['ECONNRESET'], 'request'],
+        [server.urlOf('/close'), ['UND_ERR_SOCKET'], 'request'],
+        [server.urlOf('/reset-mid-body'), cut, 'body'],
+        [server.urlOf('/script', { s: 'hd-d-#', frame: 10 }), cut, 'body'],
       ];
-      for (const [url, code, phase] of cases) {
+      for (const [url, codes, phase] of cases) {
         const { error, ms } = await outcome(fetchRequest(url).pipe(timeoutAfter(1000)));
         expect(isNetworkError(error), url).to.equal(true);
-        expect((error as NetworkError).info, url).to.include({ code, phase });
+        expect((error as NetworkError).info.phase, url).to.equal(phase);
+        expect(codes, url).to.include((error as NetworkError).info.code);
         expect(ms, url).to.be.below(1000);
       }
     });

@@ -107,7 +107,8 @@ describe('startFaultServer', function () {
   it('should send headers then reset /reset-mid-body', async () => {
     const res = await fetch(server.urlOf('/reset-mid-body', { after: 8 }));
     expect(res.status).to.equal(200);
-    expect(await failure(res.text())).to.equal('ECONNRESET');
+    // The reset may reach undici as a close once the body has begun: either way the body is cut off.
+    expect(await failure(res.text())).to.be.oneOf(['ECONNRESET', 'UND_ERR_SOCKET']);
     expect(server.stats('/reset-mid-body')).to.include({ requests: 1, faulted: 1, active: 0 });
   });
 
@@ -184,7 +185,7 @@ describe('startFaultServer', function () {
     expect(unavailable.status).to.equal(503);
     await unavailable.text();
     const cut = await fetch(server.urlOf('/script', { s: 'hd-#' }));
-    expect(await failure(cut.text())).to.equal('ECONNRESET');
+    expect(await failure(cut.text())).to.be.oneOf(['ECONNRESET', 'UND_ERR_SOCKET']);
     const bad = await fetch(server.urlOf('/script', { s: 'hx' }));
     expect(bad.status).to.equal(400);
     expect(await bad.text()).to.contain('"x"');
@@ -220,7 +221,9 @@ describe('startFaultServer', function () {
     ws.on('open', () => ws.send('hello'));
     ws.on('message', (data) => received.push(String(data)));
     const code = await new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)));
-    expect(received).to.deep.equal(['hello', 'message 1', 'message 2']);
+    // The echo and the pushed messages interleave by timing; the pushed ones keep their order.
+    expect(received).to.have.members(['hello', 'message 1', 'message 2']);
+    expect(received.filter((m) => m !== 'hello')).to.deep.equal(['message 1', 'message 2']);
     expect(code).to.equal(1006);
     expect(server.stats('/ws')).to.include({ requests: 1, faulted: 1, active: 0 });
   });
@@ -274,8 +277,9 @@ describe('startFaultServer', function () {
     expect(own.connections).to.equal(2);
     await own.close();
     expect(own.connections).to.equal(0);
-    expect(await hanging).to.equal('UND_ERR_SOCKET');
-    expect(await dripping).to.equal('UND_ERR_SOCKET');
+    // Destroying a socket with unread input sends a reset rather than a FIN: both mean "closed under it".
+    expect(await hanging).to.be.oneOf(['UND_ERR_SOCKET', 'ECONNRESET']);
+    expect(await dripping).to.be.oneOf(['UND_ERR_SOCKET', 'ECONNRESET']);
     expect(own.stats()).to.include({ active: 0, faulted: 2 });
     expect(await failure(fetch(own.urlOf('/ok')))).to.equal('ECONNREFUSED');
   });
