@@ -117,6 +117,7 @@ class WaitingCall implements WaitNode, Unsubscribable {
     readonly owner: QueueOwner,
     readonly source: Observable<unknown>,
     readonly destination: Subscriber<unknown>,
+    /** Scheduler time it joined the queue, relative to the pool's `epoch`. */
     readonly enqueuedAt: number,
   ) {}
 
@@ -181,6 +182,11 @@ export class Bulkhead {
   /** The pool's callbacks, shared by every call: the handlers of running calls and the queue's owner. */
   private readonly hooks: QueueOwner & { readonly finalize: () => void };
   private activeCount = 0;
+  /**
+   * Scheduler time of the first enqueue: waiting calls store their enqueue time relative to it, a small
+   * integer V8 keeps unboxed (an absolute `Date.now()` would cost a heap number per waiting call).
+   */
+  private epoch: number | null = null;
   private draining = false;
   private readonly counts = {
     calls: 0,
@@ -275,11 +281,13 @@ export class Bulkhead {
       this.start(source, destination, -1);
       return;
     }
+    const now = this.scheduler.now();
+    if (this.epoch === null) this.epoch = now;
     const call = new WaitingCall(
       this.hooks,
       source as Observable<unknown>,
       destination as Subscriber<unknown>,
-      this.scheduler.now(),
+      now - this.epoch,
     );
     this.queue.push(call);
     counts.enqueued++;
@@ -360,7 +368,7 @@ export class Bulkhead {
 
   /** ms `call` has waited so far. */
   private waited(call: WaitingCall): number {
-    return this.scheduler.now() - call.enqueuedAt;
+    return this.scheduler.now() - this.epoch! - call.enqueuedAt;
   }
 
   private rejection(reason: 'full' | 'queueTimeout'): BulkheadRejectedInfo {
