@@ -186,6 +186,35 @@ describe('fetchRequest', function () {
     expect(server.requests[0]!.method).to.equal('POST');
   });
 
+  it('should tell its two errors apart by _tag, across copies of the package', () => {
+    const status = new HttpStatusError({
+      status: 502,
+      statusText: '',
+      url: 'u',
+      retryAfter: undefined,
+      body: '',
+    });
+    const wire = new NetworkError({ code: undefined, phase: 'request', url: 'u', cause: undefined });
+    expect([status.name, status._tag, wire.name, wire._tag]).to.deep.equal([
+      'HttpStatusError',
+      'HttpStatusError',
+      'NetworkError',
+      'NetworkError',
+    ]);
+    expect([status.message, wire.message]).to.deep.equal(['HTTP 502 from u', 'Network error requesting u']);
+    expect([
+      isHttpStatusError(status),
+      isNetworkError(status),
+      isNetworkError(wire),
+      isHttpStatusError(wire),
+    ]).to.deep.equal([true, false, true, false]);
+    expect(
+      isHttpStatusError({ _tag: 'HttpStatusError' }) && isNetworkError({ _tag: 'NetworkError' }),
+    ).to.equal(true);
+    expect(isResilienceError(wire) && isResilienceError(status)).to.equal(true);
+    expect(isNetworkError(new TypeError('fetch failed'))).to.equal(false);
+  });
+
   it('should throw InvalidConfigError for bad options, naming each field', () => {
     let thrown: unknown;
     try {
