@@ -1,5 +1,6 @@
 /**
- * Seeded chaos soak (opt-in: `npm run soak`, optionally `-- --seconds 20 --seed 42`).
+ * Seeded chaos soak (opt-in: `npm run soak`, optionally `-- --seconds 20 --seed 42 --burst 4`; at most
+ * 120 s; give it at least 4 s so that a storm happens and the breaker is seen to open).
  *
  * Drives a load of calls through timeoutAfter + retryBackoff + circuitBreaker + bulkhead, behind a
  * boundedMergeMap that sheds what the client cannot take, against a dependency degraded by injectFaults
