@@ -8,7 +8,10 @@
  *    with capacity 1 000: heap sampled every 100 000 values inside the source loop, and time per value.
  * 3. Drain time against the number of waiting values: the ring buffer drains in linear time; mergeMap's
  *    Array#shift drain turns quadratic (measured up to 30 000 waiting values only, to keep the suite
- *    near 10 s: 1 000 000 would take minutes).
+ *    short: 1 000 000 would take minutes).
+ *
+ * The suite takes about 12 to 15 s of CPU, most of it in the 1 000 000-value flood through mergeMap,
+ * whose 20 full collections of its growing heap are the measurement itself.
  *
  * Run: npm run bench -- boundedMergeMap
  */
@@ -128,7 +131,7 @@ export default async function run(): Promise<void> {
       },
     ],
     ops,
-    5,
+    9,
   );
   report.timings(`synchronous inners, ${ops} values (nothing waits)`, hot, 'rxjs mergeMap(x => of(x), 4)');
   const addedHot = hot[1]!.nsPerOp - hot[0]!.nsPerOp;
@@ -261,11 +264,7 @@ export default async function run(): Promise<void> {
   const drainRows: Array<Record<string, unknown>> = [];
   const boundedPerValue: number[] = [];
   for (const waiting of [10_000, 100_000, 1_000_000]) {
-    const ns = Math.min(
-      ...[0, 1, 2].map(() =>
-        drainNsPerValue((handle) => boundedMergeMap(handle, { capacity: waiting }), waiting),
-      ),
-    );
+    const ns = drainNsPerValue((handle) => boundedMergeMap(handle, { capacity: waiting }), waiting);
     boundedPerValue.push(ns);
     drainRows.push({
       case: 'boundedMergeMap',
@@ -281,12 +280,15 @@ export default async function run(): Promise<void> {
     drainRows.push({ case: 'rxjs mergeMap', waiting, 'per value': formatNs(ns), ns: Number(ns.toFixed(1)) });
   }
   report.table('drain after a flood behind one slot: time per value against values waiting', drainRows);
-  const linearity = boundedPerValue[2]! / boundedPerValue[0]!;
+  // From 100 000 to 1 000 000 waiting: a run of 10 000 stays in the young generation and costs less per
+  // value than runs whose waiting events live long enough to be promoted; quadratic would give ~10x.
+  const linearity = boundedPerValue[2]! / boundedPerValue[1]!;
   report.check(
-    'boundedMergeMap drain is linear: per-value cost at 1 000 000 waiting / at 10 000 (<= 2)',
+    'boundedMergeMap drain is linear: per-value cost at 1 000 000 waiting / at 100 000 (<= 2)',
     linearity,
     linearity <= 2,
   );
+
   const mergeGrowthRatio = mergePerValue[2]! / mergePerValue[0]!;
   report.check(
     'mergeMap drain is not linear: per-value cost at 30 000 waiting / at 10 000 (>= 2 shows the Array#shift drain)',
