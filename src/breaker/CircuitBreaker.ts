@@ -555,6 +555,8 @@ export class CircuitBreaker {
     this.openedAt = at;
     this.openUntil = at + this.openDurationFor(this.opening);
     this.transition('open', at, reason);
+    // An openDuration of 0 makes it halfOpen at once: state$ observers see that at this same instant.
+    if (this.openUntil <= at) this.sync(at);
   }
 
   private openDurationFor(opening: number): number {
