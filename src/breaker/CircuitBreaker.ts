@@ -184,10 +184,11 @@ export class CircuitBreaker {
   readonly events$: Observable<CircuitBreakerEvent>;
 
   private readonly window: OutcomeWindow;
+  /** A time window needs the outcome's time; a count window does not. */
+  private readonly timedWindow: boolean;
   private readonly minimumCalls: number;
   private readonly failureRateThreshold: number;
-  /** Whether outcomes are timed at all; `slowCallDuration` is `Infinity` when not. @internal */
-  readonly slowCallDuration: number;
+  private readonly slowCallDuration: number;
   private readonly slowCallRateThreshold: number;
   private readonly openDuration: number | ((opening: number) => number);
   private readonly halfOpenCalls: number;
@@ -240,6 +241,7 @@ export class CircuitBreaker {
       window.type === 'count'
         ? new CountWindow(window.size)
         : new TimeWindow(window.duration, window.buckets);
+    this.timedWindow = window.type === 'time';
     this.minimumCalls = minimumCalls;
     this.failureRateThreshold = config.failureRateThreshold ?? 0.5;
     this.slowCallDuration = config.slowCallDuration ?? Infinity;
@@ -431,10 +433,27 @@ export class CircuitBreaker {
     return this.generation;
   }
 
+  /**
+   * Whether calls need their start time: slow-call timing is on, or `events$` is observed (events carry
+   * durations). When not, `circuitBreaker` reads no clock at subscribe and passes `NaN`.
+   * @internal
+   */
+  get timesCalls(): boolean {
+    return this.slowCallDuration !== Infinity || this.eventWatchers > 0;
+  }
+
+  /**
+   * The time an outcome is recorded at; `NaN` (no clock read) when nothing needs it: a closed breaker with
+   * a count window, no slow-call timing and nobody observing `events$`.
+   */
+  private outcomeTime(): number {
+    return this.phase === 'closed' && !this.timedWindow && !this.timesCalls ? NaN : this.scheduler.now();
+  }
+
   /** Settles an admitted call as a success. @internal */
   succeed(ticket: number, startedAt: number): void {
     this.inFlight--;
-    const now = this.scheduler.now();
+    const now = this.outcomeTime();
     if (this.phase !== 'closed') this.sync(now);
     const duration = now - startedAt;
     const slow = duration >= this.slowCallDuration;
@@ -458,7 +477,7 @@ export class CircuitBreaker {
       thrown = { error: err };
     }
     this.inFlight--;
-    const now = this.scheduler.now();
+    const now = this.outcomeTime();
     if (this.phase !== 'closed') this.sync(now);
     const duration = now - startedAt;
     const counted = ticket === this.generation;
@@ -477,7 +496,7 @@ export class CircuitBreaker {
   /** Gives back the permit of a call unsubscribed before its outcome. @internal */
   release(ticket: number, startedAt: number): void {
     this.inFlight--;
-    const now = this.scheduler.now();
+    const now = this.outcomeTime();
     if (this.phase !== 'closed') this.sync(now);
     if (this.eventWatchers > 0) this.events.next({ type: 'cancel', at: now, duration: now - startedAt });
     if (ticket === this.generation && this.phase === 'halfOpen') this.probesActive--;
@@ -489,8 +508,12 @@ export class CircuitBreaker {
       window.record(failed, slow, now);
       const { calls } = window;
       if (calls < this.minimumCalls) return;
-      if (window.failures / calls >= this.failureRateThreshold) this.open(now, 'failureRate');
-      else if (window.slowCalls / calls >= this.slowCallRateThreshold) this.open(now, 'slowCallRate');
+      let reason: CircuitTransitionReason;
+      if (window.failures / calls >= this.failureRateThreshold) reason = 'failureRate';
+      else if (window.slowCalls / calls >= this.slowCallRateThreshold) reason = 'slowCallRate';
+      else return;
+      // `now` is NaN when the outcome needed no clock; opening does.
+      this.open(Number.isNaN(now) ? this.scheduler.now() : now, reason);
     } else if (this.phase === 'halfOpen') {
       this.probesActive--;
       this.probesDone++;
@@ -517,7 +540,15 @@ export class CircuitBreaker {
     const state = this.phase as 'open' | 'halfOpen' | 'isolated';
     const retryAfter = this.retryAfter(now);
     if (this.eventWatchers > 0) this.events.next({ type: 'refuse', at: now, state, retryAfter });
-    return new CircuitOpenError({ breaker: this.name, state, retryAfter });
+    // Failing fast must stay cheap under load: a refusal's stack would show only this breaker's
+    // internals, and capturing it is most of the cost of a refused call, so none is captured.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new CircuitOpenError({ breaker: this.name, state, retryAfter });
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
   }
 
   private retryAfter(now: number): number {

@@ -39,7 +39,10 @@ export type CircuitBreakerEvent =
   | {
       readonly type: 'success';
       readonly at: number;
-      /** Milliseconds from subscribe to the outcome. */
+      /**
+       * Milliseconds from subscribe to the outcome; `NaN` for a call admitted while `events$` was not
+       * observed and slow-call timing was off (no clock is read for such calls).
+       */
       readonly duration: number;
       readonly slow: boolean;
       readonly counted: boolean;

@@ -75,7 +75,8 @@ export function circuitBreaker<T>(
       destination.error(ticket);
       return;
     }
-    const startedAt = scheduler.now();
+    // Durations are needed only for slow-call timing and events$: no clock read otherwise.
+    const startedAt = breaker.timesCalls ? scheduler.now() : NaN;
     let settled = false;
     source.subscribe(
       createOperatorSubscriber<T>(destination, {
