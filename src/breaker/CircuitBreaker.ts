@@ -156,6 +156,16 @@ const acceptAll = (): boolean => true;
  *   isolate(): any state -> isolated (refuses everything); reset(): any state -> closed
  * ```
  *
+ * As a marble timeline (window of 2 outcomes, `minimumCalls: 2`, `openDuration: 4`; from its spec):
+ *
+ * ```text
+ * call f1   ^ -#                 fails at 1
+ * call f2   ^ -#                 fails at 1: 2 of 2 failed, the breaker opens
+ * call p1        ^ --#           probe at 5: fails at 7, opens again
+ * call p2              ^ -|      probe at 11: succeeds at 12, closes
+ * state$    co---h-o---hc        c closed, o open, h halfOpen
+ * ```
+ *
  * Time comes from `scheduler.now()`: open turns into halfOpen at `openedAt + openDuration` with no timer
  * (`state` reads it), and `state$` schedules that transition's emission only while it is observed. The
  * breaker holds memory bounded by its window, whatever the call rate.

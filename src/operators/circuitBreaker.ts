@@ -33,10 +33,9 @@ const ConfigCodec = c.config(
  *
  * ```text
  * breaker: minimumCalls 2, window { type: 'count', size: 2 }, openDuration 5
- * call 1, at 0:     --#             ->  --#
- * call 2, at 3:        --#          ->     --#            (opens at 5)
- * call 3, at 6:           --a|      ->        #           CircuitOpenError, retryAfter 4; never subscribed
- * call 4, at 10:              --a|  ->            --a|    probe; success closes
+ * call 1, subscribed at 0   source --#        result --#
+ * call 2, subscribed at 2   source   --#      result ----#      2 of 2 failed: open from 4 until 9
+ * call 3, subscribed at 6   (never subscribed) result ------#   CircuitOpenError, retryAfter 3
  * ```
  *
  * @example
