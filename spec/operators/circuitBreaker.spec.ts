@@ -1,24 +1,12 @@
 import { expect } from 'chai';
-import {
-  EMPTY,
-  NEVER,
-  Observable,
-  catchError,
-  concat,
-  defer,
-  mergeMap,
-  of,
-  retry,
-  take,
-  throwError,
-  timer,
-} from 'rxjs';
+import { EMPTY, NEVER, catchError, concat, defer, mergeMap, of, retry, take, throwError, timer } from 'rxjs';
 import { CircuitBreaker, type CircuitBreakerConfig } from '../../src/breaker/CircuitBreaker';
 import type { CircuitBreakerEvent } from '../../src/breaker/CircuitBreakerEvent';
 import { circuitBreaker } from '../../src/operators/circuitBreaker';
 import { CircuitOpenError, isCircuitOpenError } from '../../src/errors/CircuitOpenError';
 import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { captureError, captureThrow } from '../helpers/captureError';
+import { firehose } from '../helpers/firehose';
 import { marbles } from '../helpers/marbles';
 import { ManualClock } from '../breaker/manualClock';
 
@@ -34,17 +22,6 @@ function smallBreaker(config: CircuitBreakerConfig = {}): CircuitBreaker {
 
 function refused(retryAfter: number, state: 'open' | 'halfOpen' | 'isolated' = 'open', breaker = 'unnamed') {
   return new CircuitOpenError({ breaker, state, retryAfter });
-}
-
-/** A synchronous source of `count` values that records how many it emitted. */
-function firehose(count: number, emitted: number[]): Observable<number> {
-  return new Observable<number>((subscriber) => {
-    for (let i = 0; i < count && !subscriber.closed; i++) {
-      emitted.push(i);
-      subscriber.next(i);
-    }
-    subscriber.complete();
-  });
 }
 
 // prettier-ignore
