@@ -223,8 +223,8 @@ export class CircuitBreaker {
 
   private readonly states = new Subject<CircuitState>();
   private readonly events = new Subject<CircuitBreakerEvent>();
-  /** Subscribers of `events$` (events are built only when > 0). @internal */
-  eventWatchers = 0;
+  /** Subscribers of `events$` (events are built only when > 0). */
+  private eventWatchers = 0;
   /** Subscribers of `state$` and `events$`: the transition timer lives only while > 0. */
   private watchers = 0;
   private timer: Subscription | undefined;
