@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import {
-  Observable,
   VirtualTimeScheduler,
   defer,
   identity,
@@ -20,21 +19,11 @@ import {
 import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { captureError, captureThrow } from '../helpers/captureError';
 import { marbles } from '../helpers/marbles';
+import { firehose } from '../helpers/firehose';
 
 /** The error `injectFaults` emits by default at `call` (and `value`), for marble comparisons (name + message). */
 function injected(call: number, value?: number): InjectedFaultError {
   return new InjectedFaultError({ name: 'faults', kind: 'error', per: 'call', call, value, latency: 0 });
-}
-
-/** A synchronous source of `count` values that records how many it emitted. */
-function firehose(count: number, emitted: number[]): Observable<number> {
-  return new Observable<number>((subscriber) => {
-    for (let i = 0; i < count && !subscriber.closed; i++) {
-      emitted.push(i);
-      subscriber.next(i);
-    }
-    subscriber.complete();
-  });
 }
 
 /** Subscribes `calls` times, synchronously, and returns which calls errored with an injected fault. */

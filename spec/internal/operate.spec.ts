@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Observable, map, mergeMap, of, take } from 'rxjs';
 import { createOperatorSubscriber, operate } from '../../src/internal/operate';
 import { marbles } from '../helpers/marbles';
+import { firehose } from '../helpers/firehose';
 
 /** A pass-through operator built on the helper, with hooks for the tests. */
 function passThrough<T>(
@@ -18,17 +19,6 @@ function passThrough<T>(
         finalize: onFinalize,
       }),
     );
-  });
-}
-
-/** A synchronous source of `count` values that records how many it emitted. */
-function firehose(count: number, emitted: number[]): Observable<number> {
-  return new Observable<number>((subscriber) => {
-    for (let i = 0; i < count && !subscriber.closed; i++) {
-      emitted.push(i);
-      subscriber.next(i);
-    }
-    subscriber.complete();
   });
 }
 

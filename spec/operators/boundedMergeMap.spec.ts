@@ -5,17 +5,7 @@ import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { boundedMergeMap } from '../../src/operators/boundedMergeMap';
 import { captureError, captureThrow } from '../helpers/captureError';
 import { marbles } from '../helpers/marbles';
-
-/** A synchronous source of `count` values that records how many it emitted. */
-function firehose(count: number, emitted: number[]): Observable<number> {
-  return new Observable<number>((subscriber) => {
-    for (let i = 0; i < count && !subscriber.closed; i++) {
-      emitted.push(i);
-      subscriber.next(i);
-    }
-    subscriber.complete();
-  });
-}
+import { firehose } from '../helpers/firehose';
 
 describe('boundedMergeMap', () => {
   describe('scheduling', () => {

@@ -11,6 +11,7 @@ import { bulkhead } from '../../src/operators/bulkhead';
 import { captureError, captureThrow } from '../helpers/captureError';
 import { countingScheduler } from '../helpers/countingScheduler';
 import { marbles } from '../helpers/marbles';
+import { firehose } from '../helpers/firehose';
 
 const full = (info: Partial<BulkheadRejectedInfo> = {}): BulkheadRejectedError =>
   new BulkheadRejectedError({
@@ -24,17 +25,6 @@ const full = (info: Partial<BulkheadRejectedInfo> = {}): BulkheadRejectedError =
   });
 
 const timedOut = (): BulkheadRejectedError => full({ reason: 'queueTimeout' });
-
-/** A synchronous source of `count` values that records how many it emitted. */
-function firehose(count: number, emitted: number[]): Observable<number> {
-  return new Observable<number>((subscriber) => {
-    for (let i = 0; i < count && !subscriber.closed; i++) {
-      emitted.push(i);
-      subscriber.next(i);
-    }
-    subscriber.complete();
-  });
-}
 
 /** Lines of the current stack (without a depth limit). */
 function stackDepth(): number {
