@@ -123,6 +123,11 @@ describe('decodeConfig', () => {
       { maxRetries: 1, limit: 'many' },
       '`limit` must be a positive integer or a function, got "many" (string)',
     ],
+    [
+      'a key named like an Object.prototype member',
+      { maxRetries: 1, constructor: 1 },
+      'unknown option `constructor`: expected one of the known options (`maxRetries`, `initialDelay`, `jitter`, `threshold`, `chance`, `name`, `flag`, `isFailure`, `scheduler`, `window`, `limit`), got 1 (number)',
+    ],
     ['a config that is not an object', 5, 'config must be an object, got 5 (number)'],
     ['a null config', null, 'config must be an object, got null'],
     ['an array config', [1], 'config must be an object, got [1] (array)'],

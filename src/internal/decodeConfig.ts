@@ -22,9 +22,16 @@ export function configIssues(codec: t.Mixed, input: unknown): ConfigIssue[] {
   if (isObjectCodec(codec) && !isPlainObject(input)) {
     return [issue('', 'an object', input)];
   }
-  const result = codec.validate(input, t.getDefaultContext(codec));
-  const issues: ConfigIssue[] = isLeft(result) ? result.left.map(toIssue) : [];
+  const issues: ConfigIssue[] = [];
+  // Operators are often created once per call (`defer(...).pipe(timeoutAfter(...))` inside a mergeMap), so
+  // a valid config takes the fast path: io-ts's allocation-free `is`, then the key scan. Only a config
+  // that fails `is` pays for `validate` and its error contexts.
+  if (!codec.is(input)) {
+    const result = codec.validate(input, t.getDefaultContext(codec));
+    if (isLeft(result)) for (const error of result.left) issues.push(toIssue(error));
+  }
   unknownKeys(codec, input, '', issues);
+  if (issues.length < 2) return issues;
   const seen = new Set<string>();
   return issues.filter((i) => {
     const key = `${i.path}\u0000${i.expected}`;
@@ -84,16 +91,27 @@ function unknownKeys(codec: t.Mixed, value: unknown, prefix: string, out: Config
   }
   const props = propsOf(codec);
   if (props === undefined) return;
-  const known = Object.keys(props);
   for (const key of Object.keys(value)) {
-    const path = prefix === '' ? key : `${prefix}.${key}`;
-    const prop = props[key];
-    if (prop === undefined) out.push(unknownKeyIssue(path, known, value[key]));
-    else unknownKeys(prop, value[key], path, out);
+    const field = value[key];
+    if (!Object.hasOwn(props, key)) {
+      out.push(unknownKeyIssue(prefix === '' ? key : `${prefix}.${key}`, Object.keys(props), field));
+    } else if (isPlainObject(field)) {
+      unknownKeys(props[key]!, field, prefix === '' ? key : `${prefix}.${key}`, out);
+    }
   }
 }
 
+/** The declared fields of each object codec, computed once per codec. */
+const propsCache = new WeakMap<t.Mixed, t.Props | undefined>();
+
 function propsOf(codec: t.Mixed): t.Props | undefined {
+  if (propsCache.has(codec)) return propsCache.get(codec);
+  const props = computeProps(codec);
+  propsCache.set(codec, props);
+  return props;
+}
+
+function computeProps(codec: t.Mixed): t.Props | undefined {
   if (codec instanceof t.ExactType) return propsOf(codec.type);
   if (codec instanceof t.InterfaceType || codec instanceof t.PartialType) return codec.props as t.Props;
   if (codec instanceof t.IntersectionType) {
