@@ -1,163 +1,68 @@
 /**
- * What `npm start` runs: a flaky HTTP server on 127.0.0.1 (a free port), and seven calls to it through
- * `timeoutAfter` (per attempt and per call) and `retryBackoff` (jittered, only for transient failures).
- * Each call prints what happened to it; the server then says how many requests it saw and how many the
- * client aborted (a timed-out attempt is cancelled, not left running). Takes about two seconds.
+ * What `npm start` runs: the moves of rxjs-resilience against real HTTP servers on 127.0.0.1 (free ports),
+ * in four acts, one per file in examples/demo/:
  *
- * In your project, import from 'rxjs-resilience'.
+ * 1. Fail fast with timeouts and retries: seven scripted calls through `timeoutAfter` + `retryBackoff`.
+ * 2. Fail fast with a shared `CircuitBreaker`: it opens on an outage, refuses calls without sending them,
+ *    and a probe closes it once the service is back.
+ * 3. Isolate failures with a `Bulkhead` per dependency: a slow service fills its own pool while a healthy
+ *    one keeps answering fast through its own.
+ * 4. Buffer loads with `boundedMergeMapNotices`: a burst overflows a small queue, and every dropped item
+ *    is reported.
+ *
+ * Each act prints a line per event and a summary, and closes its servers. Takes about 3 seconds; the
+ * process then exits by itself (nothing is left running).
+ *
+ * In your project, import from 'rxjs-resilience' and 'rxjs-resilience/testing'.
  *
  * Run it: npm start (or npx ts-node --transpile-only examples/demo.ts)
  */
-import { defer, firstValueFrom, tap } from 'rxjs';
-import {
-  fetchRequest,
-  isHttpStatusError,
-  isNetworkError,
-  isTimeoutExceededError,
-  retryBackoff,
-  seededRandom,
-  timeoutAfter,
-} from '../src/index';
-import { startFlakyServer, type Answer } from './flakyServer';
+import type { ActOptions } from './demo/ActOptions';
+import { bufferedBurst, type BufferedBurstResult } from './demo/bufferedBurst';
+import { isolatedPools, type IsolatedPoolsResult } from './demo/isolatedPools';
+import { retryingCalls, type RetryingCallsResult } from './demo/retryingCalls';
+import { sharedBreaker, type SharedBreakerResult } from './demo/sharedBreaker';
 
-/** One call of the demo: what the server will answer to each of its attempts. */
-interface ScriptedCall {
-  readonly title: string;
-  readonly answers: ReadonlyArray<Answer>;
-  /** The call's own deadline, when it is not the default. */
-  readonly deadline?: number;
-}
-
-const CALLS: ReadonlyArray<ScriptedCall> = [
-  { title: 'healthy', answers: ['ok'] },
-  { title: 'one 503', answers: [503, 'ok'] },
-  { title: 'reset, then 503', answers: ['reset', 503, 'ok'] },
-  { title: 'one slow answer', answers: [{ slow: 1000 }, 'ok'] },
-  { title: 'always 503', answers: [503] },
-  { title: '404', answers: [404] },
-  { title: 'always slow, 500ms deadline', answers: [{ slow: 1000 }], deadline: 500 },
-];
-
-/** Timings of the demo, in ms before `timeScale`. */
-const ATTEMPT_TIMEOUT = 200;
-const CALL_DEADLINE = 1500;
-const INITIAL_DELAY = 50;
-
-export interface DemoOptions {
-  /** Multiplies every duration of the demo (timeouts, backoff, slow answers). @default 1 */
-  readonly timeScale?: number;
-  /** Where the lines go. @default console.log */
-  readonly print?: (line: string) => void;
-}
-
-/** What happened to one call. */
-export interface CallReport {
-  readonly call: number;
-  readonly title: string;
-  /** `'ok'`, or the name of the error the call ended with. */
-  readonly outcome: string;
-  /** Requests sent for this call (the first attempt and its retries). */
-  readonly attempts: number;
-  /** What each failed attempt failed with, in order (`HttpStatusError 503`, `NetworkError ECONNRESET`, ...). */
-  readonly failures: ReadonlyArray<string>;
-  readonly ms: number;
-  /** The line printed for it. */
-  readonly line: string;
-}
+export type DemoOptions = ActOptions;
 
 export interface DemoResult {
-  readonly calls: ReadonlyArray<CallReport>;
-  /** What the server saw (the warm-up request left out): requests received, requests the client aborted. */
-  readonly server: { readonly url: string; readonly requests: number; readonly aborted: number };
+  readonly retries: RetryingCallsResult;
+  readonly breaker: SharedBreakerResult;
+  readonly pools: IsolatedPoolsResult;
+  readonly burst: BufferedBurstResult;
+  /** Wall-clock duration of the whole demo, ms. */
+  readonly ms: number;
 }
 
-/** Timeouts, refused or reset connections and 5xx/429 are worth a retry; other statuses are not. */
-function isTransient(error: unknown): boolean {
-  if (isTimeoutExceededError(error) || isNetworkError(error)) return true;
-  return isHttpStatusError(error) && (error.info.status >= 500 || error.info.status === 429);
-}
+/** The title line printed before each act. */
+export const ACT_TITLES = [
+  '== 1/4 Fail fast: timeoutAfter + retryBackoff ==',
+  '== 2/4 Fail fast: a shared CircuitBreaker ==',
+  '== 3/4 Isolate failures: a Bulkhead per dependency ==',
+  '== 4/4 Buffer loads: boundedMergeMapNotices ==',
+] as const;
 
-/** `HttpStatusError 503`, `NetworkError ECONNRESET`, `TimeoutExceededError (total 200ms)`. */
-function describe(error: unknown): string {
-  if (isHttpStatusError(error)) return `${error.name} ${error.info.status}`;
-  if (isNetworkError(error)) return `${error.name} ${error.info.code ?? 'unknown'}`;
-  if (isTimeoutExceededError(error)) return `${error.name} (${error.info.limit} ${error.info.after}ms)`;
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-const retries = (n: number): string => `${n} ${n === 1 ? 'retry' : 'retries'}`;
-
-/** Runs the demo; resolves once every call has ended and the server is closed. */
+/** Runs the four acts in turn; resolves once every act has ended and every server is closed. */
 export async function main(options: DemoOptions = {}): Promise<DemoResult> {
-  const { timeScale = 1, print = console.log } = options;
-  const ms = (n: number): number => Math.round(n * timeScale);
-  const script: Record<string, ReadonlyArray<Answer>> = { '/warmup': ['ok'] };
-  CALLS.forEach((call, i) => {
-    script[`/calls/${i + 1}`] = call.answers.map((a) => (typeof a === 'object' ? { slow: ms(a.slow) } : a));
-  });
-  const server = await startFlakyServer(script);
-  const reports: CallReport[] = [];
-  try {
-    // The first fetch of a process loads its HTTP client: keep that out of the first call's time.
-    await firstValueFrom(fetchRequest(`${server.url}/warmup`));
-    print(`flaky server on ${server.url}`);
-
-    for (const [i, scripted] of CALLS.entries()) {
-      const call = i + 1;
-      let attempts = 0;
-      const failures: string[] = [];
-      const request$ = defer(() => {
-        attempts++;
-        return fetchRequest(`${server.url}/calls/${call}`);
-      }).pipe(
-        timeoutAfter({ total: ms(ATTEMPT_TIMEOUT), meta: 'attempt' }),
-        tap({ error: (error: unknown) => failures.push(describe(error)) }),
-        retryBackoff({
-          maxRetries: 3,
-          initialDelay: ms(INITIAL_DELAY),
-          jitter: 'full',
-          shouldRetry: isTransient,
-          random: seededRandom(call),
-        }),
-        timeoutAfter({ total: ms(scripted.deadline ?? CALL_DEADLINE), meta: 'call' }),
-      );
-
-      const started = performance.now();
-      let outcome = 'ok';
-      let detail: string;
-      try {
-        await firstValueFrom(request$);
-        detail = attempts > 1 ? `ok after ${retries(attempts - 1)}` : 'ok';
-      } catch (error) {
-        outcome = error instanceof Error ? error.name : 'error';
-        const why =
-          isTimeoutExceededError(error) && error.info.meta === 'call'
-            ? ' at the call deadline,'
-            : isTransient(error)
-              ? ` after ${retries(attempts - 1)}`
-              : ', not retried,';
-        detail = `${describe(error)}${why}`;
-      }
-      const took = Math.round(performance.now() - started);
-      const seen = failures.length > 0 && outcome === 'ok' ? `; failed attempts: ${failures.join(', ')}` : '';
-      const line = `call ${call} (${scripted.title}): ${detail} in ${took}ms${seen}`;
-      print(line);
-      reports.push({ call, title: scripted.title, outcome, attempts, failures, ms: took, line });
-    }
-  } finally {
-    await server.close();
-  }
-  const { requests, aborted } = server.stats;
-  print(`server: ${requests - 1} requests, ${aborted} of them aborted by the client when they timed out`);
-  return { calls: reports, server: { url: server.url, requests: requests - 1, aborted } };
+  const { print = console.log } = options;
+  const started = performance.now();
+  print(ACT_TITLES[0]);
+  const retries = await retryingCalls(options);
+  print(ACT_TITLES[1]);
+  const breaker = await sharedBreaker(options);
+  print(ACT_TITLES[2]);
+  const pools = await isolatedPools(options);
+  print(ACT_TITLES[3]);
+  const burst = await bufferedBurst(options);
+  const ms = Math.round(performance.now() - started);
+  print(`demo done in ${(ms / 1000).toFixed(1)}s; every server closed`);
+  return { retries, breaker, pools, burst, ms };
 }
 
 if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
+  // No process.exit on success: the process ends by itself once nothing is left running.
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
 }
