@@ -3,10 +3,10 @@
  * servers on 127.0.0.1: `reports` takes 600 ms to answer, `users` about 10 ms. Each has its own `Bulkhead`
  * (2 running, 2 waiting, 200 ms queue timeout). A burst of 8 report calls fills the reports pool: 2 run, 2
  * wait and give up after the queue timeout, 4 are refused at once; none of the refused calls reaches the
- * server. Meanwhile a user call every 50 ms goes through its own pool and answers as fast as ever. Takes
+ * server. Meanwhile a user call every 50 or so ms goes through its own pool and answers as fast as ever. Takes
  * about 0.7 s.
  */
-import { catchError, lastValueFrom, map, merge, mergeMap, of, tap, timer, toArray } from 'rxjs';
+import { catchError, concat, lastValueFrom, map, merge, mergeMap, of, tap, timer, toArray } from 'rxjs';
 import {
   Bulkhead,
   bulkhead,
@@ -24,7 +24,7 @@ const SLOW_MS = 600;
 const FAST_MS = 10;
 const REPORT_CALLS = 8;
 const USER_CALLS = 6;
-/** ms between two user calls (before `timeScale`). */
+/** ms from a user call's end to the next call (before `timeScale`). */
 const USER_EVERY = 50;
 
 /** What happened to one call. */
@@ -105,8 +105,11 @@ export async function isolatedPools(options: ActOptions = {}): Promise<IsolatedP
     calls = await lastValueFrom(
       merge(
         ...Array.from({ length: REPORT_CALLS }, (_, i) => call('reports', i + 1, reportUrl, reports, 0)),
-        ...Array.from({ length: USER_CALLS }, (_, i) =>
-          call('users', i + 1, userUrl, users, ms(i * USER_EVERY)),
+        // One user call at a time, each 50 ms after the previous one ended.
+        concat(
+          ...Array.from({ length: USER_CALLS }, (_, i) =>
+            call('users', i + 1, userUrl, users, i === 0 ? 0 : ms(USER_EVERY)),
+          ),
         ),
       ).pipe(toArray()),
     );
