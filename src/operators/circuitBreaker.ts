@@ -1,9 +1,9 @@
-import type { MonoTypeOperatorFunction } from 'rxjs';
+import type { MonoTypeOperatorFunction, Subscriber } from 'rxjs';
 import { CircuitBreaker } from '../breaker/CircuitBreaker';
 import * as c from '../internal/codecs';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
 import { decodeConfig, describeValue } from '../internal/decodeConfig';
-import { createOperatorSubscriber, operate } from '../internal/operate';
+import { createOperatorSubscriber, operate, type OperatorHandlers } from '../internal/operate';
 
 /** Options of {@link circuitBreaker}. */
 export interface CircuitBreakerOperatorConfig {
@@ -76,39 +76,62 @@ export function circuitBreaker<T>(
     }
     // Durations are needed only for slow-call timing and events$: no clock read otherwise.
     const startedAt = breaker.timesCalls ? scheduler.now() : NaN;
-    let settled = false;
     source.subscribe(
-      createOperatorSubscriber<T>(destination, {
-        next: onFirstValue
-          ? (value) => {
-              if (!settled) {
-                settled = true;
-                breaker.succeed(ticket, startedAt);
-              }
-              destination.next(value);
-            }
-          : undefined,
-        error: (err) => {
-          if (!settled) {
-            settled = true;
-            breaker.fail(ticket, startedAt, err);
-          }
-          destination.error(err);
-        },
-        complete: () => {
-          if (!settled) {
-            settled = true;
-            breaker.succeed(ticket, startedAt);
-          }
-          destination.complete();
-        },
-        finalize: () => {
-          if (!settled) {
-            settled = true;
-            breaker.release(ticket, startedAt);
-          }
-        },
-      }),
+      createOperatorSubscriber<T>(
+        destination,
+        new BreakerCall(breaker, ticket, startedAt, destination, onFirstValue),
+      ),
     );
   });
+}
+
+/**
+ * One admitted call: records its outcome once (success, failure, or nothing when unsubscribed first) and
+ * forwards. One object per call holds the call's state, instead of a closure per handler.
+ */
+class BreakerCall<T> implements OperatorHandlers<T> {
+  /** Set when `successOn: 'firstValue'`: the first value records the success. */
+  readonly next: ((value: T) => void) | undefined;
+  private settled = false;
+
+  constructor(
+    private readonly breaker: CircuitBreaker,
+    private readonly ticket: number,
+    private readonly startedAt: number,
+    private readonly destination: Subscriber<T>,
+    onFirstValue: boolean,
+  ) {
+    this.next = onFirstValue ? this.firstValue : undefined;
+  }
+
+  private firstValue(value: T): void {
+    if (!this.settled) {
+      this.settled = true;
+      this.breaker.succeed(this.ticket, this.startedAt);
+    }
+    this.destination.next(value);
+  }
+
+  error(err: unknown): void {
+    if (!this.settled) {
+      this.settled = true;
+      this.breaker.fail(this.ticket, this.startedAt, err);
+    }
+    this.destination.error(err);
+  }
+
+  complete(): void {
+    if (!this.settled) {
+      this.settled = true;
+      this.breaker.succeed(this.ticket, this.startedAt);
+    }
+    this.destination.complete();
+  }
+
+  finalize(): void {
+    if (!this.settled) {
+      this.settled = true;
+      this.breaker.release(this.ticket, this.startedAt);
+    }
+  }
 }
