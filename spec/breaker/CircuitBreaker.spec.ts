@@ -285,6 +285,21 @@ describe('CircuitBreaker', () => {
       ]);
     });
 
+    it('should wait out an openDuration longer than one timer can hold in steps, not a busy loop', () => {
+      const openDuration = 2 ** 31 + 1000;
+      const d = new Driver({ minimumCalls: 1, openDuration });
+      const seen: Array<[CircuitState, number]> = [];
+      d.fail();
+      d.breaker.state$.subscribe((s) => seen.push([s, d.clock.now()]));
+      d.at(openDuration);
+      expect(seen).to.deep.equal([
+        ['open', 0],
+        ['halfOpen', openDuration],
+      ]);
+      // One timer capped at 2^31 - 1 ms (a longer one fires after 1 ms on Node), then one for the rest.
+      expect(d.clock.scheduled).to.equal(2);
+    });
+
     it('should keep no timer while nobody observes, one while observed, and cancel it when the last leaves', () => {
       const d = new Driver({ minimumCalls: 1, openDuration: 10 });
       d.fail();

@@ -1,10 +1,13 @@
 import { expect } from 'chai';
-import { Subject, asyncScheduler, type SchedulerLike } from 'rxjs';
+import { NEVER, Subject, asyncScheduler, type SchedulerLike } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { isBulkheadRejectedError } from '../../src/errors/BulkheadRejectedError';
 import { Bulkhead } from '../../src/bulkhead/Bulkhead';
 import type { BulkheadEvent } from '../../src/bulkhead/BulkheadEvent';
 import { InvalidConfigError, isInvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { bulkhead } from '../../src/operators/bulkhead';
 import { captureThrow } from '../helpers/captureError';
+import { countingScheduler } from '../helpers/countingScheduler';
 import { marbles } from '../helpers/marbles';
 
 /** `type@at active/queued` (+ reason, held or waited), one string per event. */
@@ -69,6 +72,28 @@ describe('Bulkhead', () => {
         'Bulkhead: invalid config: `maxConcurrent` must be a positive integer, got undefined',
         'Bulkhead: invalid config: config must be an object, got undefined',
       ]);
+    });
+  });
+
+  describe('queueTimeout', () => {
+    it('should wait out a queueTimeout longer than one timer can hold, in steps', () => {
+      const queueTimeout = 2 ** 31 + 1000;
+      const scheduler = new TestScheduler(() => undefined);
+      scheduler.run(() => {
+        const clock = countingScheduler(scheduler);
+        const pool = new Bulkhead({ maxConcurrent: 1, maxQueued: 1, queueTimeout, scheduler: clock });
+        NEVER.pipe(bulkhead(pool)).subscribe();
+        let failed: { at: number; error: unknown } | undefined;
+        NEVER.pipe(bulkhead(pool)).subscribe({
+          error: (error: unknown) => (failed = { at: scheduler.now(), error }),
+        });
+        scheduler.flush();
+        expect(failed?.at).to.equal(queueTimeout);
+        expect(isBulkheadRejectedError(failed?.error) && failed.error.info.reason).to.equal('queueTimeout');
+        expect([pool.active, pool.queued]).to.deep.equal([1, 0]);
+        // Node fires a longer timer after 1 ms: one capped at 2^31 - 1 ms, then one for the rest.
+        expect(clock.calls.map((c) => c.delay)).to.deep.equal([2 ** 31 - 1, 1001]);
+      });
     });
   });
 

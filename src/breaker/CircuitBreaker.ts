@@ -9,6 +9,7 @@ import {
 import * as t from 'io-ts';
 import * as c from '../internal/codecs';
 import { decodeConfig, describeValue } from '../internal/decodeConfig';
+import { MAX_TIMER_DELAY } from '../internal/schedule';
 import { CircuitOpenError } from '../errors/CircuitOpenError';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
 import type { CircuitBreakerEvent, CircuitTransitionReason } from './CircuitBreakerEvent';
@@ -662,7 +663,8 @@ export class CircuitBreaker {
     const due =
       this.phase === 'open' ? this.openUntil : this.phase === 'halfOpen' ? this.halfOpenUntil : Infinity;
     if (due === Infinity) return;
-    const delay = due - this.scheduler.now();
+    // A wait longer than one timer can hold is re-armed by `fire` when it wakes early.
+    const delay = Math.min(MAX_TIMER_DELAY, due - this.scheduler.now());
     // Due now or earlier: the `sync` in progress reaches it.
     if (delay <= 0) return;
     const fire = (): void => {

@@ -12,6 +12,7 @@ import { BulkheadRejectedError, type BulkheadRejectedInfo } from '../errors/Bulk
 import { config, nonNegativeInt, positiveInt, positiveMs, scheduler, string } from '../internal/codecs';
 import { decodeConfig } from '../internal/decodeConfig';
 import { createOperatorSubscriber } from '../internal/operate';
+import { MAX_TIMER_DELAY } from '../internal/schedule';
 import { WaitQueue, type WaitNode } from '../internal/WaitQueue';
 import type { BulkheadEvent } from './BulkheadEvent';
 
@@ -293,7 +294,7 @@ export class Bulkhead {
     counts.enqueued++;
     if (queued + 1 > counts.peakQueued) counts.peakQueued = queued + 1;
     if (this.queueTimeout !== Infinity) {
-      call.timer = this.scheduler.schedule(expireWork, this.queueTimeout, call);
+      call.timer = this.scheduler.schedule(expireWork, Math.min(this.queueTimeout, MAX_TIMER_DELAY), call);
     }
     destination.add(call);
     if (this.observed) this.emitSimple('queued');
@@ -359,6 +360,12 @@ export class Bulkhead {
 
   /** A waiting call reached `queueTimeout`: it leaves the queue and errors. */
   private expire(call: WaitingCall): void {
+    // A queueTimeout longer than one timer can wait is waited for in steps.
+    const left = this.queueTimeout - this.waited(call);
+    if (left > 0) {
+      call.timer = this.scheduler.schedule(expireWork, Math.min(left, MAX_TIMER_DELAY), call);
+      return;
+    }
     call.timer = null;
     if (!this.queue.remove(call)) return;
     this.counts.rejectedQueueTimeout++;

@@ -18,6 +18,7 @@ import { noJitter } from '../backoff/noJitter';
 import * as c from '../internal/codecs';
 import { decodeConfig, describeValue } from '../internal/decodeConfig';
 import { operate } from '../internal/operate';
+import { MAX_TIMER_DELAY } from '../internal/schedule';
 
 /** How the delay before each retry is spread (see {@link RetryBackoffConfig.jitter}). */
 export type RetryBackoffJitter = 'none' | 'full' | 'equal' | 'decorrelated';
@@ -52,12 +53,6 @@ export interface RetryBackoffConfig {
   /** Scheduler of the delays. @default asyncScheduler */
   readonly scheduler?: SchedulerLike;
 }
-
-/**
- * The longest delay a timer of Node or a browser can wait (2^31 - 1 ms, about 24.8 days); a longer one
- * would fire after 1 ms, so delays are capped here.
- */
-const MAX_TIMER_DELAY = 2_147_483_647;
 
 const finiteNonNegativeMs = new t.Type<number, number, unknown>(
   'a finite non-negative number of milliseconds',

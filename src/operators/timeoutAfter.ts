@@ -15,6 +15,7 @@ import { TimeoutExceededError, type TimeoutExceededInfo } from '../errors/Timeou
 import * as c from '../internal/codecs';
 import { configIssues, describeValue } from '../internal/decodeConfig';
 import { createOperatorSubscriber, operate } from '../internal/operate';
+import { MAX_TIMER_DELAY } from '../internal/schedule';
 
 /** Configuration of {@link timeoutAfter}. At least one of `first`, `each` and `total` is required. */
 export interface TimeoutAfterConfig<R = never> {
@@ -37,12 +38,6 @@ export interface TimeoutAfterConfig<R = never> {
   /** Scheduler that reads the time and runs the timer. @default asyncScheduler */
   readonly scheduler?: SchedulerLike;
 }
-
-/**
- * The longest delay a timer of Node or a browser can wait (2^31 - 1 ms, about 24.8 days); a longer one
- * would fire after 1 ms. A longer limit is waited for in steps of at most this.
- */
-const MAX_TIMER_DELAY = 2_147_483_647;
 
 const LIMITS = ['first', 'each', 'total'] as const;
 
