@@ -10,6 +10,7 @@ import * as t from 'io-ts';
 import * as c from '../internal/codecs';
 import { decodeConfig, describeValue } from '../internal/decodeConfig';
 import { MAX_TIMER_DELAY } from '../internal/schedule';
+import { withoutStack } from '../internal/withoutStack';
 import { CircuitOpenError } from '../errors/CircuitOpenError';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
 import type { CircuitBreakerEvent, CircuitTransitionReason } from './CircuitBreakerEvent';
@@ -551,15 +552,7 @@ export class CircuitBreaker {
     const state = this.phase as 'open' | 'halfOpen' | 'isolated';
     const retryAfter = this.retryAfter(now);
     if (this.eventWatchers > 0) this.events.next({ type: 'refuse', at: now, state, retryAfter });
-    // Failing fast must stay cheap under load: a refusal's stack would show only this breaker's
-    // internals, and capturing it is most of the cost of a refused call, so none is captured.
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      return new CircuitOpenError({ breaker: this.name, state, retryAfter });
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
+    return withoutStack(() => new CircuitOpenError({ breaker: this.name, state, retryAfter }));
   }
 
   private retryAfter(now: number): number {

@@ -13,6 +13,7 @@ import { config, nonNegativeInt, positiveInt, positiveMs, scheduler, string } fr
 import { decodeConfig } from '../internal/decodeConfig';
 import { createOperatorSubscriber } from '../internal/operate';
 import { MAX_TIMER_DELAY } from '../internal/schedule';
+import { withoutStack } from '../internal/withoutStack';
 import { WaitQueue, type WaitNode } from '../internal/WaitQueue';
 import type { BulkheadEvent } from './BulkheadEvent';
 
@@ -274,7 +275,7 @@ export class Bulkhead {
     if (active + queued >= this.maxConcurrent + this.maxQueued) {
       counts.rejectedFull++;
       if (this.observed) this.emitRejected('full', 0);
-      destination.error(new BulkheadRejectedError(this.rejection('full')));
+      destination.error(withoutStack(() => new BulkheadRejectedError(this.rejection('full'))));
       return;
     }
     if (queued === 0 && active < this.maxConcurrent) {
