@@ -82,6 +82,26 @@ describe('fetchRequest', function () {
     expect(message).to.equal(`HTTP 503 Service Unavailable from ${info.url} (retry after 2000ms)`);
   });
 
+  it('should keep only the first 1024 characters of an error body and cancel the rest of it', async () => {
+    let pulled = 0;
+    let cancelled = false;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new TextEncoder().encode('x'.repeat(100)));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const fetch = async () => new Response(endless, { status: 503 });
+    const error = await errorOf(fetchRequest('http://127.0.0.1:1/endless', undefined, { fetch }));
+    expect(isHttpStatusError(error) && error.info.status).to.equal(503);
+    expect((error as HttpStatusError).info.body).to.equal('x'.repeat(1024));
+    expect(cancelled).to.equal(true);
+    expect(pulled).to.be.below(20);
+  });
+
   it('should accept the statuses okStatus allows', async () => {
     const notFound = await firstValueFrom(
       fetchRequest(server.urlOf('/status', { code: 404 }), undefined, { okStatus: (s) => s === 404 }),

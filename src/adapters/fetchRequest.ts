@@ -80,7 +80,7 @@ export function fetchRequest<B = string>(
       const response = await fetchFn(input, { ...init, signal });
       phase = 'body';
       if (!okStatus(response.status)) {
-        const text = await response.text();
+        const text = await readPrefix(response, ERROR_BODY_LIMIT);
         throw new HttpStatusError({
           status: response.status,
           statusText: response.statusText,
@@ -115,6 +115,28 @@ export function fetchRequest<B = string>(
       if (!settled) controller.abort();
     };
   });
+}
+
+/**
+ * Reads at most about `limit` characters of an error body, then cancels the rest: a huge or endless
+ * error page must not be held in memory only to keep its first kilobyte.
+ */
+async function readPrefix(response: Response, limit: number): Promise<string> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let done = false;
+  try {
+    while (!done && text.length < limit) {
+      const chunk = await reader.read();
+      done = chunk.done;
+      if (chunk.value !== undefined) text += decoder.decode(chunk.value, { stream: !done });
+    }
+  } finally {
+    if (!done) reader.cancel().catch(() => undefined);
+  }
+  return text.slice(0, limit);
 }
 
 async function readBody(response: Response, read: FetchBodyReader): Promise<unknown> {
