@@ -8,7 +8,7 @@ import {
 } from 'rxjs';
 import * as t from 'io-ts';
 import * as c from '../internal/codecs';
-import { decodeConfig, describeValue } from '../internal/decodeConfig';
+import { configIssue, decodeConfig } from '../internal/decodeConfig';
 import { MAX_TIMER_DELAY } from '../internal/schedule';
 import { withoutStack } from '../internal/withoutStack';
 import { CircuitOpenError } from '../errors/CircuitOpenError';
@@ -239,7 +239,7 @@ export class CircuitBreaker {
       throw new InvalidConfigError({
         operator: 'CircuitBreaker',
         issues: [
-          issue(
+          configIssue(
             'minimumCalls',
             `at most \`window.size\` (${window.size}), or the breaker could never open`,
             minimumCalls,
@@ -305,13 +305,13 @@ export class CircuitBreaker {
     if (window.type === 'time') {
       window.buckets.forEach((b, i) => {
         if (b.failures > b.calls)
-          issues.push(issue(`window.buckets.${i}.failures`, 'at most `calls`', b.failures));
+          issues.push(configIssue(`window.buckets.${i}.failures`, 'at most `calls`', b.failures));
         if (b.slowCalls > b.calls)
-          issues.push(issue(`window.buckets.${i}.slowCalls`, 'at most `calls`', b.slowCalls));
+          issues.push(configIssue(`window.buckets.${i}.slowCalls`, 'at most `calls`', b.slowCalls));
       });
     }
     if (decoded.state === 'open' && decoded.openUntil !== null && decoded.openUntil < decoded.openedAt) {
-      issues.push(issue('openUntil', 'at least `openedAt` or null', decoded.openUntil));
+      issues.push(configIssue('openUntil', 'at least `openedAt` or null', decoded.openUntil));
     }
     if (issues.length > 0) throw new InvalidConfigError({ operator: 'CircuitBreaker.fromJSON', issues });
     const breaker = new CircuitBreaker(
@@ -671,13 +671,4 @@ export class CircuitBreaker {
       fire();
     }, delay);
   }
-}
-
-function issue(path: string, expected: string, received: unknown): ConfigIssue {
-  return {
-    path,
-    expected,
-    received,
-    message: `\`${path}\` must be ${expected}, got ${describeValue(received)}`,
-  };
 }

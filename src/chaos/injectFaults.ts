@@ -2,7 +2,7 @@ import { asyncScheduler, identity, type MonoTypeOperatorFunction, type Scheduler
 import { InjectedFaultError, type FaultKind, type InjectedFaultInfo } from '../errors/InjectedFaultError';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
 import * as c from '../internal/codecs';
-import { configIssues, describeValue } from '../internal/decodeConfig';
+import { configIssue, configIssues, describeValue } from '../internal/decodeConfig';
 import { createOperatorSubscriber, operate } from '../internal/operate';
 import { scheduleOn } from '../internal/schedule';
 import { faultWhen, neverFires, toFaultTrigger, type FaultPoint, type FaultWhen } from './FaultTrigger';
@@ -282,21 +282,21 @@ function validate<T>(config: InjectFaultsConfig<T>): void {
       const scripted = typeof config.when === 'string';
       if (scripted && config.fault !== undefined) {
         issues.push(
-          issue(
+          configIssue(
             'fault',
             'left out when `when` is a fault script (the script names each fault)',
             config.fault,
           ),
         );
       } else if (!scripted && config.fault === undefined) {
-        issues.push(issue('fault', c.oneOf(FAULTS).name, undefined));
+        issues.push(configIssue('fault', c.oneOf(FAULTS).name, undefined));
       }
       const kinds = scripted ? toFaultTrigger(config.when) : undefined;
       const may = (kind: FaultKind) =>
         config.fault === kind || (kinds?.type === 'script' && kinds.script.includes(kind));
       if (may('latency') && config.latency === undefined && ok('latency')) {
         issues.push(
-          issue(
+          configIssue(
             'latency',
             'a non-negative number of milliseconds or a function (for latency faults)',
             undefined,
@@ -304,21 +304,12 @@ function validate<T>(config: InjectFaultsConfig<T>): void {
         );
       }
       if (may('value') && config.value === undefined && ok('value')) {
-        issues.push(issue('value', 'a function (for value faults)', undefined));
+        issues.push(configIssue('value', 'a function (for value faults)', undefined));
       }
     }
     if (config.random !== undefined && config.seed !== undefined && ok('random') && ok('seed')) {
-      issues.push(issue('seed', 'left out when `random` is given', config.seed));
+      issues.push(configIssue('seed', 'left out when `random` is given', config.seed));
     }
   }
   if (issues.length > 0) throw new InvalidConfigError({ operator: 'injectFaults', issues });
-}
-
-function issue(path: string, expected: string, received: unknown): ConfigIssue {
-  return {
-    path,
-    expected,
-    received,
-    message: `\`${path}\` must be ${expected}, got ${describeValue(received)}`,
-  };
 }

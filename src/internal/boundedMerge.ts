@@ -2,7 +2,7 @@ import { from, type Observable, type ObservableInput, type Subscriber, type Tear
 import { BufferOverflowError } from '../errors/BufferOverflowError';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
 import * as c from './codecs';
-import { configIssues, describeValue } from './decodeConfig';
+import { configIssue, configIssues } from './decodeConfig';
 import { createOperatorSubscriber } from './operate';
 import { RingBuffer } from './RingBuffer';
 
@@ -42,12 +42,7 @@ export function boundedMergeSettings<T>(
 ): BoundedMergeSettings<T> {
   const issues: ConfigIssue[] = [];
   if (typeof project !== 'function') {
-    issues.push({
-      path: 'project',
-      expected: 'a function',
-      received: project,
-      message: `\`project\` must be a function, got ${describeValue(project)}`,
-    });
+    issues.push(configIssue('project', 'a function', project));
   }
   issues.push(...configIssues(Config, config));
   if (issues.length > 0) throw new InvalidConfigError({ operator, issues });

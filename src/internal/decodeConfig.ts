@@ -20,7 +20,7 @@ export function decodeConfig<A>(operator: string, codec: t.Decoder<unknown, A> &
 /** Every issue of `input` against `codec`, without throwing. @internal */
 export function configIssues(codec: t.Mixed, input: unknown): ConfigIssue[] {
   if (isObjectCodec(codec) && !isPlainObject(input)) {
-    return [issue('', 'an object', input)];
+    return [configIssue('', 'an object', input)];
   }
   const issues: ConfigIssue[] = [];
   // Operators are often created once per call (`defer(...).pipe(timeoutAfter(...))` inside a mergeMap), so
@@ -49,7 +49,7 @@ function toIssue(error: t.ValidationError): ConfigIssue {
     keys.push(context[i]!.key);
   }
   const last = context[context.length - 1]!;
-  return issue(keys.join('.'), last.type.name, error.value);
+  return configIssue(keys.join('.'), last.type.name, error.value);
 }
 
 /** An intersection or union (also under `exact`) puts member indexes, not field names, in the context. */
@@ -58,7 +58,8 @@ function indexesMembers(type: t.Decoder<unknown, unknown>): boolean {
   return inner instanceof t.IntersectionType || inner instanceof t.UnionType;
 }
 
-function issue(path: string, expected: string, received: unknown): ConfigIssue {
+/** One issue, worded as every config error is: ``\`path\` must be <expected>, got <received>``. @internal */
+export function configIssue(path: string, expected: string, received: unknown): ConfigIssue {
   const subject = path === '' ? 'config' : `\`${path}\``;
   return {
     path,

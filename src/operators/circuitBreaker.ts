@@ -2,7 +2,7 @@ import type { MonoTypeOperatorFunction, Subscriber } from 'rxjs';
 import { CircuitBreaker } from '../breaker/CircuitBreaker';
 import * as c from '../internal/codecs';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
-import { decodeConfig, describeValue } from '../internal/decodeConfig';
+import { configIssue, decodeConfig } from '../internal/decodeConfig';
 import { createOperatorSubscriber, operate, type OperatorHandlers } from '../internal/operate';
 
 /** Options of {@link circuitBreaker}. */
@@ -54,14 +54,7 @@ export function circuitBreaker<T>(
   if (!(breaker instanceof CircuitBreaker)) {
     throw new InvalidConfigError({
       operator: 'circuitBreaker',
-      issues: [
-        {
-          path: 'breaker',
-          expected: 'a CircuitBreaker',
-          received: breaker,
-          message: `\`breaker\` must be a CircuitBreaker, got ${describeValue(breaker)}`,
-        },
-      ],
+      issues: [configIssue('breaker', 'a CircuitBreaker', breaker)],
     });
   }
   decodeConfig('circuitBreaker', ConfigCodec, config);
