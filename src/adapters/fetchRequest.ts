@@ -10,11 +10,11 @@ export type FetchBodyReader = 'text' | 'json' | 'bytes' | 'none';
 /** Options of `fetchRequest` (the request itself is the standard `RequestInit`). */
 export interface FetchRequestOptions {
   /** How to read the body: `'text'` (string), `'json'` (parsed), `'bytes'` (Uint8Array), `'none'` (discarded). @default 'text' */
-  readonly read?: FetchBodyReader;
+  readonly read?: FetchBodyReader | undefined;
   /** Which statuses are a success; any other becomes an `HttpStatusError`. @default status in [200, 299] */
-  readonly okStatus?: (status: number) => boolean;
+  readonly okStatus?: ((status: number) => boolean) | undefined;
   /** The `fetch` to call. @default globalThis.fetch */
-  readonly fetch?: typeof fetch;
+  readonly fetch?: typeof fetch | undefined;
 }
 
 /** A successful response with its body read. */

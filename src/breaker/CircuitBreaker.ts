@@ -29,7 +29,7 @@ export type CircuitBreakerWindow =
    * The outcomes of the last `duration` ms, kept in `buckets` buckets (default 10): an outcome may leave
    * the window up to one bucket (`duration / buckets` ms) early.
    */
-  | { readonly type: 'time'; readonly duration: number; readonly buckets?: number };
+  | { readonly type: 'time'; readonly duration: number; readonly buckets?: number | undefined };
 
 /** Configuration of a {@link CircuitBreaker}. Every field is optional. */
 export interface CircuitBreakerConfig {
@@ -37,36 +37,36 @@ export interface CircuitBreakerConfig {
    * Name in `CircuitOpenError.info.breaker`, in messages and in snapshots.
    * @default 'unnamed'
    */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /**
    * The outcomes a closed breaker decides on. 20 calls react within seconds on a client's traffic, where
    * resilience4j's 100 would take minutes on a low-traffic dependency; a time window suits bursty traffic.
    * @default { type: 'count', size: 20 }
    */
-  readonly window?: CircuitBreakerWindow;
+  readonly window?: CircuitBreakerWindow | undefined;
   /**
    * Outcomes the window must hold before the breaker may open, so one failure out of one call does not
    * open it. At most `window.size` with a count window (the default is capped to it).
    * @default 10
    */
-  readonly minimumCalls?: number;
+  readonly minimumCalls?: number | undefined;
   /**
    * In (0, 1]: the breaker opens when `failures / calls >= failureRateThreshold` (as resilience4j,
    * Hystrix and opossum default).
    * @default 0.5
    */
-  readonly failureRateThreshold?: number;
+  readonly failureRateThreshold?: number | undefined;
   /**
    * Milliseconds: a call lasting at least this long (subscribe to outcome) is slow. Off by default: bound
    * call durations with `timeoutAfter` first, then use slow calls to open before timeouts pile up.
    * @default Infinity
    */
-  readonly slowCallDuration?: number;
+  readonly slowCallDuration?: number | undefined;
   /**
    * In (0, 1]: the breaker opens when `slowCalls / calls >= slowCallRateThreshold`.
    * @default 1
    */
-  readonly slowCallRateThreshold?: number;
+  readonly slowCallRateThreshold?: number | undefined;
   /**
    * Milliseconds the breaker stays open before it admits probes, or a function of the opening count
    * (1, 2, ... since it last closed) for a backoff, e.g. `(n) => Math.min(1000 * 2 ** (n - 1), 60000)`.
@@ -74,32 +74,32 @@ export interface CircuitBreakerConfig {
    * 30 s (opossum's default) lets a restarting dependency come back without being probed every second.
    * @default 30000
    */
-  readonly openDuration?: number | ((opening: number) => number);
+  readonly openDuration?: (number | ((opening: number) => number)) | undefined;
   /**
    * Probes admitted per halfOpen phase; further calls are refused with `retryAfter: 0`. One probe is the
    * cheapest question to ask a sick dependency.
    * @default 1
    */
-  readonly halfOpenCalls?: number;
+  readonly halfOpenCalls?: number | undefined;
   /**
    * Milliseconds a halfOpen phase may last without a decision (a probe that hangs) before the breaker
    * opens again.
    * @default Infinity
    */
-  readonly maxHalfOpenDuration?: number;
+  readonly maxHalfOpenDuration?: number | undefined;
   /**
    * Which errors are failures. An error it rejects passes through to the caller but is recorded as nothing
    * (its permit, even a probe's, is given back). A throw from it errors the call with what it threw, and
    * the call counts as a failure.
    * @default () => true
    */
-  readonly isFailure?: (error: unknown) => boolean;
+  readonly isFailure?: ((error: unknown) => boolean) | undefined;
   /**
    * Where time comes from: `now()` for durations and state, `schedule()` only for `state$`'s timely
    * transitions while it is observed.
    * @default asyncScheduler
    */
-  readonly scheduler?: SchedulerLike;
+  readonly scheduler?: SchedulerLike | undefined;
 }
 
 /** An integer in [1, max], named for the config-error reporter. */

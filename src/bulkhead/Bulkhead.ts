@@ -26,17 +26,17 @@ export interface BulkheadConfig {
    * `BulkheadRejectedError` (`reason: 'full'`). A non-negative integer: the queue is always bounded.
    * @default 0
    */
-  readonly maxQueued?: number;
+  readonly maxQueued?: number | undefined;
   /**
    * ms a call may wait in the queue before it is refused with `reason: 'queueTimeout'`. `Infinity` waits
    * as long as it takes. Positive.
    * @default Infinity
    */
-  readonly queueTimeout?: number;
+  readonly queueTimeout?: number | undefined;
   /** Name carried by errors, events and metrics (per host or tenant, say). @default 'bulkhead' */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** Clock of `queueTimeout` and of event times. @default asyncScheduler */
-  readonly scheduler?: SchedulerLike;
+  readonly scheduler?: SchedulerLike | undefined;
 }
 
 /**

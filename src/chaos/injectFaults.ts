@@ -32,32 +32,32 @@ export interface InjectFaultsConfig<T> {
    * - `'empty'`: complete without subscribing (per value: complete instead of the value);
    * - `'value'`: emit `value(info)` and complete without subscribing (per value: replace the value).
    */
-  readonly fault?: FaultKind;
+  readonly fault?: FaultKind | undefined;
   /** Whether a decision is taken per call (subscription) or per value. @default 'call' */
-  readonly per?: 'call' | 'value';
+  readonly per?: 'call' | 'value' | undefined;
   /** Added latency in ms, or a function of the fault point giving it. Required by a latency fault. */
-  readonly latency?: number | ((point: FaultPoint) => number);
+  readonly latency?: (number | ((point: FaultPoint) => number)) | undefined;
   /** Uniform jitter in ms around `latency` (toxiproxy's `jitter`), drawn from `random`, floored at 0. @default 0 */
-  readonly jitter?: number;
+  readonly jitter?: number | undefined;
   /** Builds the error of an `'error'` fault. @default (info) => new InjectedFaultError(info) */
-  readonly error?: (info: InjectedFaultInfo) => unknown;
+  readonly error?: ((info: InjectedFaultInfo) => unknown) | undefined;
   /** Builds the substituted value of a `'value'` fault. Required by a value fault. */
-  readonly value?: (info: InjectedFaultInfo) => T;
+  readonly value?: ((info: InjectedFaultInfo) => T) | undefined;
   /** Kill switch, read at every decision: when false nothing is injected (indices still count). @default true */
-  readonly enabled?: boolean | (() => boolean);
+  readonly enabled?: (boolean | (() => boolean)) | undefined;
   /**
    * Source of chance in [0, 1) for a rate and for jitter.
    * @default seededRandom(seed): the same seed replays the same faults
    */
-  readonly random?: () => number;
+  readonly random?: (() => number) | undefined;
   /** Seed of the default `random`; give two injectors different seeds to decorrelate them. @default 1 */
-  readonly seed?: number;
+  readonly seed?: number | undefined;
   /** Name carried in every `InjectedFaultInfo`. @default 'faults' */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** Called with the info of every fault, when it is decided (Polly's `OnFaultInjected`). */
-  readonly onFault?: (info: InjectedFaultInfo) => void;
+  readonly onFault?: ((info: InjectedFaultInfo) => void) | undefined;
   /** Scheduler for the added latency. @default asyncScheduler */
-  readonly scheduler?: SchedulerLike;
+  readonly scheduler?: SchedulerLike | undefined;
 }
 
 const FAULTS: ReadonlyArray<FaultKind> = ['error', 'latency', 'hang', 'empty', 'value'];

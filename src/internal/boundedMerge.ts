@@ -53,9 +53,9 @@ export function boundedMergeSettings<T>(
     onOverflow,
   } = config as {
     capacity: number;
-    concurrency?: number;
-    overflow?: Overflow;
-    onOverflow?: (dropped: T) => void;
+    concurrency?: number | undefined;
+    overflow?: Overflow | undefined;
+    onOverflow?: ((dropped: T) => void) | undefined;
   };
   return { capacity, concurrency, overflow, onOverflow };
 }
@@ -75,7 +75,7 @@ export interface BoundedMergeHooks<T, R> {
   /** The inner of `value` completed after `count` results, the last being `last`. */
   finished(value: T, index: number, count: number, last: R | undefined): void;
   /** The inner of `value` errored. Without this hook the error ends the stream, as in `mergeMap`. */
-  readonly failed?: (error: unknown, value: T, index: number) => void;
+  readonly failed?: ((error: unknown, value: T, index: number) => void) | undefined;
   /** `value` was dropped by the overflow policy (after `onOverflow` saw it). */
   dropped(value: T, index: number, reason: DropReason): void;
 }

@@ -18,11 +18,11 @@ export function operate<T, R>(
  * handler (the breaker's hot path does). @internal
  */
 export interface OperatorHandlers<T> {
-  readonly next?: (value: T) => void;
-  readonly error?: (err: unknown) => void;
-  readonly complete?: () => void;
+  readonly next?: ((value: T) => void) | undefined;
+  readonly error?: ((err: unknown) => void) | undefined;
+  readonly complete?: (() => void) | undefined;
   /** Runs exactly once, when the subscriber is torn down for any reason. */
-  readonly finalize?: () => void;
+  readonly finalize?: (() => void) | undefined;
 }
 
 /**

@@ -17,20 +17,20 @@ export interface BoundedMergeMapConfig<T> {
    */
   readonly capacity: number;
   /** How many inner subscriptions run at once (`Infinity` allowed: then nothing ever waits). @default 1 */
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
   /**
    * What a full buffer does with an arriving value: `'error'` errors the result with
    * `BufferOverflowError` at once; `'dropIncoming'` drops the arriving value; `'dropOldest'` drops the
    * oldest waiting value and queues the arriving one (with `capacity: 0` it behaves as `'dropIncoming'`).
    * @default 'error'
    */
-  readonly overflow?: BoundedMergeMapOverflow;
+  readonly overflow?: BoundedMergeMapOverflow | undefined;
   /**
    * Called synchronously with every dropped value, exactly once each (never for `'error'`): release its
    * resources, count it, log it. A throw from it errors the result.
    * @default undefined
    */
-  readonly onOverflow?: (dropped: T) => void;
+  readonly onOverflow?: ((dropped: T) => void) | undefined;
 }
 
 /**

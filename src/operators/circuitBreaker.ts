@@ -14,7 +14,7 @@ export interface CircuitBreakerOperatorConfig {
    * through without being recorded. Slow-call duration is measured to the same point.
    * @default 'complete'
    */
-  readonly successOn?: 'complete' | 'firstValue';
+  readonly successOn?: 'complete' | 'firstValue' | undefined;
 }
 
 const ConfigCodec = c.config(

@@ -30,28 +30,28 @@ export interface RetryBackoffConfig {
   /** Delay before retry 1, in ms (finite, >= 0). */
   readonly initialDelay: number;
   /** Upper bound of every delay, in ms. @default Infinity */
-  readonly maxDelay?: number;
+  readonly maxDelay?: number | undefined;
   /** Growth of the delay from one retry to the next (finite, >= 1). @default 2 */
-  readonly multiplier?: number;
+  readonly multiplier?: number | undefined;
   /**
    * How each delay is spread, with `d = min(maxDelay, initialDelay * multiplier^(retry - 1))`:
    * `'none'`: `d`; `'full'`: `random() * d`; `'equal'`: `d/2 + random() * d/2`; `'decorrelated'`:
    * `min(maxDelay, initialDelay + random() * (3 * previous - initialDelay))`, `previous` being the last
    * delay (`initialDelay` before the first). @default 'full'
    */
-  readonly jitter?: RetryBackoffJitter;
+  readonly jitter?: RetryBackoffJitter | undefined;
   /**
    * Asked before each retry with the error and the retry number (1-based); `false` re-emits the error at
    * once. Not asked once the retries have run out. A throw errors the result with what was thrown.
    * @default every error is retried
    */
-  readonly shouldRetry?: (error: unknown, retry: number) => boolean;
+  readonly shouldRetry?: ((error: unknown, retry: number) => boolean) | undefined;
   /** A value from the source resets the retry count (and the backoff) to the start. @default false */
-  readonly resetOnSuccess?: boolean;
+  readonly resetOnSuccess?: boolean | undefined;
   /** Source of chance for the jitter, returning numbers in [0, 1). @default Math.random */
-  readonly random?: () => number;
+  readonly random?: (() => number) | undefined;
   /** Scheduler of the delays. @default asyncScheduler */
-  readonly scheduler?: SchedulerLike;
+  readonly scheduler?: SchedulerLike | undefined;
 }
 
 const finiteNonNegativeMs = new t.Type<number, number, unknown>(

@@ -20,23 +20,23 @@ import { MAX_TIMER_DELAY } from '../internal/schedule';
 /** Configuration of {@link timeoutAfter}. At least one of `first`, `each` and `total` is required. */
 export interface TimeoutAfterConfig<R = never> {
   /** Time allowed from subscribe to the first value, in ms. @default `each` (or no limit) */
-  readonly first?: number;
+  readonly first?: number | undefined;
   /**
    * Time allowed between two values, in ms; also bounds the first value when `first` is not given.
    * @default no limit
    */
-  readonly each?: number;
+  readonly each?: number | undefined;
   /** Time allowed from subscribe to completion, in ms. @default no limit */
-  readonly total?: number;
+  readonly total?: number | undefined;
   /**
    * Called when a limit expires, after the source is unsubscribed; the result switches to what it
    * returns instead of erroring with `TimeoutExceededError`. @default none: error
    */
-  readonly with?: (info: TimeoutExceededInfo) => ObservableInput<R>;
+  readonly with?: ((info: TimeoutExceededInfo) => ObservableInput<R>) | undefined;
   /** Copied into the `info` of the error (and of `with`). @default undefined */
-  readonly meta?: unknown;
+  readonly meta?: unknown | undefined;
   /** Scheduler that reads the time and runs the timer. @default asyncScheduler */
-  readonly scheduler?: SchedulerLike;
+  readonly scheduler?: SchedulerLike | undefined;
 }
 
 const LIMITS = ['first', 'each', 'total'] as const;

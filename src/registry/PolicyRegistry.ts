@@ -13,13 +13,13 @@ export interface PolicyRegistryConfig<K, P> {
    * or `delete`.
    * @default 60000
    */
-  readonly idleTimeout?: number;
+  readonly idleTimeout?: number | undefined;
   /**
    * Most keys held: past it, the least recently used idle key is evicted. Policies in use are never
    * evicted, so only they can push the registry past this bound.
    * @default Infinity
    */
-  readonly maxKeys?: number;
+  readonly maxKeys?: number | undefined;
   /**
    * Whether a policy may be evicted. The default keeps any policy that reports calls in flight
    * (`active > 0` or `queued > 0`, as a `Bulkhead` does; `metrics().inFlight > 0`, as a `CircuitBreaker`
@@ -27,9 +27,9 @@ export interface PolicyRegistryConfig<K, P> {
    * down, or undo a manual isolation).
    * @default isIdlePolicy
    */
-  readonly isIdle?: (policy: P) => boolean;
+  readonly isIdle?: ((policy: P) => boolean) | undefined;
   /** Clock of last use. @default asyncScheduler */
-  readonly scheduler?: SchedulerLike;
+  readonly scheduler?: SchedulerLike | undefined;
 }
 
 const codec = config(

@@ -24,15 +24,15 @@ export type ColdFactory =
 /** Options of {@link fakeDependency}. */
 export interface FakeDependencyOptions<T> {
   /** Values of the marbles' letters, as in `cold(marbles, values)`. @default each letter stands for itself */
-  readonly values?: { readonly [marble: string]: T };
+  readonly values?: { readonly [marble: string]: T } | undefined;
   /** The error of `#` in the marbles. @default 'error' (as in `cold`) */
-  readonly error?: unknown;
+  readonly error?: unknown | undefined;
   /**
    * What a call past the last marble does: `'repeat'` answers like the last marble; `'error'` errors at
    * once with an `Error` saying which call had no marble (and is still logged in `subscriptions`).
    * @default 'repeat'
    */
-  readonly exhausted?: 'repeat' | 'error';
+  readonly exhausted?: 'repeat' | 'error' | undefined;
 }
 
 const isObject = (u: unknown): u is object => typeof u === 'object' && u !== null && !Array.isArray(u);

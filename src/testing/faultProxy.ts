@@ -24,13 +24,13 @@ export interface FaultProxyConfig {
   /** The service behind the proxy: a loopback address only. */
   readonly upstream: {
     /** @default '127.0.0.1' */
-    readonly host?: '127.0.0.1' | 'localhost' | '::1';
+    readonly host?: '127.0.0.1' | 'localhost' | '::1' | undefined | undefined;
     readonly port: number;
   };
   /** Toxics applied to every connection, in order (each direction runs its own, in this order). @default [] */
-  readonly toxics?: ReadonlyArray<Toxic>;
+  readonly toxics?: ReadonlyArray<Toxic> | undefined;
   /** Seed of every random draw (toxicity, latency jitter, slicer sizes): same seed, same draws. @default 1 */
-  readonly seed?: number;
+  readonly seed?: number | undefined;
 }
 
 /** Byte and connection counts of a proxy. */

@@ -49,7 +49,7 @@ const faultRoutes: ReadonlyArray<FaultRoute> = [
 /** Config of `startFaultServer`. */
 export interface FaultServerConfig {
   /** Seed of every random draw the server makes (latency jitter, `/flaky` faults): same seed, same draws. @default 1 */
-  readonly seed?: number;
+  readonly seed?: number | undefined;
 }
 
 /**
@@ -107,7 +107,10 @@ export interface FaultServer {
    * Resolves once no request (of `route`, or of any route) is active; rejects after `timeout` ms (default
    * 1000) naming what is still running. This is how a test asserts "no request left running".
    */
-  whenSettled(options?: { readonly route?: FaultRoute; readonly timeout?: number }): Promise<void>;
+  whenSettled(options?: {
+    readonly route?: FaultRoute | undefined;
+    readonly timeout?: number | undefined;
+  }): Promise<void>;
   /** Forgets the request log and the `/burst` counters. */
   reset(): void;
   /** Stops listening, destroys every open socket and clears every timer. Resolves when all is closed. */

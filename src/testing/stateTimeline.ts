@@ -13,11 +13,11 @@ export interface StateTimelineOptions<S> {
    * (`bulkheadStates`) `empty` e, `busy` b, `full` f, `queueing` q; any other one-character state (a
    * digit such as an `active` count) stands for itself
    */
-  readonly letters?: { readonly [state: string]: string } | ((state: S) => string);
+  readonly letters?: ({ readonly [state: string]: string } | ((state: S) => string)) | undefined;
   /** Frames to record from frame 0: recording stops at this frame, events at or after it are left out. */
-  readonly frames?: number;
+  readonly frames?: number | undefined;
   /** The clock that says which frame an event falls on. @default asyncScheduler (virtual inside `run`) */
-  readonly scheduler?: SchedulerLike;
+  readonly scheduler?: SchedulerLike | undefined;
 }
 
 /** One recorded change. */

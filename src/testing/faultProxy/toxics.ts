@@ -15,11 +15,11 @@ import { DelayQueue, END, type Sink } from './delayQueue';
 /** Fields every toxic has (toxiproxy's). */
 export interface ToxicCommon {
   /** A name to tell toxics apart in logs. @default `<type>_<stream>` */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** Which direction it acts on: `downstream` (upstream to client) or `upstream` (client to upstream). @default 'downstream' */
-  readonly stream?: 'upstream' | 'downstream';
+  readonly stream?: 'upstream' | 'downstream' | undefined;
   /** Probability in [0, 1] that it applies to a connection, drawn once per connection from the seeded PRNG. @default 1 */
-  readonly toxicity?: number;
+  readonly toxicity?: number | undefined;
 }
 
 /** Holds each chunk `latency ± jitter` ms (uniform draw) after it arrives; order is kept. */
@@ -28,7 +28,7 @@ export interface LatencyToxic extends ToxicCommon {
   /** Added delay per chunk, in ms. */
   readonly latency: number;
   /** Spread of the delay, in ms: each chunk waits `latency + u * jitter` with `u` uniform in [-1, 1). @default 0 */
-  readonly jitter?: number;
+  readonly jitter?: number | undefined;
 }
 
 /** Lets data through at `rate` KB/s (1 KB = 1024 bytes), in pieces of at most 100 ms worth. */
@@ -56,7 +56,7 @@ export interface TimeoutToxic extends ToxicCommon {
 export interface ResetPeerToxic extends ToxicCommon {
   readonly type: 'reset_peer';
   /** ms from the first data chunk to the reset. @default 0 */
-  readonly timeout?: number;
+  readonly timeout?: number | undefined;
 }
 
 /** Splits data into pieces of `average_size ± size_variation` bytes, `delay` microseconds apart. */
@@ -65,9 +65,9 @@ export interface SlicerToxic extends ToxicCommon {
   /** Mean size of a piece, in bytes. */
   readonly average_size: number;
   /** Spread of a piece's size, in bytes (uniform draw). @default 0 */
-  readonly size_variation?: number;
+  readonly size_variation?: number | undefined;
   /** Pause between pieces, in microseconds (toxiproxy's unit for this toxic). @default 0 */
-  readonly delay?: number;
+  readonly delay?: number | undefined;
 }
 
 /** Forwards at most `bytes` bytes in its direction, then closes the connection. */
