@@ -36,6 +36,10 @@ export { HttpStatusError, isHttpStatusError } from './errors/HttpStatusError';
 export type { HttpStatusInfo } from './errors/HttpStatusError';
 export { NetworkError, isNetworkError } from './errors/NetworkError';
 export type { NetworkErrorInfo } from './errors/NetworkError';
+export { RateLimitedError, isRateLimitedError } from './errors/RateLimitedError';
+export type { RateLimitedInfo } from './errors/RateLimitedError';
+export { isRefusal } from './errors/isRefusal';
+export { isTransient } from './errors/isTransient';
 
 /* Types */
 export type { TimeoutAfterConfig } from './operators/timeoutAfter';

@@ -4,12 +4,14 @@ import {
   BulkheadRejectedError,
   CircuitOpenError,
   InvalidConfigError,
+  RateLimitedError,
   ResilienceError,
   TimeoutExceededError,
   isBufferOverflowError,
   isBulkheadRejectedError,
   isCircuitOpenError,
   isInvalidConfigError,
+  isRateLimitedError,
   isResilienceError,
   isTimeoutExceededError,
 } from '../../src/index';
@@ -36,6 +38,11 @@ const samples = [
     }),
     guard: isBulkheadRejectedError,
     message: 'Bulkhead "db" is full: 2/2 running, 1/1 waiting',
+  },
+  {
+    error: new RateLimitedError({ limiter: 'api', key: 'user-7', retryAfter: 120 }),
+    guard: isRateLimitedError,
+    message: 'Rate limiter "api" refused a call for key "user-7" (retry after 120ms)',
   },
   {
     error: new BufferOverflowError({ capacity: 10 }),

@@ -6,7 +6,8 @@ export type ResilienceErrorTag =
   | 'BufferOverflowError'
   | 'InjectedFaultError'
   | 'HttpStatusError'
-  | 'NetworkError';
+  | 'NetworkError'
+  | 'RateLimitedError';
 
 /**
  * Base class of every error this library emits at run time. `name` and `_tag` both equal the class name,
@@ -38,6 +39,7 @@ const TAGS: ReadonlySet<string> = new Set<ResilienceErrorTag>([
   'InjectedFaultError',
   'HttpStatusError',
   'NetworkError',
+  'RateLimitedError',
 ]);
 
 /** Reads `_tag` of anything without throwing. @internal */
