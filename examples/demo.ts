@@ -1,5 +1,5 @@
 /**
- * What `npm start` runs: the moves of rxjs-resilience against real HTTP servers on 127.0.0.1 (free ports),
+ * What `npm run demo:acts` runs: the moves of rxjs-resilience against real HTTP servers on 127.0.0.1 (free ports),
  * in four acts, one per file in examples/demo/:
  *
  * 1. Fail fast with timeouts and retries: seven scripted calls through `timeoutAfter` + `retryBackoff`.
@@ -15,7 +15,7 @@
  *
  * In your project, import from 'rxjs-resilience' and 'rxjs-resilience/testing'.
  *
- * Run it: npm start (or npx ts-node --transpile-only examples/demo.ts)
+ * Run it: npm run demo:acts (or npx ts-node --transpile-only examples/demo.ts)
  */
 import type { ActOptions } from './demo/ActOptions';
 import { bufferedBurst, type BufferedBurstResult } from './demo/bufferedBurst';

@@ -13,7 +13,7 @@ async function isClosed(url: string): Promise<boolean> {
 }
 
 describe('examples/demo', function () {
-  // Real sockets on 127.0.0.1 and real timers: the demo takes about 3 s, twice (in process and as npm start).
+  // Real sockets on 127.0.0.1 and real timers: the demo takes about 3 s, twice (in process and as `npm run demo:acts`).
   this.timeout(40_000);
 
   let result: DemoResult;
@@ -230,7 +230,7 @@ describe('examples/demo', function () {
     for (const url of urls) expect(await isClosed(url), url).to.equal(true);
   });
 
-  it('should run as `npm start` does, and exit by itself with code 0', async () => {
+  it('should run as `npm run demo:acts` does, and exit by itself with code 0', async () => {
     const root = join(__dirname, '..', '..');
     const tsNode = join(root, 'node_modules', 'ts-node', 'dist', 'bin.js');
     const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {

@@ -1,0 +1,33 @@
+/**
+ * Makes the README's picture and table from a real run: runs the full scenario (`npm start`'s), renders
+ * its report in headless chromium to docs/scenario-report.png, and prints the with/without table as
+ * Markdown to paste under it.
+ *
+ * Run it: npm run scenario:picture
+ */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { main } from '../examples/scenario';
+import { renderMarkdownTable, summarize, tableRows } from '../examples/scenario/summary';
+import { launchChromium } from '../spec/helpers/chromium';
+
+async function picture(): Promise<void> {
+  const root = join(__dirname, '..');
+  const report = join(root, 'artifacts', 'scenario-report.html');
+  const record = await main(['--report', report], process.stdout);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(pathToFileURL(report).href);
+    const png = join(root, 'docs', 'scenario-report.png');
+    await page.screenshot({ path: png, fullPage: true });
+    console.log(`\npicture: ${png}\n\n${renderMarkdownTable(tableRows(summarize(record)))}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+picture().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
