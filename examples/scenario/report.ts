@@ -131,6 +131,9 @@ export function breakerSegments(
   ]);
 }
 
+/** A latency axis label: `≤1ms` (refusals land there), `10ms`, `1s`. */
+const tickLabel = (ms: number): string => (ms === 1 ? '&#8804;1ms' : ms < 1000 ? `${ms}ms` : `${ms / 1000}s`);
+
 /** A step path through `steps` (`[at, value]`), ending at `end`. */
 function stepPath(
   steps: ReadonlyArray<[number, number]>,
@@ -176,7 +179,7 @@ function timeline(record: ScenarioRecord, info: ClientInfo, frame: Frame): strin
   for (let ms = 1; ms <= frame.latencyTop; ms *= 10) {
     parts.push(
       `<line class="grid" x1="${LEFT}" y1="${f(y(ms))}" x2="${RIGHT}" y2="${f(y(ms))}"/>`,
-      `<text x="${LEFT - 6}" y="${f(y(ms) + 4)}" text-anchor="end">${ms < 1000 ? `${ms}ms` : `${ms / 1000}s`}</text>`,
+      `<text x="${LEFT - 6}" y="${f(y(ms) + 4)}" text-anchor="end">${tickLabel(ms)}</text>`,
     );
   }
   parts.push(

@@ -23,7 +23,7 @@ const reportFile = join(artifacts, 'scenario-report.html');
 const eventsFile = join(artifacts, 'scenario-events.json');
 const screenshotFile = join(artifacts, 'scenario-report.png');
 
-/** The scenario compressed to 6 s (phases of 1.2, 1.2, 1.8 and 1.8 s), then 1.5 s for late answers. */
+/** The scenario compressed to 6 s (phases of 1.5, 1.2, 1.5 and 1.8 s), then 1.5 s for late answers. */
 const DURATION = 6000;
 
 describe('examples/scenario', function () {
@@ -62,7 +62,7 @@ describe('examples/scenario', function () {
     const lines = stdout.split('\n');
     expect(lines[0]).to.equal('== A dependency goes bad: two clients, with and without rxjs-resilience ==');
     expect(lines[1]).to.match(
-      /^sick dependency on http:\/\/127\.0\.0\.1:\d+: healthy 0-1\.2s, slow 1\.2-2\.4s, down 2\.4-4\.2s, recovering 4\.2-6s$/,
+      /^sick dependency on http:\/\/127\.0\.0\.1:\d+: healthy 0-1\.5s, slow 1\.5-2\.7s, down 2\.7-4\.2s, recovering 4\.2-6s$/,
     );
   });
 
@@ -125,6 +125,18 @@ describe('examples/scenario', function () {
     const states = record.events.flatMap((e) => (e.type === 'breaker' ? [e.state] : []));
     expect(states.slice(0, 2)).to.deep.equal(['closed', 'open']);
     expect(states[states.length - 1]).to.equal('closed');
+  });
+
+  it("should be what the README shows first: the table's rows, then the report's picture", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const top = readme.slice(0, readme.indexOf('\n## '));
+    const picture = /!\[[^\]]+\]\(([^)]+)\)/.exec(top);
+    expect(picture?.[1], 'the picture in the README').to.equal('docs/scenario-report.png');
+    expect(statSync(join(root, picture![1]!)).size).to.be.above(20_000);
+    const aboveIt = top.slice(0, picture!.index);
+    const labels = [...aboveIt.matchAll(/^\| ([^|]*?) +\|/gm)].map((m) => m[1]!.trim());
+    const rows = tableRows(summarize(record));
+    expect(labels.filter((l) => !/^-+$/.test(l))).to.deep.equal(rows.map((row) => row[0]));
   });
 
   describe('its HTML report, in a real browser (Debian chromium)', () => {

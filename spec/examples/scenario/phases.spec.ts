@@ -5,9 +5,9 @@ describe('examples/scenario/phases', () => {
   describe('phasesOf', () => {
     it('should share the duration: healthy, slow, down, recovering, back to back', () => {
       expect(phasesOf(20_000)).to.deep.equal([
-        { name: 'healthy', from: 0, to: 4000 },
-        { name: 'slow', from: 4000, to: 8000 },
-        { name: 'down', from: 8000, to: 14_000 },
+        { name: 'healthy', from: 0, to: 5000 },
+        { name: 'slow', from: 5000, to: 9000 },
+        { name: 'down', from: 9000, to: 14_000 },
         { name: 'recovering', from: 14_000, to: 20_000 },
       ]);
     });
@@ -22,7 +22,7 @@ describe('examples/scenario/phases', () => {
   describe('phaseAt', () => {
     it('should find the phase of an instant, the last one after the end', () => {
       const phases = phasesOf(1000);
-      expect([0, 199, 200, 699, 700, 999, 5000].map((t) => phaseAt(phases, t))).to.deep.equal([
+      expect([0, 249, 250, 699, 700, 999, 5000].map((t) => phaseAt(phases, t))).to.deep.equal([
         'healthy',
         'healthy',
         'slow',

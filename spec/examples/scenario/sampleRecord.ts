@@ -3,7 +3,7 @@ import type { ScenarioEvent, ScenarioRecord } from '../../../examples/scenario/r
 
 /**
  * A small hand-made record, its numbers worked out by hand in the specs. Duration 1000 ms: healthy
- * 0-200, slow 200-400, down 400-700, recovering 700-1000; the last event at 800, the cutoff at 1000.
+ * 0-250, slow 250-450, down 450-700, recovering 700-1000; the last event at 800, the cutoff at 1000.
  *
  * unprotected: call 0 answered in 20 ms; call 1 (slow) in 600 ms; call 2 (down) never ended; call 3
  * (back) answered in 20 ms. protected: call 0 answered in 22 ms; call 1 failed after 300 ms; call 2
@@ -23,14 +23,14 @@ export const sampleEvents: ReadonlyArray<ScenarioEvent> = [
   { type: 'end', at: 20, client: 'unprotected', call: 0, outcome: 'ok' },
   { type: 'pool', at: 22, client: 'protected', active: 0, queued: 0 },
   { type: 'end', at: 22, client: 'protected', call: 0, outcome: 'ok' },
-  { type: 'phase', at: 200, phase: 'slow' },
+  { type: 'phase', at: 250, phase: 'slow' },
   { type: 'arrive', at: 250, client: 'unprotected', call: 1 },
   { type: 'start', at: 250, client: 'unprotected', call: 1 },
   { type: 'arrive', at: 250, client: 'protected', call: 1 },
   { type: 'start', at: 250, client: 'protected', call: 1 },
   { type: 'request', at: 251, client: 'unprotected', phase: 'slow' },
   { type: 'request', at: 251, client: 'protected', phase: 'slow' },
-  { type: 'phase', at: 400, phase: 'down' },
+  { type: 'phase', at: 450, phase: 'down' },
   { type: 'arrive', at: 450, client: 'unprotected', call: 2 },
   { type: 'start', at: 450, client: 'unprotected', call: 2 },
   { type: 'arrive', at: 450, client: 'protected', call: 2 },
