@@ -22,6 +22,12 @@ import { renderTextTable, summarize, tableRows } from './scenario/summary';
 /** Where the report goes unless `--report` says otherwise (git-ignored). */
 export const DEFAULT_REPORT = join(__dirname, '..', 'artifacts', 'scenario-report.html');
 
+/** `path` relative to the working directory when it is inside it, else as it is. */
+const shown = (path: string): string => {
+  const inside = relative(process.cwd(), path);
+  return inside === '' || inside.startsWith('..') ? path : inside;
+};
+
 /** The command line: `--duration` and `--rate` as for `runScenario`, `--report` and `--events` file paths. */
 export async function main(args: ReadonlyArray<string>, out: StatusOutput): Promise<ScenarioRecord> {
   const { values } = parseArgs({
@@ -45,12 +51,12 @@ export async function main(args: ReadonlyArray<string>, out: StatusOutput): Prom
   const report = resolve(values.report);
   mkdirSync(dirname(report), { recursive: true });
   writeFileSync(report, renderReport(record));
-  out.write(`report: ${relative(process.cwd(), report) || report} (open it in a browser)\n`);
+  out.write(`report: ${shown(report)} (open it in a browser)\n`);
   if (values.events !== undefined) {
     const events = resolve(values.events);
     mkdirSync(dirname(events), { recursive: true });
     writeFileSync(events, JSON.stringify(record));
-    out.write(`events: ${relative(process.cwd(), events)}\n`);
+    out.write(`events: ${shown(events)}\n`);
   }
   return record;
 }
