@@ -7,12 +7,12 @@
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { main } from '../examples/scenario';
-import { renderMarkdownTable, summarize, tableRows } from '../examples/scenario/summary';
-import { launchChromium } from '../spec/helpers/chromium';
+import { main } from '../scenario';
+import { renderMarkdownTable, summarize, tableRows } from './summary';
+import { launchChromium } from '../../spec/helpers/chromium';
 
 async function picture(): Promise<void> {
-  const root = join(__dirname, '..');
+  const root = join(__dirname, '..', '..');
   const report = join(root, 'artifacts', 'scenario-report.html');
   const record = await main(['--report', report], process.stdout);
   const browser = await launchChromium();
