@@ -189,6 +189,44 @@ describe('startFaultProxy', function () {
     expect(seen.data.equals(body)).to.equal(true);
   });
 
+  it('should hold timeout, reset_peer and slow_close delays above 2^31 - 1 ms instead of firing them after 1 ms', async () => {
+    const beyond = 2 ** 31 + 1000;
+    proxy = await startFaultProxy({
+      upstream: { port: upstreamPort },
+      toxics: [{ type: 'timeout', timeout: beyond }],
+    });
+    const blackholed = await exchange(proxy.port, 'x', 60);
+    expect([blackholed.data.length, blackholed.how]).to.deep.equal([0, 'aborted']);
+    proxy.setToxics([{ type: 'reset_peer', timeout: beyond }]);
+    const doomed = await exchange(proxy.port, 'x', 60);
+    expect([doomed.data.length, doomed.how]).to.deep.equal([0, 'aborted']);
+    proxy.setToxics([{ type: 'slow_close', delay: beyond }]);
+    const lingering = await exchange(proxy.port, 'x', 60);
+    expect([lingering.data.equals(body), lingering.how]).to.deep.equal([true, 'aborted']);
+  });
+
+  it('should hold data forever with latency: Infinity, without spinning a timer', async () => {
+    proxy = await startFaultProxy({
+      upstream: { port: upstreamPort },
+      toxics: [{ type: 'latency', latency: Infinity }],
+    });
+    const realSetTimeout = globalThis.setTimeout;
+    let timers = 0;
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+      timers++;
+      return realSetTimeout(...args);
+    }) as typeof setTimeout;
+    let held: Exchange;
+    try {
+      held = await exchange(proxy.port, 'x', 60);
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+    }
+    // One timer is the client's own 60 ms limit; a queue spinning on a 1 ms timer would add dozens.
+    expect([held.data.length, held.how, timers]).to.deep.equal([0, 'aborted', 1]);
+    expect(proxy.stats.downstreamBytes).to.equal(body.length);
+  });
+
   it('should refuse connections while disabled, close open ones, and come back on the same port', async () => {
     proxy = await startFaultProxy({
       upstream: { port: upstreamPort },

@@ -147,6 +147,40 @@ describe('startFaultServer', function () {
     expect(record!.endedAt! - record!.startedAt).to.be.at.least(50);
   });
 
+  it('should hold a /latency, a /drip interval and a whenSettled timeout above 2^31 - 1 ms, not fire them after 1 ms', async () => {
+    const beyond = 2 ** 31 + 1000;
+    const controller = new AbortController();
+    const latency = fetch(server.urlOf('/latency', { ms: beyond }), { signal: controller.signal });
+    latency.catch(() => undefined);
+    const drip = await fetch(server.urlOf('/drip', { chunks: 2, every: beyond }), {
+      signal: controller.signal,
+    });
+    let chunk = false;
+    drip
+      .body!.getReader()
+      .read()
+      .then(
+        () => (chunk = true),
+        () => undefined,
+      );
+    let settled: string | undefined;
+    server.whenSettled({ timeout: beyond }).then(
+      () => (settled = 'resolved'),
+      (e: Error) => (settled = e.message),
+    );
+    await sleep(50);
+    expect([server.stats('/latency').active, server.stats('/drip').active, chunk, settled]).to.deep.equal([
+      1,
+      1,
+      false,
+      undefined,
+    ]);
+    controller.abort();
+    await server.whenSettled();
+    await sleep(0);
+    expect(settled).to.equal('resolved');
+  });
+
   it('should replay the same /flaky faults for the same seed', async () => {
     const run = async (s: FaultServer) => {
       const out: string[] = [];

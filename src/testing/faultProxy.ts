@@ -6,6 +6,7 @@ import { InvalidConfigError } from '../errors/InvalidConfigError';
 import { seededRandom } from '../chaos/seededRandom';
 import { createStage, toxicCodec, type LinkControl, type Stage, type Toxic } from './faultProxy/toxics';
 import type { Sink } from './faultProxy/delayQueue';
+import { realTimer, type CancelTimer } from './realTimer';
 
 export type {
   Toxic,
@@ -128,7 +129,7 @@ export async function startFaultProxy(options: FaultProxyConfig): Promise<FaultP
 
   /** One client connection and its upstream connection, each direction through its own toxics. */
   class Link {
-    readonly timers = new Set<NodeJS.Timeout>();
+    readonly timers = new Set<CancelTimer>();
     readonly closed: Promise<void>;
     private readonly pipes: { upstream: Pipe; downstream: Pipe };
     private done = false;
@@ -141,14 +142,14 @@ export async function startFaultProxy(options: FaultProxyConfig): Promise<FaultP
         random,
         timer: (ms, fn) => {
           if (this.done) return () => undefined;
-          const timer = setTimeout(() => {
-            this.timers.delete(timer);
+          const cancel = realTimer(ms, () => {
+            this.timers.delete(cancel);
             fn();
-          }, ms);
-          this.timers.add(timer);
+          });
+          this.timers.add(cancel);
           return () => {
-            clearTimeout(timer);
-            this.timers.delete(timer);
+            cancel();
+            this.timers.delete(cancel);
           };
         },
         reset: () => this.reset(),
@@ -212,7 +213,7 @@ export async function startFaultProxy(options: FaultProxyConfig): Promise<FaultP
       this.done = true;
       this.pipes.upstream.cancel();
       this.pipes.downstream.cancel();
-      for (const timer of this.timers) clearTimeout(timer);
+      for (const cancel of this.timers) cancel();
       this.timers.clear();
       links.delete(this);
     }

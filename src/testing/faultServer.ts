@@ -5,6 +5,7 @@ import { config, finiteNumber } from '../internal/codecs';
 import { decodeConfig } from '../internal/decodeConfig';
 import { RouteParamError, RouteParams } from './faultServer/routeParams';
 import { seededRandom } from '../chaos/seededRandom';
+import { realTimer, type CancelTimer } from './realTimer';
 import {
   ClientFrameParser,
   acceptKey,
@@ -171,7 +172,7 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
   const { seed = 1 } = decodeConfig('startFaultServer', configCodec, options);
   const random = seededRandom(seed);
   const sockets = new Set<net.Socket>();
-  const timers = new Set<NodeJS.Timeout>();
+  const timers = new Set<CancelTimer>();
   const bursts = new Map<string, number>();
   let records: MutableRecord[] = [];
   let settleWaiters: Array<() => void> = [];
@@ -210,11 +211,11 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
     params: RouteParams,
     ended: NodeJS.EventEmitter,
   ): Exchange => {
-    const own = new Set<NodeJS.Timeout>();
+    const own = new Set<CancelTimer>();
     const clear = (): void => {
-      for (const timer of own) {
-        clearTimeout(timer);
-        timers.delete(timer);
+      for (const cancel of own) {
+        cancel();
+        timers.delete(cancel);
       }
       own.clear();
     };
@@ -226,13 +227,13 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
       record,
       later(ms, fn) {
         if (closing || record.outcome !== undefined) return;
-        const timer = setTimeout(() => {
-          own.delete(timer);
-          timers.delete(timer);
+        const cancel = realTimer(ms, () => {
+          own.delete(cancel);
+          timers.delete(cancel);
           if (!closing && !socket.destroyed) fn();
-        }, ms);
-        own.add(timer);
-        timers.add(timer);
+        });
+        own.add(cancel);
+        timers.add(cancel);
       },
       fault(how) {
         end(record, 'faulted');
@@ -561,11 +562,11 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
       return new Promise<void>((resolve, reject) => {
         const check = (): void => {
           if (stats(route).active === 0) {
-            clearTimeout(timer);
+            cancel();
             resolve();
           } else settleWaiters.push(check);
         };
-        const timer = setTimeout(() => {
+        const cancel = realTimer(timeout, () => {
           settleWaiters = settleWaiters.filter((w) => w !== check);
           const running = records.filter(
             (r) => r.outcome === undefined && (route === undefined || r.route === route),
@@ -575,7 +576,7 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
               `fault server: ${running.length} request(s) still active after ${timeout}ms: ${running.map((r) => r.url).join(', ')}`,
             ),
           );
-        }, timeout);
+        });
         check();
       });
     },
@@ -590,7 +591,7 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
         (socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())),
       );
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const timer of timers) clearTimeout(timer);
+      for (const cancel of timers) cancel();
       timers.clear();
       server.closeAllConnections();
       for (const socket of sockets) socket.destroy();

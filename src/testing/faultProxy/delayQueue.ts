@@ -1,4 +1,5 @@
 import { performance } from 'perf_hooks';
+import { realTimer, type CancelTimer } from '../realTimer';
 
 /** The end of a stream, queued behind the chunks before it. @internal */
 export const END = Symbol('end');
@@ -18,7 +19,7 @@ export interface Sink {
 export class DelayQueue {
   private readonly items: Array<{ readonly item: Buffer | typeof END; readonly due: number }> = [];
   private head = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: CancelTimer | undefined;
   /** Due time of the last queued item: later items are never released before it. */
   lastDue = 0;
 
@@ -47,7 +48,7 @@ export class DelayQueue {
   }
 
   private stop(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer?.();
     this.timer = undefined;
   }
 
@@ -58,15 +59,13 @@ export class DelayQueue {
       this.head = 0;
       return;
     }
-    this.timer = setTimeout(
-      () => {
-        this.timer = undefined;
-        const now = DelayQueue.now();
-        while (this.head < this.items.length && this.items[this.head]!.due <= now + 0.5) this.release();
-        this.arm();
-      },
-      Math.max(0, first.due - DelayQueue.now()),
-    );
+    // A due time of Infinity (a `latency: Infinity` toxic) sets no timer: the queue holds until flushed.
+    this.timer = realTimer(first.due - DelayQueue.now(), () => {
+      this.timer = undefined;
+      const now = DelayQueue.now();
+      while (this.head < this.items.length && this.items[this.head]!.due <= now + 0.5) this.release();
+      this.arm();
+    });
   }
 
   private release(): void {
