@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as net from 'net';
 import { performance } from 'perf_hooks';
 import WebSocket from 'ws';
 import { isInvalidConfigError } from '../../src/index';
@@ -16,6 +17,17 @@ async function failure(promise: Promise<unknown>): Promise<string | undefined> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sends `head` as is over a raw socket (no client checks the request line) and returns all it got back. */
+function rawExchange(port: number, head: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect({ port, host: '127.0.0.1' }, () => socket.write(head));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+  });
+}
 
 describe('startFaultServer', function () {
   this.timeout(10_000);
@@ -301,6 +313,28 @@ describe('startFaultServer', function () {
     const unknown = await fetch(`${server.url}/nope`);
     expect(unknown.status).to.equal(404);
     await unknown.text();
+  });
+
+  it('should answer 400 to a malformed absolute URL in the request line, also on the upgrade path, and keep serving', async () => {
+    const plain = await rawExchange(
+      server.port,
+      'GET http://[bad/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+    );
+    expect(plain.split('\r\n')[0]).to.equal('HTTP/1.1 400 Bad Request');
+    expect(plain).to.match(/\r\n\r\nbad request URL "http:\/\/\[bad\/"$/);
+    const upgrade = await rawExchange(
+      server.port,
+      'GET http://[bad/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+    expect(upgrade.split('\r\n')[0]).to.equal('HTTP/1.1 400 Bad Request');
+    expect(upgrade).to.match(/\r\n\r\nbad request URL "http:\/\/\[bad\/ws"$/);
+    expect(server.requests.map((r) => [r.route, r.outcome])).to.deep.equal([
+      ['http://[bad/', 'finished'],
+      ['http://[bad/ws', 'finished'],
+    ]);
+    const ok = await fetch(server.urlOf('/ok'));
+    expect([ok.status, await ok.text()]).to.deep.equal([200, 'ok']);
   });
 
   it('should destroy open sockets and clear its timers on close', async () => {

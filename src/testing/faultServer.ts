@@ -254,12 +254,16 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
   });
 
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const route = url.pathname;
+    const url = requestUrl(req);
+    const route = url?.pathname ?? req.url ?? '/';
     const record = open(req, route);
     res.once('close', () => end(record, res.writableFinished ? 'finished' : closing ? 'faulted' : 'aborted'));
     // Drain the request body so a client that sends one is never stuck writing it.
     req.resume();
+    if (url === undefined) {
+      send(res, 400, badUrl(req));
+      return;
+    }
     const ex = exchange(req, req.socket, record, new RouteParams(route, url.searchParams), res);
     try {
       const handler = httpRoutes[route as FaultRoute];
@@ -269,15 +273,19 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
       }
       handler(ex, res);
     } catch (err) {
-      if (!(err instanceof RouteParamError)) throw err;
-      send(res, 400, err.message);
+      send(res, ...failureOf(err));
     }
   });
 
   server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const record = open(req, url.pathname);
+    const url = requestUrl(req);
+    const record = open(req, url?.pathname ?? req.url ?? '/');
     socket.once('close', () => end(record, closing ? 'faulted' : 'aborted'));
+    if (url === undefined) {
+      rawResponse(socket, 400, badUrl(req));
+      end(record, 'finished');
+      return;
+    }
     const ex = exchange(req, socket, record, new RouteParams(url.pathname, url.searchParams), socket);
     try {
       if (url.pathname !== '/ws') {
@@ -287,8 +295,7 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
       }
       webSocketRoute(ex, end);
     } catch (err) {
-      if (!(err instanceof RouteParamError)) throw err;
-      rawResponse(socket, 400, err.message);
+      rawResponse(socket, ...failureOf(err));
       end(record, 'finished');
     }
   });
@@ -599,6 +606,31 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
       return closed;
     },
   };
+}
+
+/**
+ * The URL of a request line, or `undefined` when it cannot be parsed (`GET http://[bad/ HTTP/1.1`: Node's
+ * parser lets an absolute URL through unchecked). Origin-form paths resolve against the loopback origin.
+ */
+function requestUrl(req: http.IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://127.0.0.1');
+  } catch {
+    return undefined;
+  }
+}
+
+function badUrl(req: http.IncomingMessage): string {
+  return `bad request URL ${JSON.stringify(req.url ?? '')}`;
+}
+
+/**
+ * The answer to a route that threw: `400` with the message of a bad parameter, `500` naming anything
+ * else. Either way the server keeps serving: one bad request must never take a test run down.
+ */
+function failureOf(err: unknown): [status: number, body: string] {
+  if (err instanceof RouteParamError) return [400, err.message];
+  return [500, `fault server error: ${err instanceof Error ? err.message : String(err)}`];
 }
 
 type ScriptStep = '-' | 'h' | '5' | 'd' | '|' | '#' | 'f';
