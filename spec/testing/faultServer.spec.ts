@@ -337,6 +337,49 @@ describe('startFaultServer', function () {
     expect([ok.status, await ok.text()]).to.deep.equal([200, 'ok']);
   });
 
+  it('should answer 400 to a /ok, /drip or /reset-mid-body size above 256 MiB, and keep serving', async () => {
+    const cases: Array<[string, Record<string, number>, string]> = [
+      ['/ok', { size: 600_000_000 }, '/ok: `size` must be an integer in [0, 268435456], got "600000000"'],
+      ['/drip', { size: 268_435_457 }, '/drip: `size` must be an integer in [1, 268435456], got "268435457"'],
+      [
+        '/reset-mid-body',
+        { after: 300_000_000 },
+        '/reset-mid-body: `after` must be an integer in [0, 268435456], got "300000000"',
+      ],
+    ];
+    for (const [route, params, message] of cases) {
+      const res = await fetch(server.urlOf(route as '/ok', params));
+      expect([res.status, await res.text()], route).to.deep.equal([400, message]);
+    }
+    const ok = await fetch(server.urlOf('/ok', { size: 5 }));
+    expect([ok.status, await ok.text()]).to.deep.equal([200, 'xxxxx']);
+  });
+
+  it('should stream a large body rather than build it: a client that reads nothing costs no body-sized buffer', async () => {
+    const size = 50_000_000;
+    const before = process.memoryUsage().arrayBuffers;
+    const socket = net.connect({ port: server.port, host: '127.0.0.1' }, () =>
+      socket.write(`GET /ok?size=${size} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`),
+    );
+    socket.pause();
+    try {
+      while (server.stats('/ok').requests === 0) await sleep(5);
+      await sleep(50);
+      // What the server holds for this request beyond the kernel's socket buffers: a few pieces at most.
+      const held = process.memoryUsage().arrayBuffers - before;
+      expect(held).to.be.below(size / 10);
+      expect(server.stats('/ok').active).to.equal(1);
+    } finally {
+      socket.destroy();
+    }
+    const sized = await fetch(server.urlOf('/ok', { size: 3_000_001 }));
+    const body = Buffer.from(await sized.arrayBuffer());
+    expect([sized.headers.get('content-length'), body.length]).to.deep.equal(['3000001', 3_000_001]);
+    expect(body.every((byte) => byte === 0x78)).to.equal(true);
+    const dripped = await fetch(server.urlOf('/drip', { chunks: 2, every: 1, size: 100_000 }));
+    expect(await dripped.text()).to.equal('.'.repeat(200_000));
+  });
+
   it('should destroy open sockets and clear its timers on close', async () => {
     const own = await startFaultServer();
     const hanging = failure(fetch(own.urlOf('/hang')));

@@ -13,6 +13,7 @@ import {
   encodeFrame,
   opcodes,
 } from './faultServer/webSocketFrames';
+import { MAX_BODY_SIZE, writeRepeated } from './faultServer/writeRepeated';
 
 /** The routes of a fault server; each takes its parameters from the query string. */
 export type FaultRoute =
@@ -144,16 +145,20 @@ interface Exchange {
 /**
  * Starts a fault server on `127.0.0.1`, on an ephemeral port (never another address). Every route fails
  * in one documented way, driven by its query string, so each test states its fault where it makes the
- * request. Randomness (latency jitter, `/flaky`) comes from a PRNG seeded by `seed`.
+ * request. Randomness (latency jitter, `/flaky`) comes from a PRNG seeded by `seed`. A bad query
+ * parameter, a size above 256 MiB (268435456 bytes) or a request line whose URL does not parse is
+ * answered with `400`, and the server keeps serving. Bodies are streamed from a shared 64 KiB piece, so
+ * a client that reads slowly holds the server to a socket's worth of memory. Any delay may exceed
+ * `setTimeout`'s 2^31 - 1 ms: it is waited in full.
  *
  * | route | query (defaults) | behaviour |
  * | --- | --- | --- |
- * | `/ok` | `size` | `200` with body `ok`, or `size` bytes |
+ * | `/ok` | `size` (at most 256 MiB) | `200` with body `ok`, or `size` bytes, streamed |
  * | `/status` | `code=200`, `retryAfter` (s) | that status, with `Retry-After` when given |
  * | `/latency` | `ms=100`, `jitter=0` | `200` after `ms ± jitter` (seeded uniform draw) |
  * | `/burst` | `n=3`, `retryAfter=1` (s), `status=503`, `key` | the first `n` requests per `key` get `status` with `Retry-After`, later ones `200` |
- * | `/drip` | `chunks=10`, `every=50` (ms), `size=1` | headers at once, then a chunk every `every` ms (`chunks=Infinity`: forever) |
- * | `/reset-mid-body` | `after=16` (bytes), `delay=5` (ms) | headers and part of the body, then a TCP reset |
+ * | `/drip` | `chunks=10`, `every=50` (ms), `size=1` (at most 256 MiB) | headers at once, then a chunk of `size` bytes every `every` ms once the last one was flushed (`chunks=Infinity`: forever) |
+ * | `/reset-mid-body` | `after=16` (bytes, at most 256 MiB), `delay=5` (ms) | headers and part of the body, then a TCP reset |
  * | `/hang` | | reads the request, never answers (headers never sent) |
  * | `/reset` | | TCP reset (RST) as the request arrives |
  * | `/close` | | closes the connection (FIN) as the request arrives, no response |
@@ -303,8 +308,13 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
   type Handler = (ex: Exchange, res: http.ServerResponse) => void;
   const httpRoutes: Partial<Record<FaultRoute, Handler>> = {
     '/ok': ({ params }, res) => {
-      const size = params.number('size', -1, { integer: true, min: 0 });
-      send(res, 200, size < 0 ? 'ok' : 'x'.repeat(size));
+      const size = params.number('size', -1, { integer: true, min: 0, max: MAX_BODY_SIZE });
+      if (size < 0) {
+        send(res, 200, 'ok');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(size) });
+      writeRepeated(res, 'x', size, () => res.end());
     },
     '/status': ({ params }, res) => {
       const code = params.number('code', 200, { integer: true, min: 200, max: 599 });
@@ -332,7 +342,7 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
     '/drip': ({ params, later }, res) => {
       const chunks = params.number('chunks', 10, { integer: true, min: 0, infinite: true });
       const every = params.number('every', 50);
-      const size = params.number('size', 1, { integer: true, min: 1 });
+      const size = params.number('size', 1, { integer: true, min: 1, max: MAX_BODY_SIZE });
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.flushHeaders();
       let sent = 0;
@@ -342,16 +352,17 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
           return;
         }
         sent++;
-        res.write('.'.repeat(size));
-        later(every, drip);
+        // The next interval starts once this chunk is flushed: a client that stops reading stops the drip.
+        writeRepeated(res, '.', size, () => later(every, drip));
       };
       later(every, drip);
     },
     '/reset-mid-body': ({ params, later, fault }, res) => {
-      const after = params.number('after', 16, { integer: true, min: 0 });
+      const after = params.number('after', 16, { integer: true, min: 0, max: MAX_BODY_SIZE });
       const delay = params.number('delay', 5);
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(after * 2 + 1) });
-      res.write('.'.repeat(after), () => later(delay, () => fault('reset')));
+      res.flushHeaders();
+      writeRepeated(res, '.', after, () => later(delay, () => fault('reset')));
     },
     '/hang': () => {
       // Accept and never answer: no headers, no body; the request stays active until the client leaves.
