@@ -8,6 +8,7 @@ import {
   startFaultServer,
   type FaultProxy,
   type FaultServer,
+  type Toxic,
 } from '../../src/testing/index';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -351,6 +352,82 @@ describe('startFaultProxy', function () {
       await proxy?.close();
       proxy = undefined;
       await server.close();
+    }
+  });
+
+  /**
+   * An upstream that sends `total` bytes as fast as the proxy takes them (it honours backpressure itself),
+   * to a client that connects through the proxy and never reads. Resolves once the upstream has stalled
+   * (no progress for 100 ms) or sent everything, with what it sent.
+   */
+  async function floodUnreadClient(toxics: Toxic[], total: number): Promise<number> {
+    let written = 0;
+    const flood = net.createServer((socket) => {
+      upstreamSockets.add(socket);
+      socket.on('close', () => upstreamSockets.delete(socket));
+      socket.on('error', () => undefined);
+      const piece = Buffer.alloc(64 * 1024, 'f');
+      const pump = (): void => {
+        while (written < total) {
+          written += piece.length;
+          if (!socket.write(piece)) {
+            socket.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => flood.listen(0, '127.0.0.1', resolve));
+    proxy = await startFaultProxy({
+      upstream: { port: (flood.address() as net.AddressInfo).port },
+      toxics,
+    });
+    const client = net.connect({ port: proxy.port, host: '127.0.0.1' });
+    client.pause();
+    client.on('error', () => undefined);
+    try {
+      let seen = -1;
+      while (written !== seen && written < total) {
+        seen = written;
+        await sleep(100);
+      }
+      return written;
+    } finally {
+      stalled.push(() => {
+        client.destroy();
+        return new Promise((resolve) => flood.close(resolve));
+      });
+    }
+  }
+  const stalled: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const stop of stalled.splice(0)) await stop();
+  });
+
+  it('should honour backpressure: a client that never reads holds the proxy to a bounded buffer', async () => {
+    const total = 64 * 1024 * 1024;
+    const sent = await floodUnreadClient([], total);
+    const { bufferedBytes, downstreamBytes } = proxy!.stats;
+    // The upstream stalls once the kernel's loopback buffers and the proxy's own are full: megabytes, not
+    // the whole stream, and the proxy itself holds no more than a socket's write buffer.
+    expect(sent).to.be.below(total / 2);
+    expect(downstreamBytes).to.be.below(total / 2);
+    expect(bufferedBytes).to.be.below(1024 * 1024);
+  });
+
+  it('should honour backpressure behind a toxic that holds data: bandwidth and latency stay bounded', async () => {
+    const total = 32 * 1024 * 1024;
+    for (const toxic of [
+      { type: 'bandwidth', rate: 64 },
+      { type: 'latency', latency: Infinity },
+    ] as Toxic[]) {
+      const sent = await floodUnreadClient([toxic], total);
+      expect(sent, toxic.type).to.be.below(total / 2);
+      // At most the high-water mark of held data (1 MiB), plus what was in flight when reads paused.
+      expect(proxy!.stats.bufferedBytes, toxic.type).to.be.below(2 * 1024 * 1024);
+      await proxy!.close();
+      for (const stop of stalled.splice(0)) await stop();
     }
   });
 

@@ -44,6 +44,13 @@ export interface FaultProxyStats {
   readonly upstreamBytes: number;
   /** Bytes read from the upstream (before toxics). */
   readonly downstreamBytes: number;
+  /**
+   * Bytes the proxy holds now, read and not yet handed to the kernel: queued in toxics and in its
+   * sockets' write buffers. Bounded: a direction stops reading while its destination is full or its
+   * toxics hold more than 1 MiB (toxiproxy's backpressure), so a client that never reads cannot make
+   * the proxy buffer what the upstream sends.
+   */
+  readonly bufferedBytes: number;
 }
 
 /** A TCP proxy on 127.0.0.1 that degrades the connections through it, toxiproxy style. */
@@ -103,7 +110,8 @@ function decodeToxics(where: string, toxics: unknown): Toxic[] {
  * (blackhole), `reset_peer`, `slicer` and `limit_data`; `disable()` takes it down (refused, open connections
  * closed). Toxics act on `downstream` (upstream to client) unless `stream: 'upstream'`, apply to a
  * connection with probability `toxicity` (drawn per connection from the seeded PRNG), and can be changed
- * while connections are open.
+ * while connections are open. Backpressure is honoured (a direction stops reading while its destination
+ * is full or its toxics hold more than 1 MiB), and every delay is waited in full, `Infinity` included.
  *
  * @example
  * const server = await startFaultServer();
@@ -154,10 +162,14 @@ export async function startFaultProxy(options: FaultProxyConfig): Promise<FaultP
         },
         reset: () => this.reset(),
         close: () => this.close(),
+        relieved: () => {
+          this.pipes.upstream.relieve();
+          this.pipes.downstream.relieve();
+        },
       };
       this.pipes = {
-        upstream: new Pipe('upstream', sinkOf(server), control),
-        downstream: new Pipe('downstream', sinkOf(client), control),
+        upstream: new Pipe('upstream', client, server, control),
+        downstream: new Pipe('downstream', server, client, control),
       };
       this.rebuild();
       const bothClosed = [client, server].map(
@@ -185,6 +197,10 @@ export async function startFaultProxy(options: FaultProxyConfig): Promise<FaultP
     rebuild(): void {
       this.pipes.upstream.rebuild(toxics);
       this.pipes.downstream.rebuild(toxics);
+    }
+
+    get buffered(): number {
+      return this.pipes.upstream.buffered + this.pipes.downstream.buffered;
     }
 
     reset(): void {
@@ -270,7 +286,9 @@ export async function startFaultProxy(options: FaultProxyConfig): Promise<FaultP
       return toxics;
     },
     get stats() {
-      return { connections: links.size, accepted, upstreamBytes, downstreamBytes };
+      let bufferedBytes = 0;
+      for (const link of links) bufferedBytes += link.buffered;
+      return { connections: links.size, accepted, upstreamBytes, downstreamBytes, bufferedBytes };
     },
     setToxics(next) {
       toxics = decodeToxics('FaultProxy.setToxics', next);
@@ -309,6 +327,9 @@ export async function startFaultProxy(options: FaultProxyConfig): Promise<FaultP
   return proxy;
 }
 
+/** Bytes a direction's toxics may hold before it stops reading its source. */
+const HELD_HIGH_WATER = 1024 * 1024;
+
 function sinkOf(socket: net.Socket): Sink {
   return {
     push: (chunk) => {
@@ -320,25 +341,48 @@ function sinkOf(socket: net.Socket): Sink {
   };
 }
 
-/** One direction of a link: its toxics' stages in order, then the destination socket. */
+/**
+ * One direction of a link: reads `source`, passes what it reads through its toxics' stages in order, and
+ * writes it to `target`. It honours backpressure as toxiproxy does: while `target`'s write buffer is full
+ * (a write returned false) or its stages hold more than `HELD_HIGH_WATER`, it pauses `source` (TCP flow
+ * control then slows the sender), and resumes on `'drain'` or when a stage lets data go.
+ */
 class Pipe {
   private stages: Stage[] = [];
   private head: Sink;
+  private readonly sink: Sink;
+  private paused = false;
 
   constructor(
     private readonly stream: 'upstream' | 'downstream',
-    private readonly sink: Sink,
+    private readonly source: net.Socket,
+    private readonly target: net.Socket,
     private readonly link: LinkControl,
   ) {
-    this.head = sink;
+    this.sink = sinkOf(target);
+    this.head = this.sink;
+    target.on('drain', () => this.relieve());
+  }
+
+  /** Bytes read from `source` and not yet handed to the kernel. */
+  get buffered(): number {
+    return this.held() + (this.target.destroyed ? 0 : this.target.writableLength);
   }
 
   push(chunk: Buffer): void {
     this.head.push(chunk);
+    this.press();
   }
 
   end(): void {
     this.head.end();
+  }
+
+  /** Resumes `source` once `target` has room and the stages hold little enough. */
+  relieve(): void {
+    if (!this.paused || this.pressed()) return;
+    this.paused = false;
+    this.source.resume();
   }
 
   /** Swaps in the toxics of this direction; the old stages deliver what they held first. */
@@ -357,11 +401,30 @@ class Pipe {
     }
     this.stages = stages;
     this.head = next;
+    this.press();
+    this.relieve();
   }
 
   cancel(): void {
     for (const stage of this.stages) stage.cancel();
     this.stages = [];
     this.head = { push: () => undefined, end: () => undefined };
+  }
+
+  private held(): number {
+    let held = 0;
+    for (const stage of this.stages) held += stage.held();
+    return held;
+  }
+
+  private pressed(): boolean {
+    return this.target.writableNeedDrain || this.held() > HELD_HIGH_WATER;
+  }
+
+  /** Pauses `source` while `target` or the stages are full. */
+  private press(): void {
+    if (this.paused || !this.pressed()) return;
+    this.paused = true;
+    this.source.pause();
   }
 }

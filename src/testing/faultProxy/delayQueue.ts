@@ -13,7 +13,8 @@ export interface Sink {
 /**
  * Releases queued chunks (and the end marker) to `next` in arrival order, each no earlier than its due
  * time, on one timer at a time. `flush()` releases everything at once (a toxic removed mid-stream
- * delivers what it held, as toxiproxy's do); `cancel()` drops it.
+ * delivers what it held, as toxiproxy's do); `cancel()` drops it. `held` counts the bytes waiting, and
+ * `relieved` is called after a timer released some, so the pipe can resume a source it paused.
  * @internal
  */
 export class DelayQueue {
@@ -22,8 +23,13 @@ export class DelayQueue {
   private timer: CancelTimer | undefined;
   /** Due time of the last queued item: later items are never released before it. */
   lastDue = 0;
+  /** Bytes queued and not yet released. */
+  held = 0;
 
-  constructor(private readonly next: Sink) {}
+  constructor(
+    private readonly next: Sink,
+    private readonly relieved: () => void = () => undefined,
+  ) {}
 
   static now(): number {
     return performance.now();
@@ -33,6 +39,7 @@ export class DelayQueue {
     const at = Math.max(due, this.lastDue);
     this.lastDue = at;
     this.items.push({ item, due: at });
+    if (item !== END) this.held += item.length;
     if (this.timer === undefined) this.arm();
   }
 
@@ -45,6 +52,7 @@ export class DelayQueue {
     this.stop();
     this.items.length = 0;
     this.head = 0;
+    this.held = 0;
   }
 
   private stop(): void {
@@ -65,6 +73,7 @@ export class DelayQueue {
       const now = DelayQueue.now();
       while (this.head < this.items.length && this.items[this.head]!.due <= now + 0.5) this.release();
       this.arm();
+      this.relieved();
     });
   }
 
@@ -72,6 +81,9 @@ export class DelayQueue {
     const { item } = this.items[this.head]!;
     this.head++;
     if (item === END) this.next.end();
-    else this.next.push(item);
+    else {
+      this.held -= item.length;
+      this.next.push(item);
+    }
   }
 }

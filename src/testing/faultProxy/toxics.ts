@@ -124,10 +124,14 @@ export interface LinkControl {
   reset(): void;
   /** FIN both sides once written data is flushed, then destroy. */
   close(): void;
+  /** A stage let held data go: a source paused for it may read again. */
+  relieved(): void;
 }
 
 /** One toxic acting on one direction of one connection. @internal */
 export interface Stage extends Sink {
+  /** Bytes it holds now (queued for later release). */
+  held(): number;
   /** The toxic is being removed: deliver what it holds and stop its timers. */
   flush(): void;
   /** The connection is gone: drop what it holds and stop its timers. */
@@ -139,18 +143,19 @@ export function createStage(toxic: Toxic, next: Sink, link: LinkControl): Stage 
   const now = DelayQueue.now;
   switch (toxic.type) {
     case 'latency': {
-      const queue = new DelayQueue(next);
+      const queue = new DelayQueue(next, link.relieved);
       const jitter = toxic.jitter ?? 0;
       return {
         push: (chunk) =>
           queue.enqueue(chunk, now() + Math.max(0, toxic.latency + (2 * link.random() - 1) * jitter)),
         end: () => queue.enqueue(END, now()),
+        held: () => queue.held,
         flush: () => queue.flush(),
         cancel: () => queue.cancel(),
       };
     }
     case 'bandwidth': {
-      const queue = new DelayQueue(next);
+      const queue = new DelayQueue(next, link.relieved);
       const bytesPerMs = (toxic.rate * 1024) / 1000;
       const piece = Math.max(1, Math.floor(toxic.rate * 102.4));
       return {
@@ -163,12 +168,13 @@ export function createStage(toxic: Toxic, next: Sink, link: LinkControl): Stage 
           }
         },
         end: () => queue.enqueue(END, now()),
+        held: () => queue.held,
         flush: () => queue.flush(),
         cancel: () => queue.cancel(),
       };
     }
     case 'slicer': {
-      const queue = new DelayQueue(next);
+      const queue = new DelayQueue(next, link.relieved);
       const gap = (toxic.delay ?? 0) / 1000;
       const variation = toxic.size_variation ?? 0;
       return {
@@ -183,6 +189,7 @@ export function createStage(toxic: Toxic, next: Sink, link: LinkControl): Stage 
           }
         },
         end: () => queue.enqueue(END, now()),
+        held: () => queue.held,
         flush: () => queue.flush(),
         cancel: () => queue.cancel(),
       };
@@ -191,6 +198,7 @@ export function createStage(toxic: Toxic, next: Sink, link: LinkControl): Stage 
       let cancel: (() => void) | undefined;
       let ended = false;
       return {
+        held: () => 0,
         push: (chunk) => next.push(chunk),
         end: () => {
           if (ended) return;
@@ -212,6 +220,7 @@ export function createStage(toxic: Toxic, next: Sink, link: LinkControl): Stage 
     case 'timeout': {
       const cancel = toxic.timeout > 0 ? link.timer(toxic.timeout, () => link.close()) : undefined;
       return {
+        held: () => 0,
         push: () => undefined,
         end: () => undefined,
         flush: () => cancel?.(),
@@ -224,6 +233,7 @@ export function createStage(toxic: Toxic, next: Sink, link: LinkControl): Stage 
       let cancel: (() => void) | undefined;
       let armed = false;
       return {
+        held: () => 0,
         push: () => {
           if (armed) return;
           armed = true;
@@ -254,6 +264,7 @@ export function createStage(toxic: Toxic, next: Sink, link: LinkControl): Stage 
         link.close();
       };
       return {
+        held: () => 0,
         push,
         end: () => {
           if (!closed) next.end();
