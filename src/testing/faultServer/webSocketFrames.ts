@@ -60,19 +60,42 @@ export interface ClientFrame {
   readonly payload: Buffer;
 }
 
+/** The largest frame, and the largest reassembled message, a client may send: 256 MiB. @internal */
+export const MAX_MESSAGE_SIZE = 268_435_456;
+
+/** A frame whose header is read and whose payload is being filled. */
+interface PartialFrame {
+  readonly fin: boolean;
+  readonly opcode: number;
+  readonly mask: Buffer;
+  readonly payload: Buffer;
+  filled: number;
+}
+
 /**
- * Accumulates bytes from a client and returns every complete frame they finish, so TCP fragmentation (a
- * slicer in front of the server) never splits a message. Throws on a protocol error (an unmasked client
- * frame), which the server answers by dropping the connection.
+ * Reads frames from the bytes a client sends, in whatever pieces TCP delivers them (a slicer in front of
+ * the server never splits a message), and returns every complete message or control frame. Linear in
+ * the bytes received: each payload is allocated once from its header, filled as its bytes arrive and
+ * unmasked once complete; only a header's few bytes ever wait in a queue. Throws on a protocol error (an unmasked client
+ * frame, a frame or message above {@link MAX_MESSAGE_SIZE}), which the server answers by dropping the
+ * connection.
  * @internal
  */
 export class ClientFrameParser {
-  private buffered: Buffer = Buffer.alloc(0);
+  /** Chunks not read yet; the first is read from `offset`. Holds at most one header's bytes of chunks. */
+  private readonly queue: Buffer[] = [];
+  private offset = 0;
+  private queued = 0;
+  private frame: PartialFrame | undefined;
   private fragments: Buffer[] = [];
+  private fragmentBytes = 0;
   private fragmentOpcode = 0;
 
   push(chunk: Buffer): ClientFrame[] {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    if (chunk.length > 0) {
+      this.queue.push(chunk);
+      this.queued += chunk.length;
+    }
     const frames: ClientFrame[] = [];
     for (;;) {
       const frame = this.next();
@@ -83,35 +106,90 @@ export class ClientFrameParser {
 
   private next(): ClientFrame | undefined {
     for (;;) {
-      const b = this.buffered;
-      if (b.length < 2) return undefined;
-      const fin = (b[0]! & 0x80) !== 0;
-      const opcode = b[0]! & 0x0f;
-      const masked = (b[1]! & 0x80) !== 0;
-      if (!masked) throw new Error('WebSocket: client frames must be masked');
-      let length = b[1]! & 0x7f;
-      let offset = 2;
-      if (length === 126) {
-        if (b.length < 4) return undefined;
-        length = b.readUInt16BE(2);
-        offset = 4;
-      } else if (length === 127) {
-        if (b.length < 10) return undefined;
-        length = Number(b.readBigUInt64BE(2));
-        offset = 10;
-      }
-      if (b.length < offset + 4 + length) return undefined;
-      const mask = b.subarray(offset, offset + 4);
-      const payload = Buffer.alloc(length);
-      for (let i = 0; i < length; i++) payload[i] = b[offset + 4 + i]! ^ mask[i % 4]!;
-      this.buffered = b.subarray(offset + 4 + length);
+      const frame = this.frame ?? this.readHeader();
+      if (frame === undefined) return undefined;
+      this.fill(frame);
+      if (frame.filled < frame.payload.length) return undefined;
+      this.frame = undefined;
+      const { fin, opcode, payload } = frame;
       if (opcode >= 0x8) return { opcode, payload };
       if (opcode !== opcodes.continuation) this.fragmentOpcode = opcode;
+      if (fin && this.fragments.length === 0) return { opcode: this.fragmentOpcode, payload };
+      this.fragmentBytes += payload.length;
+      if (this.fragmentBytes > MAX_MESSAGE_SIZE) throw new Error('WebSocket: message too large');
       this.fragments.push(payload);
       if (!fin) continue;
       const message = { opcode: this.fragmentOpcode, payload: Buffer.concat(this.fragments) };
       this.fragments = [];
+      this.fragmentBytes = 0;
       return message;
+    }
+  }
+
+  /** Reads a frame header once all its bytes are here, and allocates the frame's payload. */
+  private readHeader(): PartialFrame | undefined {
+    if (this.queued < 2) return undefined;
+    const start = this.peek(2);
+    if ((start[1]! & 0x80) === 0) throw new Error('WebSocket: client frames must be masked');
+    const short = start[1]! & 0x7f;
+    const size = (short === 126 ? 4 : short === 127 ? 10 : 2) + 4;
+    if (this.queued < size) return undefined;
+    const header = this.peek(size);
+    this.skip(size);
+    const length =
+      short === 126 ? header.readUInt16BE(2) : short === 127 ? Number(header.readBigUInt64BE(2)) : short;
+    if (length > MAX_MESSAGE_SIZE) throw new Error(`WebSocket: frame of ${length} bytes is too large`);
+    this.frame = {
+      fin: (start[0]! & 0x80) !== 0,
+      opcode: start[0]! & 0x0f,
+      mask: header.subarray(size - 4),
+      payload: Buffer.allocUnsafe(length),
+      filled: 0,
+    };
+    return this.frame;
+  }
+
+  /** Copies queued bytes into `frame`'s payload, and unmasks it in place once it is full. */
+  private fill(frame: PartialFrame): void {
+    const { payload, mask } = frame;
+    while (frame.filled < payload.length && this.queued > 0) {
+      const chunk = this.queue[0]!;
+      const n = Math.min(chunk.length - this.offset, payload.length - frame.filled);
+      chunk.copy(payload, frame.filled, this.offset, this.offset + n);
+      frame.filled += n;
+      this.skip(n);
+    }
+    if (frame.filled < payload.length) return;
+    for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3]!;
+  }
+
+  /** A copy of the first `n` queued bytes (`n` is at most a header's 14). */
+  private peek(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    for (let c = 0, from = this.offset; at < n; c++, from = 0) {
+      const chunk = this.queue[c]!;
+      const take = Math.min(chunk.length - from, n - at);
+      chunk.copy(out, at, from, from + take);
+      at += take;
+    }
+    return out;
+  }
+
+  /** Drops the first `n` queued bytes. */
+  private skip(n: number): void {
+    this.queued -= n;
+    let left = n;
+    while (left > 0) {
+      const chunk = this.queue[0]!;
+      const rest = chunk.length - this.offset;
+      if (left < rest) {
+        this.offset += left;
+        return;
+      }
+      left -= rest;
+      this.queue.shift();
+      this.offset = 0;
     }
   }
 }
