@@ -160,7 +160,7 @@ export class ClientFrameParser {
       this.skip(n);
     }
     if (frame.filled < payload.length) return;
-    for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3]!;
+    for (let i = 0; i < payload.length; i++) payload[i] = payload[i]! ^ mask[i & 3]!;
   }
 
   /** A copy of the first `n` queued bytes (`n` is at most a header's 14). */
