@@ -36,6 +36,8 @@ export { HttpStatusError, isHttpStatusError } from './errors/HttpStatusError';
 export type { HttpStatusInfo } from './errors/HttpStatusError';
 export { NetworkError, isNetworkError } from './errors/NetworkError';
 export type { NetworkErrorInfo } from './errors/NetworkError';
+export { RequestError, isRequestError } from './errors/RequestError';
+export type { RequestErrorInfo, RequestErrorReason } from './errors/RequestError';
 export { RateLimitedError, isRateLimitedError } from './errors/RateLimitedError';
 export type { RateLimitedInfo } from './errors/RateLimitedError';
 export { isRefusal } from './errors/isRefusal';

@@ -1,14 +1,21 @@
 import { expect } from 'chai';
+import { getEventListeners } from 'events';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import { firstValueFrom, lastValueFrom, toArray, type Observable } from 'rxjs';
 import {
   HttpStatusError,
   NetworkError,
+  RequestError,
   fetchRequest,
   isHttpStatusError,
   isInvalidConfigError,
   isNetworkError,
+  isRequestError,
   isResilienceError,
+  isTransient,
   type FetchResult,
+  type RequestErrorReason,
 } from '../../src/index';
 import { startFaultServer, type FaultServer } from '../../src/testing/index';
 
@@ -21,6 +28,25 @@ async function errorOf(source: Observable<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error('expected the observable to error');
+}
+
+/** A loopback server that redirects `/loop` to itself and `/file` to a `file:` URL. */
+async function startRedirector(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const to = req.url === '/loop' ? '/loop' : req.url === '/file' ? 'file:///etc/passwd' : undefined;
+    if (to === undefined) res.writeHead(404).end();
+    else res.writeHead(302, { location: to }).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 describe('fetchRequest', function () {
@@ -150,6 +176,115 @@ describe('fetchRequest', function () {
         `Network error ${code} ${phase === 'body' ? 'while reading the body of' : 'requesting'} ${url}`,
       );
     }
+  });
+
+  it('should error with RequestError, not NetworkError, when the request itself is wrong', async () => {
+    const redirector = await startRedirector();
+    try {
+      const cases: Array<[string, RequestErrorReason, string]> = [
+        ['http://[bad/', 'invalidUrl', 'Request error: "http://[bad/" is not a valid URL'],
+        ['/relative', 'invalidUrl', 'Request error: "/relative" is not a valid URL'],
+        [
+          'file:///etc/passwd',
+          'unsupportedScheme',
+          'Request error: fetch cannot request file:///etc/passwd: only http: and https: URLs are supported',
+        ],
+        [
+          'ftp://127.0.0.1/x',
+          'unsupportedScheme',
+          'Request error: fetch cannot request ftp://127.0.0.1/x: only http: and https: URLs are supported',
+        ],
+        [
+          'http://127.0.0.1:1/',
+          'blockedPort',
+          'Request error: fetch refuses the port of http://127.0.0.1:1/',
+        ],
+        [
+          `${redirector.url}/loop`,
+          'redirectLoop',
+          `Request error: too many redirects from ${redirector.url}/loop`,
+        ],
+        [
+          `${redirector.url}/file`,
+          'unsupportedRedirect',
+          `Request error: ${redirector.url}/file redirected to a URL that is not http: or https:`,
+        ],
+      ];
+      for (const [url, reason, message] of cases) {
+        const error = await errorOf(fetchRequest(url));
+        expect(error, url).to.be.instanceOf(RequestError);
+        expect([isRequestError(error), isNetworkError(error), isTransient(error)], url).to.deep.equal([
+          true,
+          false,
+          false,
+        ]);
+        const { info } = error as RequestError;
+        expect([info.reason, info.url, (error as Error).message], url).to.deep.equal([reason, url, message]);
+        expect(info.cause, url).to.be.instanceOf(TypeError);
+      }
+    } finally {
+      await redirector.close();
+    }
+  });
+
+  it('should error with what okStatus threw, as it threw it', async () => {
+    const thrown = new TypeError('okStatus has a bug');
+    const error = await errorOf(
+      fetchRequest(server.urlOf('/ok'), undefined, {
+        okStatus: () => {
+          throw thrown;
+        },
+      }),
+    );
+    expect(error).to.equal(thrown);
+    const odd = await errorOf(
+      fetchRequest(server.urlOf('/ok'), undefined, {
+        okStatus: () => {
+          throw 'not an error';
+        },
+      }),
+    );
+    expect(odd).to.equal('not an error');
+  });
+
+  it('should stop listening to a long-lived init.signal when each call ends, without AbortSignal.any', async () => {
+    const caller = new AbortController();
+    const { signal } = caller;
+    const any = AbortSignal.any;
+    let anyCalls = 0;
+    AbortSignal.any = (signals) => {
+      anyCalls++;
+      return any.call(AbortSignal, signals);
+    };
+    const listeners = () => getEventListeners(signal, 'abort').length;
+    try {
+      const hanging = fetchRequest(server.urlOf('/hang'), { signal }).subscribe({ error: () => undefined });
+      await sleep(20);
+      // A call in flight listens once, so the caller's abort reaches it...
+      expect(listeners()).to.equal(1);
+      hanging.unsubscribe();
+      // ...and stops listening when it ends: unsubscribed, completed or errored.
+      expect(listeners()).to.equal(0);
+      for (let i = 0; i < 20; i++) await firstValueFrom(fetchRequest(server.urlOf('/ok'), { signal }));
+      await errorOf(fetchRequest(server.urlOf('/status', { code: 500 }), { signal }));
+      await errorOf(fetchRequest(server.refusedUrl, { signal }));
+      expect([listeners(), anyCalls]).to.deep.equal([0, 0]);
+    } finally {
+      AbortSignal.any = any;
+    }
+    // The signal still works for the next call.
+    const pending = errorOf(fetchRequest(server.urlOf('/hang'), { signal }));
+    await sleep(20);
+    caller.abort(new Error('done'));
+    expect(((await pending) as Error).message).to.equal('done');
+    expect(listeners()).to.equal(0);
+  });
+
+  it('should error at once with the reason of an init.signal that is already aborted', async () => {
+    const reason = new Error('too late');
+    const error = await errorOf(fetchRequest(server.urlOf('/ok'), { signal: AbortSignal.abort(reason) }));
+    expect(error).to.equal(reason);
+    expect(server.stats('/ok').requests).to.equal(0);
   });
 
   it('should abort the request when unsubscribed before the response: the server sees the socket close', async () => {

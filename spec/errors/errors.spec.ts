@@ -5,6 +5,7 @@ import {
   CircuitOpenError,
   InvalidConfigError,
   RateLimitedError,
+  RequestError,
   ResilienceError,
   TimeoutExceededError,
   isBufferOverflowError,
@@ -12,6 +13,7 @@ import {
   isCircuitOpenError,
   isInvalidConfigError,
   isRateLimitedError,
+  isRequestError,
   isResilienceError,
   isTimeoutExceededError,
 } from '../../src/index';
@@ -43,6 +45,11 @@ const samples = [
     error: new RateLimitedError({ limiter: 'api', key: 'user-7', retryAfter: 120 }),
     guard: isRateLimitedError,
     message: 'Rate limiter "api" refused a call for key "user-7" (retry after 120ms)',
+  },
+  {
+    error: new RequestError({ reason: 'redirectLoop', url: 'http://127.0.0.1/loop', cause: undefined }),
+    guard: isRequestError,
+    message: 'Request error: too many redirects from http://127.0.0.1/loop',
   },
   {
     error: new BufferOverflowError({ capacity: 10 }),

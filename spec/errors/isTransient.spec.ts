@@ -8,6 +8,7 @@ import {
   InvalidConfigError,
   NetworkError,
   RateLimitedError,
+  RequestError,
   TimeoutExceededError,
   isRefusal,
   isTransient,
@@ -57,6 +58,22 @@ describe('isTransient', () => {
   it('should be false for refusals and config errors', () => {
     for (const error of refusals) expect(isTransient(error), error.name).to.equal(false);
     expect(isTransient(new InvalidConfigError({ operator: 'op', issues: [] }))).to.equal(false);
+  });
+
+  it("should be false for fetchRequest's programming errors (RequestError), also from another copy", () => {
+    const reasons = [
+      'invalidUrl',
+      'unsupportedScheme',
+      'blockedPort',
+      'redirectLoop',
+      'unsupportedRedirect',
+    ] as const;
+    for (const reason of reasons) {
+      const error = new RequestError({ reason, url: 'file:///etc/passwd', cause: undefined });
+      expect(isTransient(error), reason).to.equal(false);
+      expect(isRefusal(error), reason).to.equal(false);
+    }
+    expect(isTransient({ _tag: 'RequestError' })).to.equal(false);
   });
 
   it('should be false for a 4xx other than 408, 425 and 429', () => {

@@ -3,6 +3,7 @@ import { config, fn, oneOf } from '../internal/codecs';
 import { decodeConfig } from '../internal/decodeConfig';
 import { HttpStatusError } from '../errors/HttpStatusError';
 import { NetworkError } from '../errors/NetworkError';
+import { RequestError, type RequestErrorReason } from '../errors/RequestError';
 
 /** How `fetchRequest` reads the response body into `FetchResult.body`. */
 export type FetchBodyReader = 'text' | 'json' | 'bytes' | 'none';
@@ -41,13 +42,16 @@ const ERROR_BODY_LIMIT = 1024;
  * body is read, and completes. Unsubscribing before that aborts the request (its own `AbortController`),
  * so `timeoutAfter`, `takeUntil` or a `switchMap` upstream really cancel it: the server sees the
  * connection close. A non-success status errors with `HttpStatusError` (status, `Retry-After` in ms); a
- * failure on the wire errors with `NetworkError` (`code`: `ECONNREFUSED`, `ECONNRESET`, ...); an abort
- * through `init.signal` errors with the signal's reason.
+ * failure on the wire errors with `NetworkError` (`code`: `ECONNREFUSED`, `ECONNRESET`, ...); a request
+ * that is wrong in itself (a URL that does not parse, a `file:` or `ftp:` URL, a blocked port, a redirect
+ * loop or a redirect to `file:`) errors with `RequestError`, which is not transient; a throw from
+ * `okStatus` errors with what it threw; an abort through `init.signal` errors with the signal's reason
+ * (the call listens to `init.signal` only while it runs, so a long-lived signal costs nothing per call).
  *
  * ```text
  * subscribe  ^-------!          unsubscribed early: request aborted, nothing emitted
  * subscribe  ^-----------(r|)   r: FetchResult after the body was read
- * subscribe  ^----#             # HttpStatusError (status not 2xx) or NetworkError (refused, reset)
+ * subscribe  ^----#             # HttpStatusError (status not 2xx), NetworkError (refused, reset) or RequestError (bad URL)
  * ```
  *
  * @example
@@ -70,26 +74,50 @@ export function fetchRequest<B = string>(
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
 
   return new Observable<FetchResult<B>>((subscriber) => {
+    // Our own controller, fed by the caller's signal through one listener that is removed when the call
+    // ends: `AbortSignal.any` would tie every call to a long-lived caller signal for good.
     const controller = new AbortController();
-    const signal =
-      init?.signal != null ? AbortSignal.any([init.signal, controller.signal]) : controller.signal;
+    const { signal } = controller;
+    const caller = init?.signal ?? undefined;
+    const forward = (): void => controller.abort(caller!.reason);
+    if (caller?.aborted) forward();
+    else caller?.addEventListener('abort', forward);
     let settled = false;
-    let phase: 'request' | 'body' = 'request';
+    const settle = (): void => {
+      settled = true;
+      caller?.removeEventListener('abort', forward);
+    };
 
     const run = async (): Promise<FetchResult<B>> => {
-      const response = await fetchFn(input, { ...init, signal });
-      phase = 'body';
-      if (!okStatus(response.status)) {
-        const text = await readPrefix(response, ERROR_BODY_LIMIT);
+      let response: Response;
+      try {
+        response = await fetchFn(input, { ...init, signal });
+      } catch (err) {
+        throw fetchFailure(err, 'request', url, signal);
+      }
+      let ok: boolean;
+      try {
+        ok = okStatus(response.status);
+      } catch (err) {
+        // A throw from the caller's own callback is theirs: it errors the call as it is.
+        response.body?.cancel().catch(() => undefined);
+        throw err;
+      }
+      let body: unknown;
+      try {
+        body = await (ok ? readBody(response, read) : readPrefix(response, ERROR_BODY_LIMIT));
+      } catch (err) {
+        throw fetchFailure(err, 'body', url, signal);
+      }
+      if (!ok) {
         throw new HttpStatusError({
           status: response.status,
           statusText: response.statusText,
           url: response.url || url,
           retryAfter: parseRetryAfter(response.headers.get('retry-after')),
-          body: text.slice(0, ERROR_BODY_LIMIT),
+          body: (body as string).slice(0, ERROR_BODY_LIMIT),
         });
       }
-      const body = await readBody(response, read);
       return {
         status: response.status,
         statusText: response.statusText,
@@ -101,18 +129,20 @@ export function fetchRequest<B = string>(
 
     run().then(
       (result) => {
-        settled = true;
+        settle();
         subscriber.next(result);
         subscriber.complete();
       },
       (err: unknown) => {
-        settled = true;
-        subscriber.error(toError(err, phase, url, signal));
+        settle();
+        subscriber.error(err);
       },
     );
 
     return () => {
-      if (!settled) controller.abort();
+      if (settled) return;
+      settle();
+      controller.abort();
     };
   });
 }
@@ -153,12 +183,42 @@ async function readBody(response: Response, read: FetchBodyReader): Promise<unkn
   }
 }
 
-/** Errors of our own (HTTP status) and aborts pass as they are; wire failures become `NetworkError`. */
-function toError(err: unknown, phase: 'request' | 'body', url: string, signal: AbortSignal): unknown {
-  if (err instanceof HttpStatusError || signal.aborted) return err;
-  if (err instanceof SyntaxError) return err;
-  if (err instanceof TypeError) return new NetworkError({ code: codeOf(err), phase, url, cause: err });
-  return err;
+/**
+ * What a failure of `fetch` (or of reading the body) becomes: an abort passes as it is (the signal's
+ * reason); a `TypeError` is a `RequestError` when the request itself was wrong, else a `NetworkError`;
+ * anything else (a `SyntaxError` from `read: 'json'`) passes as it is.
+ */
+function fetchFailure(err: unknown, phase: 'request' | 'body', url: string, signal: AbortSignal): unknown {
+  if (signal.aborted || !(err instanceof TypeError)) return err;
+  const reason = requestErrorReason(err, url);
+  if (reason !== undefined) return new RequestError({ reason, url, cause: err });
+  return new NetworkError({ code: codeOf(err), phase, url, cause: err });
+}
+
+/** undici's messages (Node's `fetch`) for requests it refuses, in the `cause` of its `TypeError`. */
+const refusals: ReadonlyArray<[message: string, reason: RequestErrorReason]> = [
+  ['redirect count exceeded', 'redirectLoop'],
+  ['URL scheme must be a HTTP(S) scheme', 'unsupportedRedirect'],
+  ['bad port', 'blockedPort'],
+];
+
+/**
+ * Why the request itself was wrong, or `undefined` for a failure on the wire. The URL is checked here
+ * (it does not parse, even against the page's address in a browser; its scheme is not HTTP(S)); redirect
+ * loops, redirects to `file:` and blocked ports only show in undici's messages, so a browser, whose
+ * `fetch` says only "Failed to fetch", reports them as `NetworkError`.
+ */
+function requestErrorReason(err: TypeError, url: string): RequestErrorReason | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url, (globalThis as { location?: { href?: string } }).location?.href);
+  } catch {
+    return 'invalidUrl';
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'unsupportedScheme';
+  const cause = (err as { cause?: unknown }).cause;
+  const message = cause instanceof Error ? cause.message : undefined;
+  return refusals.find(([text]) => text === message)?.[1];
 }
 
 /** The first `code` along the `cause` chain (undici puts the socket's error in `cause`). */

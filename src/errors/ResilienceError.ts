@@ -7,6 +7,7 @@ export type ResilienceErrorTag =
   | 'InjectedFaultError'
   | 'HttpStatusError'
   | 'NetworkError'
+  | 'RequestError'
   | 'RateLimitedError';
 
 /**
@@ -39,6 +40,7 @@ const TAGS: ReadonlySet<string> = new Set<ResilienceErrorTag>([
   'InjectedFaultError',
   'HttpStatusError',
   'NetworkError',
+  'RequestError',
   'RateLimitedError',
 ]);
 
