@@ -380,6 +380,29 @@ describe('startFaultServer', function () {
     expect(await dripped.text()).to.equal('.'.repeat(200_000));
   });
 
+  it('should drop a WebSocket whose client announces a frame above 256 MiB, and keep serving', async () => {
+    const head =
+      'GET /ws?messages=0&then=hang HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+    const frame = Buffer.alloc(14);
+    frame[0] = 0x82;
+    frame[1] = 0xff;
+    frame.writeBigUInt64BE(2n ** 40n, 2);
+    const seen = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = net.connect({ port: server.port, host: '127.0.0.1' }, () => socket.write(head));
+      socket.once('data', () => socket.write(frame));
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    });
+    expect(seen.split('\r\n')[0]).to.equal('HTTP/1.1 101 Switching Protocols');
+    await server.whenSettled({ route: '/ws' });
+    expect(server.stats('/ws')).to.include({ requests: 1, faulted: 1 });
+    const ok = await fetch(server.urlOf('/ok'));
+    expect([ok.status, await ok.text()]).to.deep.equal([200, 'ok']);
+  });
+
   it('should destroy open sockets and clear its timers on close', async () => {
     const own = await startFaultServer();
     const hanging = failure(fetch(own.urlOf('/hang')));
