@@ -61,7 +61,13 @@ export type {
   PolicyCreatedEvent,
   PolicyEvictedEvent,
 } from './registry/PolicyRegistryEvent';
-export type { InjectFaultsConfig } from './chaos/injectFaults';
+export type {
+  InjectFaultsConfig,
+  InjectFaultsOptions,
+  ScriptedFaultsConfig,
+  TriggeredFaultsBase,
+  TriggeredFaultsConfig,
+} from './chaos/injectFaults';
 export type { FaultPoint, FaultWhen } from './chaos/FaultTrigger';
 export type { FetchRequestOptions, FetchResult, FetchBodyReader } from './adapters/fetchRequest';
 export type { CircuitBreakerConfig, CircuitBreakerWindow } from './breaker/CircuitBreaker';

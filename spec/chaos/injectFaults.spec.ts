@@ -17,6 +17,8 @@ import {
   type InjectedFaultInfo,
 } from '../../src/errors/InjectedFaultError';
 import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
+import { isRefusal } from '../../src/errors/isRefusal';
+import { isTransient } from '../../src/errors/isTransient';
 import { captureError, captureThrow } from '../helpers/captureError';
 import { marbles } from '../helpers/marbles';
 import { firehose } from '../helpers/firehose';
@@ -533,6 +535,47 @@ describe('injectFaults', () => {
       expect(seen).to.deep.equal([]);
       scheduler.flush();
       expect(seen).to.deep.equal([[1, 30]]);
+    });
+  });
+
+  describe('types', () => {
+    it('should refuse in its types the configs it refuses at run time', () => {
+      // Each of these compiled before, and threw InvalidConfigError when created.
+      const refused: Array<() => unknown> = [
+        // @ts-expect-error a script names each fault: `fault` is left out
+        () => injectFaults({ fault: 'error', when: '-#' }),
+        // @ts-expect-error a rate (like indices or a predicate) needs a `fault`
+        () => injectFaults({ when: 0.1 }),
+        // @ts-expect-error a latency fault needs `latency`
+        () => injectFaults({ fault: 'latency', when: [0] }),
+        // @ts-expect-error a value fault needs `value`
+        () => injectFaults({ fault: 'value', when: () => true }),
+      ];
+      for (const make of refused) expect(make).to.throw(InvalidConfigError);
+    });
+
+    it('should accept every config it accepts at run time, undefined optional fields included', () => {
+      const maybe = <T>(value: T): T | undefined => value;
+      const accepted: Array<MonoTypeOperatorFunction<number>> = [
+        injectFaults({ when: '-#' }),
+        injectFaults({ when: '-#', fault: undefined }),
+        injectFaults({ when: '-s', latency: 1 }),
+        injectFaults({ when: 'v', value: () => 0 }),
+        injectFaults({ fault: 'error', when: 0.1, seed: maybe(3), scheduler: maybe(undefined) }),
+        injectFaults({ fault: 'latency', when: [0], latency: () => 2, jitter: undefined }),
+        injectFaults({ fault: 'value', when: () => true, value: () => 0 }),
+        injectFaults({ fault: 'hang', when: [1], per: maybe('value' as const) }),
+      ];
+      expect(accepted.every((op) => typeof op === 'function')).to.equal(true);
+    });
+  });
+
+  describe('the default error', () => {
+    it('should be transient, so default retries and breakers treat it as the dependency failing', () => {
+      const error = captureError(() => of(1).pipe(injectFaults({ when: '#' })));
+      expect(isInjectedFaultError(error)).to.equal(true);
+      expect(isTransient(error)).to.equal(true);
+      expect(isRefusal(error)).to.equal(false);
     });
   });
 

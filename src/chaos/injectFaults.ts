@@ -5,25 +5,55 @@ import * as c from '../internal/codecs';
 import { configIssue, configIssues, describeValue } from '../internal/decodeConfig';
 import { createOperatorSubscriber, operate } from '../internal/operate';
 import { scheduleOn } from '../internal/schedule';
-import { faultWhen, neverFires, toFaultTrigger, type FaultPoint, type FaultWhen } from './FaultTrigger';
+import { faultWhen, neverFires, toFaultTrigger, type FaultPoint } from './FaultTrigger';
 import { seededRandom } from './seededRandom';
 
-/** Configuration of {@link injectFaults}. */
-export interface InjectFaultsConfig<T> {
+/**
+ * Configuration of {@link injectFaults}. Its type says what the operator accepts: with a fault script
+ * as `when` the script names each fault and `fault` is left out; with a rate, indices or a predicate,
+ * `fault` is required, and a `'latency'` fault needs `latency`, a `'value'` fault needs `value`.
+ */
+export type InjectFaultsConfig<T> = ScriptedFaultsConfig<T> | TriggeredFaultsConfig<T>;
+
+/** `when` is a fault script: the script names the fault of each call (or value). */
+export interface ScriptedFaultsConfig<T> extends InjectFaultsOptions<T> {
   /**
-   * Which calls (or values, with `per: 'value'`) get a fault:
+   * A fault script, one character per call or value: `-` none, `#` error, `~` hang, `s` latency,
+   * `|` empty, `v` value; spaces are ignored; past its end, no fault (`'-#-~-s'`). A script with `s`
+   * needs `latency`, one with `v` needs `value`.
+   */
+  readonly when: string;
+  /** Left out: the script names each fault. */
+  readonly fault?: undefined;
+}
+
+/** `when` is a rate, indices or a predicate, and `fault` says which fault it injects. */
+export type TriggeredFaultsConfig<T> =
+  | (TriggeredFaultsBase<T> & { readonly fault: 'error' | 'hang' | 'empty' })
+  | (TriggeredFaultsBase<T> & {
+      readonly fault: 'latency';
+      /** Added latency in ms, or a function of the fault point giving it. */
+      readonly latency: number | ((point: FaultPoint) => number);
+    })
+  | (TriggeredFaultsBase<T> & {
+      readonly fault: 'value';
+      /** Builds the substituted value. */
+      readonly value: (info: InjectedFaultInfo) => T;
+    });
+
+/** The fields of a config whose `when` is not a script. */
+export interface TriggeredFaultsBase<T> extends InjectFaultsOptions<T> {
+  /**
+   * Which calls (or values, with `per: 'value'`) get the fault:
    * - a rate in [0, 1]: each one is faulted when `random() < rate` (Polly's injection rate);
    * - an array of 0-based indices: exactly those (`[1, 4]`: the second and the fifth);
-   * - a fault script, one character per call or value: `-` none, `#` error, `~` hang, `s` latency,
-   *   `|` empty, `v` value; spaces are ignored; past its end, no fault (`'-#-~-s'`);
    * - a predicate of the call (and value) index.
    *
    * Required: there is no default rate.
    */
-  readonly when: FaultWhen;
+  readonly when: number | ReadonlyArray<number> | ((point: FaultPoint) => boolean);
   /**
-   * The fault to inject when `when` fires. Required unless `when` is a script (the script names the
-   * fault of each call), and must then be left out.
+   * The fault to inject when `when` fires:
    * - `'error'`: error instead of calling (per value: instead of the value), with `error(info)`;
    * - `'latency'`: subscribe to the source `latency` ms late (per value: deliver the value `latency` ms
    *   after it arrived; what arrives meanwhile waits behind it, so the order is kept);
@@ -32,7 +62,11 @@ export interface InjectFaultsConfig<T> {
    * - `'empty'`: complete without subscribing (per value: complete instead of the value);
    * - `'value'`: emit `value(info)` and complete without subscribing (per value: replace the value).
    */
-  readonly fault?: FaultKind | undefined;
+  readonly fault: FaultKind;
+}
+
+/** The fields of every {@link InjectFaultsConfig}, whatever `when` is. */
+export interface InjectFaultsOptions<T> {
   /** Whether a decision is taken per call (subscription) or per value. @default 'call' */
   readonly per?: 'call' | 'value' | undefined;
   /** Added latency in ms, or a function of the fault point giving it. Required by a latency fault. */
