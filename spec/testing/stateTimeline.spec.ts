@@ -1,5 +1,17 @@
 import { expect } from 'chai';
-import { BehaviorSubject, Subject, concat, map, of, throwError, timer, type Observable } from 'rxjs';
+import {
+  BehaviorSubject,
+  Subject,
+  VirtualTimeScheduler,
+  asyncScheduler,
+  concat,
+  map,
+  mergeMap,
+  of,
+  throwError,
+  timer,
+  type Observable,
+} from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { CircuitBreaker } from '../../src/breaker/CircuitBreaker';
 import { Bulkhead } from '../../src/bulkhead/Bulkhead';
@@ -146,7 +158,7 @@ describe('stateTimeline', () => {
     expect(() => unknown.toBe('c')).to.throw('no letter for the state "opening"');
     const bad = run(() => stateTimeline(of('a'), { letters: { a: '-' } }));
     expect((captureThrow(() => bad.marble) as Error).message).to.equal(
-      'stateTimeline: the letter of "a" must be one character other than space - ( ) | # ^ !, got "-"',
+      'stateTimeline: the letter of "a" must be one character other than space - ( ) | # ^ ! @, got "-"',
     );
     const long = run(() => stateTimeline(of('a'), { letters: () => 'ab' }));
     expect(() => long.marble).to.throw('must be one character');
@@ -166,15 +178,81 @@ describe('stateTimeline', () => {
   });
 
   it('should unsubscribe the state observable when stopped', () => {
-    const source = new Subject<string>();
-    const timeline: StateTimeline<string> = stateTimeline(source);
-    expect(source.observed).to.equal(true);
-    timeline.stop();
+    run(() => {
+      const source = new Subject<string>();
+      const timeline: StateTimeline<string> = stateTimeline(source);
+      expect(source.observed).to.equal(true);
+      timeline.stop();
+      expect(source.observed).to.equal(false);
+      const current = new BehaviorSubject('closed');
+      const none = stateTimeline(current, { frames: 0 });
+      expect(current.observed).to.equal(false);
+      expect(none.marble).to.equal('');
+    });
+  });
+
+  it('should say what is wrong when called outside TestScheduler.run with no virtual scheduler', () => {
+    const noClock =
+      'stateTimeline: no virtual clock: called outside TestScheduler.run, where the default scheduler ' +
+      '(asyncScheduler) reads the wall clock. Call it inside testScheduler.run(...) (or an rxjs-marbles ' +
+      'test), or pass the TestScheduler as `scheduler`';
+    const source = new BehaviorSubject('closed');
+    expect((captureThrow(() => stateTimeline(source)) as Error).message).to.equal(noClock);
     expect(source.observed).to.equal(false);
-    const current = new BehaviorSubject('closed');
-    const none = stateTimeline(current, { frames: 0 });
-    expect(current.observed).to.equal(false);
-    expect(none.marble).to.equal('');
+    expect(
+      (captureThrow(() => stateTimeline(source, { scheduler: asyncScheduler })) as Error).message,
+    ).to.equal(noClock.replace('the default scheduler (asyncScheduler)', 'the given `scheduler`'));
+    // A virtual scheduler outside run mode is a clock it can read.
+    const scheduler = new VirtualTimeScheduler();
+    expect(stateTimeline(source, { scheduler }).marble).to.equal('c');
+  });
+
+  it('should accept the timeline written as events, which a marble cannot always draw', () => {
+    // A bulkhead fills at frame 0 (empty, busy, full, queueing) and drains at 4 (full, busy): the group
+    // (ebfq) takes 6 frames in marble syntax, so no marble puts (fb) at frame 4.
+    const timeline = run(() =>
+      stateTimeline(
+        concat(
+          of('empty', 'busy', 'full', 'queueing'),
+          timer(4).pipe(mergeMap(() => of('full', 'busy'))),
+          timer(5).pipe(map(() => 'empty')),
+        ),
+      ),
+    );
+    expect(timeline.events).to.equal('e@0 b@0 f@0 q@0 f@4 b@4 e@9 |@9');
+    timeline.toBe('e@0 b@0 f@0 q@0 f@4 b@4 e@9 |@9');
+    timeline.toBe('  e@0  b@0 f@0 q@0\n f@4 b@4 e@9 |@9 ');
+    expect((captureThrow(() => timeline.toBe('(ebfq)(fb)e')) as Error).message).to.contain(
+      'first difference: expected f at frame 6, got f at frame 4',
+    );
+    expect(
+      (captureThrow(() => timeline.toBe('e@0 b@0 f@0 q@0 f@4 b@5 e@9 |@9')) as Error).message,
+    ).to.contain('first difference: expected b at frame 5, got b at frame 4');
+  });
+
+  it('should refuse a malformed expected timeline, saying where', () => {
+    const timeline = run((helpers) => stateTimeline(states(helpers, 'c--o')));
+    const cases: Array<[string, string]> = [
+      ['c--((o', 'a group opens at position 4 inside the group opened at position 3'],
+      ['c--(o', 'the group opened at position 3 is never closed'],
+      ['c--o)', 'a group closes at position 4 that was never opened'],
+      ['c--()o', 'the group at position 4 is empty'],
+      ['^-c--o', '"^" at position 0 has no meaning in a timeline'],
+      ['c--o-!', '"!" at position 5 has no meaning in a timeline'],
+      ['c-|o', '"o" at position 3 comes after the completion (|)'],
+      ['(c#)o', '"o" at position 4 comes after the error (#)'],
+      ['c ( 2ms o)', 'a time progression at position 4 is inside a group'],
+      ['c@0 o3', '"o3" is not letter@frame (events look like \'c@0 o@3 h@13\')'],
+      ['c@3 o@0', 'o@0 comes after c@3: frames must not go back'],
+    ];
+    for (const [expected, why] of cases) {
+      expect((captureThrow(() => timeline.toBe(expected)) as Error).message, expected).to.equal(
+        `stateTimeline: malformed expected timeline ${JSON.stringify(expected)}: ${why}`,
+      );
+    }
+    // What run mode reads correctly is still read the same way.
+    timeline.toBe('c 2ms o');
+    timeline.toBe('c 1ms - o');
   });
 });
 

@@ -1,4 +1,10 @@
-import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  VirtualTimeScheduler,
+  asyncScheduler,
+  type Observable,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import * as t from 'io-ts';
 import * as c from '../internal/codecs';
@@ -8,7 +14,7 @@ import { decodeConfig } from '../internal/decodeConfig';
 export interface StateTimelineOptions<S> {
   /**
    * The letter of each state in the marble: a map, or a function. Each letter must be one character and
-   * not one of the marble syntax characters (space, `-`, `(`, `)`, `|`, `#`, `^`, `!`).
+   * not one of the marble syntax characters (space, `-`, `(`, `)`, `|`, `#`, `^`, `!`) nor `@`.
    * @default breaker states `closed` c, `open` o, `halfOpen` h, `isolated` i; bulkhead states
    * (`bulkheadStates`) `empty` e, `busy` b, `full` f, `queueing` q; any other one-character state (a
    * digit such as an `active` count) stands for itself
@@ -16,7 +22,11 @@ export interface StateTimelineOptions<S> {
   readonly letters?: ({ readonly [state: string]: string } | ((state: S) => string)) | undefined;
   /** Frames to record from frame 0: recording stops at this frame, events at or after it are left out. */
   readonly frames?: number | undefined;
-  /** The clock that says which frame an event falls on. @default asyncScheduler (virtual inside `run`) */
+  /**
+   * The clock that says which frame an event falls on: a virtual one. Outside `TestScheduler.run`, pass
+   * the `TestScheduler`.
+   * @default asyncScheduler, which reads the virtual clock inside `run` (outside it, `stateTimeline` throws)
+   */
   readonly scheduler?: SchedulerLike | undefined;
 }
 
@@ -38,15 +48,23 @@ export interface StateTimeline<S> {
    * The recording as a marble (`'c--o----h-c'`): one letter per change at its frame, simultaneous
    * changes grouped (`'(oh)'`), `|`/`#` if the observable completed or errored. As in every marble a group
    * takes as many frames as it has characters; a change that falls inside a previous group's span cannot
-   * be drawn exactly (`toBe` still compares frames exactly).
+   * be drawn exactly: `events` can, and `toBe` compares frames exactly.
    */
   readonly marble: string;
+  /**
+   * The recording as events, `letter@frame` separated by spaces (`'c@0 o@3 h@13'`): exact where a marble
+   * cannot be (a change inside a previous group's span), and what `toBe` accepts as well.
+   */
+  readonly events: string;
   /** Stops recording (the observable is unsubscribed); the recording stays readable. */
   stop(): void;
   /**
    * Throws a plain `Error` with both marbles and the first difference unless the recording equals
-   * `expected`, compared frame by frame (read like marbles in `TestScheduler.run`: spaces ignored,
-   * `10ms` time progression allowed). Call it after the scheduler has flushed.
+   * `expected`, compared frame by frame. `expected` is a marble, read as in `TestScheduler.run` (spaces
+   * ignored, `10ms` time progression allowed), or the same events written `letter@frame` (`'c@0 o@3
+   * h@13'`, as the difference lists them). A malformed one (an unclosed or nested group, `^` or `!`, an
+   * event after `|` or `#`, frames out of order) is refused with an `Error` saying where. Call it after
+   * the scheduler has flushed.
    */
   toBe(expected: string): void;
 }
@@ -61,7 +79,7 @@ const DEFAULT_LETTERS: { readonly [state: string]: string } = {
   full: 'f',
   queueing: 'q',
 };
-const SYNTAX = new Set([' ', '-', '(', ')', '|', '#', '^', '!']);
+const SYNTAX = new Set([' ', '-', '(', ')', '|', '#', '^', '!', '@']);
 
 const isObject = (u: unknown): u is object => typeof u === 'object' && u !== null && !Array.isArray(u);
 const OptionsCodec = c.config(
@@ -89,7 +107,8 @@ const OptionsCodec = c.config(
  * states from the start); frames count from the scheduler's time 0, as in `expectObservable`.
  *
  * Free of any test framework: it returns data and throws plain errors, so it works with mocha, jest or
- * vitest, inside `TestScheduler.run` or rxjs-marbles.
+ * vitest, inside `TestScheduler.run` or rxjs-marbles. Outside `run` the default scheduler reads the wall
+ * clock, so it throws unless given the `TestScheduler` as `scheduler`.
  *
  * ```
  * breaker   window { type: 'count', size: 2 }, minimumCalls 2, failureRateThreshold 1, openDuration 5
@@ -108,8 +127,9 @@ const OptionsCodec = c.config(
  *   timeline.toBe('c--o----h---c');
  * });
  *
- * @throws {InvalidConfigError} when `options` is invalid (each bad or unknown field named); `marble` and
- * `toBe` throw an `Error` when a recorded state had no letter or an invalid one.
+ * @throws {InvalidConfigError} when `options` is invalid (each bad or unknown field named); an `Error`
+ * when called outside `TestScheduler.run` with no virtual `scheduler`. `marble` and `toBe` throw an
+ * `Error` when a recorded state had no letter or an invalid one, `toBe` when `expected` is malformed.
  */
 export function stateTimeline<S extends string | number>(
   state$: Observable<S>,
@@ -117,6 +137,18 @@ export function stateTimeline<S extends string | number>(
 ): StateTimeline<S> {
   decodeConfig('stateTimeline', OptionsCodec, options);
   const { letters, frames = Infinity, scheduler = asyncScheduler } = options;
+  // Inside `run` every rxjs scheduler reads the virtual clock (and a frame is 1 ms); outside it only a
+  // virtual scheduler does: the wall clock would put the first change at frame 170 billion.
+  if (!(scheduler instanceof VirtualTimeScheduler) && TestScheduler.frameTimeFactor !== 1) {
+    throw new Error(
+      'stateTimeline: no virtual clock: called outside TestScheduler.run, where ' +
+        (options.scheduler === undefined
+          ? 'the default scheduler (asyncScheduler)'
+          : 'the given `scheduler`') +
+        ' reads the wall clock. Call it inside testScheduler.run(...) (or an rxjs-marbles test), or pass ' +
+        'the TestScheduler as `scheduler`',
+    );
+  }
   const letterOf = (state: S): string => {
     const letter =
       typeof letters === 'function'
@@ -132,7 +164,7 @@ export function stateTimeline<S extends string | number>(
     if (typeof letter !== 'string' || [...letter].length !== 1 || SYNTAX.has(letter)) {
       throw new Error(
         `stateTimeline: the letter of ${JSON.stringify(state)} must be one character other than ` +
-          `space - ( ) | # ^ !, got ${JSON.stringify(letter)}`,
+          `space - ( ) | # ^ ! @, got ${JSON.stringify(letter)}`,
       );
     }
     return letter;
@@ -183,10 +215,14 @@ export function stateTimeline<S extends string | number>(
       check();
       return draw(entries);
     },
+    get events() {
+      check();
+      return describeEvents(entries);
+    },
     stop,
     toBe(expected: string) {
       check();
-      const wanted = parse(expected);
+      const wanted = parseExpected(expected);
       const got = entries.map(({ frame, letter }) => ({ frame, letter }));
       const differs =
         wanted.length !== got.length ||
@@ -202,8 +238,8 @@ export function stateTimeline<S extends string | number>(
           `  expected: ${expected.trim()}`,
           `  actual:   ${draw(entries)}`,
           `  first difference: expected ${describe(wanted[at])}, got ${describe(got[at])}`,
-          `  expected events: ${wanted.map((e) => `${e.letter}@${e.frame}`).join(' ') || '(none)'}`,
-          `  actual events:   ${got.map((e) => `${e.letter}@${e.frame}`).join(' ') || '(none)'}`,
+          `  expected events: ${describeEvents(wanted) || '(none)'}`,
+          `  actual events:   ${describeEvents(got) || '(none)'}`,
         ].join('\n'),
       );
     },
@@ -227,19 +263,91 @@ function draw(entries: ReadonlyArray<{ frame: number; letter: string }>): string
   return out;
 }
 
-/** Reads an expected marble into `{ frame, letter }` entries, as `TestScheduler.run` would. */
-function parse(marble: string): Array<{ frame: number; letter: string }> {
-  const factor = TestScheduler.frameTimeFactor;
-  TestScheduler.frameTimeFactor = 1;
-  try {
-    return TestScheduler.parseMarbles(marble, undefined, undefined, undefined, true).map(
-      ({ frame, notification }) => ({
-        frame,
-        letter:
-          notification.kind === 'N' ? String(notification.value) : notification.kind === 'C' ? '|' : '#',
-      }),
-    );
-  } finally {
-    TestScheduler.frameTimeFactor = factor;
+/** Entries as `letter@frame` events separated by spaces. */
+function describeEvents(entries: ReadonlyArray<{ frame: number; letter: string }>): string {
+  return entries.map((e) => `${e.letter}@${e.frame}`).join(' ');
+}
+
+/** One expected change. */
+interface Expected {
+  readonly frame: number;
+  readonly letter: string;
+}
+
+/** Reads `expected`: events (`'c@0 o@3'`) if it has an `@`, else a marble. */
+function parseExpected(expected: string): Expected[] {
+  const fail = (why: string): never => {
+    throw new Error(`stateTimeline: malformed expected timeline ${JSON.stringify(expected)}: ${why}`);
+  };
+  return expected.includes('@') ? parseEvents(expected, fail) : parseMarble(expected, fail);
+}
+
+/** Reads `'c@0 o@3 h@13'`: one `letter@frame` per event, frames in order. */
+function parseEvents(text: string, fail: (why: string) => never): Expected[] {
+  const events: Expected[] = [];
+  for (const token of text.trim().split(/\s+/)) {
+    const match = /^(.)@(\d+)$/u.exec(token);
+    if (match === null)
+      fail(`${JSON.stringify(token)} is not letter@frame (events look like 'c@0 o@3 h@13')`);
+    const event = { letter: match![1]!, frame: Number(match![2]) };
+    const previous = events[events.length - 1];
+    if (previous !== undefined && event.frame < previous.frame) {
+      fail(`${token} comes after ${previous.letter}@${previous.frame}: frames must not go back`);
+    }
+    events.push(event);
   }
+  return events;
+}
+
+/**
+ * Reads a marble as `TestScheduler.run` reads an expected one (spaces ignored, `-` one frame, a group's
+ * events at its first frame and the group as many frames as its characters, `10ms ` time progression
+ * after a space or at the start), refusing what run mode would silently misread.
+ */
+function parseMarble(marble: string, fail: (why: string) => never): Expected[] {
+  const chars = [...marble];
+  const events: Expected[] = [];
+  let frame = 0;
+  let group: { readonly frame: number; readonly at: number } | undefined;
+  let ended: string | undefined;
+  for (let i = 0; i < chars.length; i++) {
+    const char = chars[i]!;
+    const at = `at position ${i}`;
+    if (char === ' ') continue;
+    if (char === '-') {
+      frame++;
+      continue;
+    }
+    if (char === '(') {
+      if (group !== undefined) fail(`a group opens ${at} inside the group opened at position ${group.at}`);
+      group = { frame, at: i };
+      frame++;
+      continue;
+    }
+    if (char === ')') {
+      if (group === undefined) fail(`a group closes ${at} that was never opened`);
+      if (group!.at === i - 1) fail(`the group ${at} is empty`);
+      group = undefined;
+      frame++;
+      continue;
+    }
+    if (char === '^' || char === '!') fail(`${JSON.stringify(char)} ${at} has no meaning in a timeline`);
+    if (/[0-9]/.test(char) && (i === 0 || chars[i - 1] === ' ')) {
+      const progression = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m) /.exec(chars.slice(i).join(''));
+      if (progression !== null) {
+        if (group !== undefined) fail(`a time progression ${at} is inside a group`);
+        const unit = progression[2] === 'ms' ? 1 : progression[2] === 's' ? 1000 : 60_000;
+        frame += Number(progression[1]) * unit;
+        i += progression[0].length - 1;
+        continue;
+      }
+    }
+    if (ended !== undefined) fail(`${JSON.stringify(char)} ${at} comes after the ${ended}`);
+    if (char === '|') ended = 'completion (|)';
+    else if (char === '#') ended = 'error (#)';
+    events.push({ frame: group?.frame ?? frame, letter: char });
+    frame++;
+  }
+  if (group !== undefined) fail(`the group opened at position ${group.at} is never closed`);
+  return events;
 }
