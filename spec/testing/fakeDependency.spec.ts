@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { catchError, of, retry, switchMap } from 'rxjs';
+import { EMPTY, catchError, of, retry, switchMap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { fakeDependency } from '../../src/testing/fakeDependency';
+import { fakeHttpStatusError, fakeNetworkError } from '../../src/testing/fakeErrors';
 import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { captureThrow } from '../helpers/captureError';
 import { marbles } from '../helpers/marbles';
@@ -101,6 +102,71 @@ describe('fakeDependency', () => {
     }),
   );
 
+  it(
+    'should fail each call its own way: errors by marble letter, values alongside',
+    marbles((m) => {
+      const e503 = fakeHttpStatusError(503);
+      const reset = fakeNetworkError('ECONNRESET');
+      // prettier-ignore
+      const api = fakeDependency(m, ['-5', '--n', 'a-b|'], { values: { a: 1, b: 2 }, errors: { 5: e503, n: reset } });
+      const seen: unknown[] = [];
+      const result = api.call$.pipe(
+        catchError((e: unknown) => {
+          seen.push(e);
+          return EMPTY;
+        }),
+      );
+      // prettier-ignore
+      {
+      m.expect(result, '^   ').toBeObservable('-|   ');
+      m.expect(result, '--^ ').toBeObservable('----|');
+      m.expect(result, '-----^').toBeObservable('-----a-b|', { a: 1, b: 2 });
+      m.expect(api.call$).toHaveSubscriptions(['^!', '--^-!', '-----^--!']);
+      }
+      m.flush();
+      expect(seen[0]).to.equal(e503);
+      expect(seen[1]).to.equal(reset);
+    }),
+  );
+
+  it(
+    'should let error letters stand next to letters that stand for themselves',
+    marbles((m) => {
+      const failure = new Error('boom');
+      const retried = fakeDependency(m, ['-x', '-a|'], { errors: { x: failure } });
+      m.expect(retried.call$.pipe(retry(1))).toBeObservable('--a|');
+      const caught = fakeDependency(m, ['-x', '-a|'], { errors: { x: failure } });
+      m.expect(caught.call$.pipe(catchError((e: unknown) => of(e === failure)))).toBeObservable('-(t|)', {
+        t: true,
+      });
+    }),
+  );
+
+  it('should refuse a letter that is both a value and an error', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    expect(() =>
+      fakeDependency(scheduler, '-a|', { values: { a: 1, b: 2 }, errors: { a: new Error('x'), c: 1 } }),
+    ).to.throw(
+      InvalidConfigError,
+      'fakeDependency: invalid config: `errors` must be letters that are not also in `values` ("a"), got {"a":{},"c":1} (object)',
+    );
+  });
+
+  it('should say what it expected when given helpers.cold instead of helpers', () => {
+    new TestScheduler(() => undefined).run((helpers) => {
+      const error = captureThrow(() => fakeDependency(helpers.cold as never, '-a|'));
+      expect(error).to.be.instanceOf(TypeError);
+      expect((error as Error).message).to.equal(
+        'fakeDependency: `helpers` must be the helpers of TestScheduler.run (an object with `cold`), an ' +
+          'rxjs-marbles context or a TestScheduler, got a function: pass `helpers` itself, not `helpers.cold`',
+      );
+    });
+    expect((captureThrow(() => fakeDependency({} as never, '-a|')) as Error).message).to.equal(
+      'fakeDependency: `helpers` must be the helpers of TestScheduler.run (an object with `cold`), an ' +
+        'rxjs-marbles context or a TestScheduler, got {} (object)',
+    );
+  });
+
   it('should work with a TestScheduler outside run mode', () => {
     const { scheduler, failures } = recordingScheduler();
     const api = fakeDependency(scheduler, ['--#', '-a|']);
@@ -121,7 +187,7 @@ describe('fakeDependency', () => {
       "fakeDependency: invalid config: `exhausted` must be 'repeat' | 'error', got \"wrap\" (string)",
     );
     expect(() => fakeDependency(scheduler, '-a|', { value: { a: 1 } } as never)).to.throw(
-      'fakeDependency: invalid config: unknown option `value`: expected one of the known options (`values`, `error`, `exhausted`), got {"a":1} (object)',
+      'fakeDependency: invalid config: unknown option `value`: expected one of the known options (`values`, `error`, `errors`, `exhausted`), got {"a":1} (object)',
     );
   });
 

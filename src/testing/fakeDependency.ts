@@ -2,7 +2,8 @@ import { Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import * as t from 'io-ts';
 import * as c from '../internal/codecs';
-import { decodeConfig } from '../internal/decodeConfig';
+import { configIssue, configIssues, describeValue } from '../internal/decodeConfig';
+import { InvalidConfigError } from '../errors/InvalidConfigError';
 
 /** One subscription of a test observable, in frames; the shape `expectSubscriptions` reads. */
 export interface SubscriptionLogLike {
@@ -28,6 +29,13 @@ export interface FakeDependencyOptions<T> {
   /** The error of `#` in the marbles. @default 'error' (as in `cold`) */
   readonly error?: unknown | undefined;
   /**
+   * Errors by marble letter: a call whose marble reaches one of these letters errors with its value at
+   * that frame, so each call can fail its own way (`['-5', '-n', '-a|']` with
+   * `{ 5: fakeHttpStatusError(503), n: fakeNetworkError('ECONNRESET') }`: a 503, then a reset, then a
+   * value). A letter is either a value or an error, never both.
+   */
+  readonly errors?: { readonly [marble: string]: unknown } | undefined;
+  /**
    * What a call past the last marble does: `'repeat'` answers like the last marble; `'error'` errors at
    * once with an `Error` saying which call had no marble (and is still logged in `subscriptions`).
    * @default 'repeat'
@@ -47,6 +55,12 @@ const OptionsCodec = c.config(
       t.identity,
     ),
     error: t.unknown,
+    errors: new t.Type(
+      'an object of errors by marble letter',
+      isObject,
+      (u, ctx) => (isObject(u) ? t.success(u) : t.failure(u, ctx)),
+      t.identity,
+    ),
     exhausted: c.oneOf(['repeat', 'error']),
   },
 );
@@ -85,28 +99,47 @@ export interface FakeDependency<T> {
  *   helpers.expectSubscriptions(api.subscriptions).toBe(['^-!', '--^-----!']);
  * });
  *
+ * Each call can fail its own way: give the error of each letter in `errors`.
+ * ```ts
+ * const api = fakeDependency(helpers, ['-5', '-n', '-a|'], {
+ *   errors: { 5: fakeHttpStatusError(503), n: fakeNetworkError('ECONNRESET') },
+ * });
+ * ```
+ *
  * @param helpers Where cold observables come from: `TestScheduler.run`'s helpers, an rxjs-marbles `m`,
  * or a `TestScheduler`.
  * @param marbles One cold marble per call (no `^`, no `!`); at least one.
- * @throws {TypeError} when `marbles` is empty or holds a non-string; {@link InvalidConfigError} (a
- * `TypeError`) when `options` is invalid, each bad or unknown field named; the test scheduler's own error
- * for a malformed marble.
+ * @throws {TypeError} when `helpers` is none of those (`helpers.cold` included), when `marbles` is empty
+ * or holds a non-string; {@link InvalidConfigError} (a `TypeError`) when `options` is invalid, each bad
+ * or unknown field named; the test scheduler's own error for a malformed marble.
  */
 export function fakeDependency<T = string>(
   helpers: ColdFactory,
   marbles: string | ReadonlyArray<string>,
   options: FakeDependencyOptions<T> = {},
 ): FakeDependency<T> {
+  checkHelpers(helpers);
   const script = typeof marbles === 'string' ? [marbles] : marbles;
   if (!Array.isArray(script) || script.length === 0 || script.some((m) => typeof m !== 'string')) {
     throw new TypeError('fakeDependency: `marbles` must be a marble string or a non-empty array of them');
   }
-  decodeConfig('fakeDependency', OptionsCodec, options);
-  const { values, error, exhausted = 'repeat' } = options;
-  const cold = (marble: string, err: unknown = error): ColdLike<T> =>
+  validate(options);
+  const { values, error, errors, exhausted = 'repeat' } = options;
+  // A letter of `errors` emits a marker holding its error, which the call turns into an error.
+  const markers: { [marble: string]: ErrorMarker } = {};
+  for (const [letter, err] of Object.entries(errors ?? {})) markers[letter] = new ErrorMarker(err);
+  const letters: { [marble: string]: T | ErrorMarker } | undefined =
+    errors === undefined
+      ? values
+      : { ...(values ?? (lettersOf(script) as { [marble: string]: T })), ...markers };
+  const cold = (marble: string, err: unknown = error): ColdLike<T | ErrorMarker> =>
     'cold' in helpers
-      ? helpers.cold<T>(marble, values as { [marble: string]: T } | undefined, err)
-      : (helpers.createColdObservable<T>(marble, values as { [marble: string]: T }, err) as ColdLike<T>);
+      ? helpers.cold<T | ErrorMarker>(marble, letters, err)
+      : (helpers.createColdObservable<T | ErrorMarker>(
+          marble,
+          letters as { [marble: string]: T | ErrorMarker },
+          err,
+        ) as ColdLike<T | ErrorMarker>);
   // Built up front, so a malformed marble fails where the fake is made.
   const answers = script.map((marble) => cold(marble));
   const subscriptions: SubscriptionLogLike[] = [];
@@ -123,11 +156,17 @@ export function fakeDependency<T = string>(
               `fakeDependency: call ${call} has no marble (${answers.length} scripted, exhausted: 'error')`,
             ),
           );
-    answer.subscribe(subscriber);
+    const inner = answer.subscribe({
+      next: (value) =>
+        value instanceof ErrorMarker ? subscriber.error(value.error) : subscriber.next(value as T),
+      error: (err: unknown) => subscriber.error(err),
+      complete: () => subscriber.complete(),
+    });
     // The cold observable logged this subscription last; it replaces that entry when the call ends.
     const index = answer.subscriptions.length - 1;
     const slot = subscriptions.push(answer.subscriptions[index]!) - 1;
     return () => {
+      inner.unsubscribe();
       subscriptions[slot] = answer.subscriptions[index]!;
     };
   });
@@ -139,4 +178,52 @@ export function fakeDependency<T = string>(
       return calls;
     },
   };
+}
+
+/** What a letter of `errors` emits inside the cold observable: the call errors with `error`. */
+class ErrorMarker {
+  constructor(readonly error: unknown) {}
+}
+
+/** Each letter of the marbles standing for itself, as `cold` does without `values`. */
+function lettersOf(script: ReadonlyArray<string>): { [marble: string]: string } {
+  const letters: { [marble: string]: string } = {};
+  for (const marble of script) for (const char of marble) letters[char] = char;
+  return letters;
+}
+
+/** `helpers` must make cold observables: say what was expected, and what a common slip looks like. */
+function checkHelpers(helpers: unknown): void {
+  const ok =
+    typeof helpers === 'object' &&
+    helpers !== null &&
+    (typeof (helpers as { cold?: unknown }).cold === 'function' ||
+      typeof (helpers as { createColdObservable?: unknown }).createColdObservable === 'function');
+  if (ok) return;
+  throw new TypeError(
+    'fakeDependency: `helpers` must be the helpers of TestScheduler.run (an object with `cold`), an ' +
+      'rxjs-marbles context or a TestScheduler, got ' +
+      (typeof helpers === 'function'
+        ? 'a function: pass `helpers` itself, not `helpers.cold`'
+        : describeValue(helpers)),
+  );
+}
+
+/** Decodes the options, then checks that no letter is both a value and an error. */
+function validate<T>(options: FakeDependencyOptions<T>): void {
+  const issues = configIssues(OptionsCodec, options);
+  const { values, errors } = isObject(options) ? options : {};
+  if (issues.length === 0 && isObject(values) && isObject(errors)) {
+    const both = Object.keys(errors).filter((letter) => Object.hasOwn(values, letter));
+    if (both.length > 0) {
+      issues.push(
+        configIssue(
+          'errors',
+          `letters that are not also in \`values\` (${both.map((l) => JSON.stringify(l)).join(', ')})`,
+          errors,
+        ),
+      );
+    }
+  }
+  if (issues.length > 0) throw new InvalidConfigError({ operator: 'fakeDependency', issues });
 }

@@ -14,6 +14,9 @@ export { stateTimeline } from './stateTimeline';
 export type { StateTimeline, StateTimelineOptions, TimelineEntry } from './stateTimeline';
 export { bulkheadStates } from './bulkheadStates';
 export type { BulkheadLike, BulkheadState } from './bulkheadStates';
+export { fakeHttpStatusError, fakeNetworkError } from './fakeErrors';
+export { anError, isErrorMatcher, withMatchers } from './anError';
+export type { DeepEqualAssertion, ErrorMatcher } from './anError';
 
 /* Loopback fault server and TCP fault proxy (real sockets) */
 export { startFaultServer } from './faultServer';
