@@ -4,6 +4,10 @@
  * `boundedMergeMapNotices` (2 stores at once, at most 3 ticks waiting, `dropOldest`): a burst of 10
  * overflows it, so the oldest waiting ticks are dropped for newer ones and reported as `dropped`; a burst
  * of 4 a little later fits. Dropped ticks never reach the server. Takes about half a second.
+ *
+ * It prints one line per tick in tick order, each once its fate and every earlier tick's are known (the
+ * two stores at a time end in either order), and one line for a run of drops, naming the newer ticks
+ * that pushed them out.
  */
 import { concat, lastValueFrom, map, range, tap, timer, toArray, mergeMap } from 'rxjs';
 import { boundedMergeMapNotices, fetchRequest, type BoundedMergeMapNotice } from '../../src/index';
@@ -19,6 +23,24 @@ const BURSTS: ReadonlyArray<{ readonly ticks: number; readonly at: number }> = [
   { ticks: 10, at: 0 },
   { ticks: 4, at: 400 },
 ];
+
+/** What became of a tick, once known. */
+type Fate =
+  | { readonly kind: 'done'; readonly line: string }
+  | { readonly kind: 'dropped'; readonly tick: number; readonly by: number | undefined };
+
+/** One line for a run of consecutive dropped ticks, saying which newer ticks pushed them out. */
+function describeDrops(
+  run: ReadonlyArray<{ readonly tick: number; readonly by: number | undefined }>,
+): string {
+  const span = (values: ReadonlyArray<number | undefined>): string =>
+    values.length === 1 ? `#${values[0]}` : `#${values[0]} to #${values[values.length - 1]}`;
+  const ticks = run.map((d) => d.tick);
+  const by = run.map((d) => d.by);
+  return run.length === 1
+    ? `  tick ${span(ticks)} dropped: the queue was full, so a newer tick (${span(by)}) pushed it out`
+    : `  ticks ${span(ticks)} dropped: the queue was full, so each newer tick (${span(by)}) pushed out the oldest waiting one`;
+}
 
 export interface BufferedBurstResult {
   /** Every notice, in order. */
@@ -53,22 +75,34 @@ export async function bufferedBurst(options: ActOptions = {}): Promise<BufferedB
       const from = first;
       first += ticks;
       return timer(ms(at)).pipe(
-        tap(() => print(`burst of ${ticks} ticks (#${from} to #${from + ticks - 1})`)),
+        tap(() => print(`burst of ${ticks} ticks (#${from} to #${from + ticks - 1}), all at once`)),
         mergeMap(() => range(from, ticks)),
       );
     }),
   );
-  // Drops come in runs (a burst overflows): one line per run.
-  const droppedRun: number[] = [];
-  const flushDrops = (): void => {
-    const [head] = droppedRun;
-    if (head === undefined) return;
-    const tail = droppedRun[droppedRun.length - 1]!;
-    const which = droppedRun.length === 1 ? `tick #${head}` : `ticks #${head} to #${tail}`;
-    print(`${which} dropped: newer ticks took their place in the queue`);
-    droppedRun.length = 0;
+  // One line per tick, in tick order, as soon as its fate and every earlier tick's are known (stores end
+  // in any order); consecutive drops share one line.
+  const fates = new Map<number, Fate>();
+  const acceptedAt = new Map<number, number>();
+  const waited = new Map<number, number>();
+  const pushedOut: number[] = []; // ticks dropped by dropOldest, waiting to learn which tick pushed them
+  let nextToPrint = 0;
+  const printFates = (): void => {
+    for (let fate = fates.get(nextToPrint); fate !== undefined; fate = fates.get(nextToPrint)) {
+      if (fate.kind === 'dropped') {
+        const run: Array<Extract<Fate, { kind: 'dropped' }>> = [];
+        let next: Fate | undefined = fate;
+        while (next?.kind === 'dropped') {
+          run.push(next);
+          next = fates.get(++nextToPrint);
+        }
+        print(describeDrops(run));
+      } else {
+        print(`  tick #${nextToPrint} ${fate.line}`);
+        nextToPrint++;
+      }
+    }
   };
-  const waitedAt = new Map<number, number>();
 
   let notices: Array<BoundedMergeMapNotice<number, string>>;
   try {
@@ -80,20 +114,33 @@ export async function bufferedBurst(options: ActOptions = {}): Promise<BufferedB
           overflow: 'dropOldest',
         }),
         tap((notice) => {
-          if (notice.kind === 'dropped') droppedRun.push(notice.value);
-          else if (notice.kind === 'accepted') waitedAt.set(notice.value, notice.position);
-          else if (notice.kind === 'finished' || notice.kind === 'failed') {
-            flushDrops();
-            const place = waitedAt.get(notice.value) ?? 0;
-            const how = place === 0 ? 'started at once' : `waited at place ${place}`;
-            const what = notice.kind === 'finished' ? notice.result : `failed: ${String(notice.error)}`;
-            print(`tick #${notice.value} ${what} (${how})`);
+          const tick = notice.value;
+          switch (notice.kind) {
+            case 'accepted':
+              acceptedAt.set(tick, performance.now());
+              for (const dropped of pushedOut.splice(0))
+                fates.set(dropped, { kind: 'dropped', tick: dropped, by: tick });
+              break;
+            case 'started':
+              waited.set(tick, performance.now() - acceptedAt.get(tick)!);
+              break;
+            case 'dropped':
+              if (notice.reason === 'dropOldest') pushedOut.push(tick);
+              else fates.set(tick, { kind: 'dropped', tick, by: undefined });
+              break;
+            case 'finished':
+            case 'failed': {
+              const ms = Math.round(waited.get(tick) ?? 0);
+              const how = ms === 0 ? 'started at once' : `waited ${ms}ms for a free slot`;
+              const what = notice.kind === 'finished' ? notice.result : `failed: ${String(notice.error)}`;
+              fates.set(tick, { kind: 'done', line: `${what} (${how})` });
+            }
           }
+          printFates();
         }),
         toArray(),
       ),
     );
-    flushDrops();
   } finally {
     await server.close();
   }

@@ -207,11 +207,47 @@ describe('examples/demo', function () {
       expect(requests).to.equal(finished);
     });
 
-    it('should print the drops and the counts', () => {
+    it('should print one line per tick, in tick order, then the counts', () => {
       const act4 = act(4);
-      const droppedLines = act4.filter((l) => / dropped: newer ticks took their place in the queue$/.test(l));
-      expect(droppedLines.length).to.be.at.least(1);
       const { offered, accepted, finished, dropped } = result.burst;
+      const ticks: number[] = [];
+      const droppedSeen: number[] = [];
+      const pushers: number[] = [];
+      const span = (from: number, to: number): number[] =>
+        Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      for (const line of act4.slice(1, -1)) {
+        const burst = /^burst of (\d+) ticks \(#(\d+) to #(\d+)\), all at once$/.exec(line);
+        const stored = /^ {2}tick #(\d+) stored \((started at once|waited \d+ms for a free slot)\)$/.exec(
+          line,
+        );
+        const one =
+          /^ {2}tick #(\d+) dropped: the queue was full, so a newer tick \(#(\d+)\) pushed it out$/.exec(
+            line,
+          );
+        const run =
+          /^ {2}ticks #(\d+) to #(\d+) dropped: the queue was full, so each newer tick \(#(\d+) to #(\d+)\) pushed out the oldest waiting one$/.exec(
+            line,
+          );
+        if (burst) expect(Number(burst[2]), line).to.equal(ticks.length);
+        else if (stored) ticks.push(Number(stored[1]));
+        else if (one) {
+          ticks.push(Number(one[1]));
+          droppedSeen.push(Number(one[1]));
+          pushers.push(Number(one[2]));
+        } else if (run) {
+          const [from, to, byFrom, byTo] = run.slice(1).map(Number) as [number, number, number, number];
+          ticks.push(...span(from, to));
+          droppedSeen.push(...span(from, to));
+          pushers.push(...span(byFrom, byTo));
+        } else expect.fail(`unexpected line in act 4: ${line}`);
+      }
+      // Every tick once, in the order they came, whatever order their stores ended in.
+      expect(ticks).to.deep.equal(span(0, offered - 1));
+      expect(droppedSeen).to.deep.equal(dropped);
+      // dropOldest: the tick that pushed a waiting one out came later, and each newer tick pushed one.
+      pushers.forEach((by, i) => expect(by, `pusher of #${droppedSeen[i]}`).to.be.above(droppedSeen[i]!));
+      expect(new Set(pushers).size).to.equal(pushers.length);
+      expect(act4.filter((l) => / stored \(/.test(l))).to.have.length(finished);
       expect(act4[act4.length - 1]).to.equal(
         `${offered} ticks offered: ${accepted} accepted, ${finished} finished, ${dropped.length} dropped; ` +
           `at most ${result.burst.longestQueue} waited (capacity 3); the server saw ${finished} requests`,
@@ -251,6 +287,6 @@ describe('examples/demo', function () {
     expect(out.slice(2, 9).map(untimed)).to.deep.equal(act(1).slice(1, 8).map(untimed));
     expect(out.some((l) => l.includes('(none of them reached the server)'))).to.equal(true);
     expect(out.some((l) => l.startsWith('reports pool: 2 ok, 4 refused full'))).to.equal(true);
-    expect(out.some((l) => / dropped: newer ticks took their place in the queue$/.test(l))).to.equal(true);
+    expect(out.some((l) => / dropped: the queue was full, so /.test(l))).to.equal(true);
   });
 });
