@@ -22,15 +22,16 @@ function section(heading: string): string {
 }
 
 describe('README.md', () => {
-  it('should say how to install before the first release: the tarball npm pack writes, or git', () => {
+  it('should say how to install before the first release: the tarball npm pack writes', () => {
     const install = section('## Install');
     expect(install).to.contain('Not on the npm registry yet');
     expect(install).to.contain('npm pack');
     // The name npm pack gives the tarball of this version.
     expect(install).to.contain(`npm install /path/to/rxjs-resilience-${pkg.version}.tgz rxjs`);
-    expect(install).to.contain('git URL of this repository');
-    // A git dependency is built by its prepack script, which must build dist/.
+    // npm pack builds dist/ first; a git dependency would run only `prepare`, which the README says.
     expect(pkg.scripts['prepack']).to.equal('npm run build');
+    expect(pkg.scripts['prepare']).to.equal(undefined);
+    expect(install).to.contain('npm builds a git dependency with its `prepare`');
     const after = install.indexOf('After the first release');
     expect(after).to.be.above(0);
     expect(install.slice(after)).to.contain('npm install rxjs-resilience rxjs');
