@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import {
   VirtualTimeScheduler,
+  Subject,
   defer,
   identity,
   mergeMap,
   of,
   retry,
   take,
+  takeUntil,
   type MonoTypeOperatorFunction,
 } from 'rxjs';
 import { injectFaults, type InjectFaultsConfig } from '../../src/chaos/injectFaults';
@@ -383,6 +385,46 @@ describe('injectFaults', () => {
   });
 
   describe('standard battery', () => {
+    for (const fault of ['latency', 'error'] as const) {
+      it(
+        `should subscribe nothing when onFault cancels the call (${fault})`,
+        marbles((m) => {
+          const cancel = new Subject<void>();
+          // prettier-ignore
+          const source = m.cold('-a|');
+          const chaos = injectFaults<string>({
+            fault,
+            when: 1,
+            latency: 2,
+            scheduler: m.scheduler,
+            onFault: () => cancel.next(), // the caller leaves as the fault is decided
+          });
+          m.expect(source.pipe(chaos, takeUntil(cancel))).toBeObservable('|');
+          m.expect(source).toHaveSubscriptions([]);
+          m.flush();
+          expect(m.scheduler.actions).to.have.length(0);
+        }),
+      );
+    }
+
+    it(
+      'should subscribe nothing when the call is cancelled as the fault-free call starts',
+      marbles((m) => {
+        const cancel = new Subject<void>();
+        // prettier-ignore
+        const source = m.cold('-a|');
+        const chaos = injectFaults<string>({
+          fault: 'error',
+          when: () => {
+            cancel.next(); // a predicate with a side effect: the caller leaves
+            return false;
+          },
+        });
+        m.expect(source.pipe(chaos, takeUntil(cancel))).toBeObservable('|');
+        m.expect(source).toHaveSubscriptions([]);
+      }),
+    );
+
     it(
       'should cancel a pending latency on early unsubscribe, never subscribing the source',
       marbles((m) => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Observable, map, mergeMap, of, take } from 'rxjs';
+import { Observable, Subject, map, mergeMap, of, take, takeUntil } from 'rxjs';
 import { createOperatorSubscriber, operate } from '../../src/internal/operate';
 import { marbles } from '../helpers/marbles';
 import { firehose } from '../helpers/firehose';
@@ -100,6 +100,28 @@ describe('operate', () => {
       subscription.unsubscribe();
       expect(finalized).to.equal(1);
     }
+  });
+
+  it('should come back closed, its finalize run once, when created on a closed destination', () => {
+    const log: string[] = [];
+    const cancel = new Subject<void>();
+    let subscribed = 0;
+    const source = new Observable<number>(() => {
+      subscribed++;
+    });
+    const op = operate<number, number>((src, destination) => {
+      cancel.next(); // the caller leaves while the operator sets up (an events$ observer, say)
+      log.push(`destination closed: ${destination.closed}`);
+      const subscriber = createOperatorSubscriber<number>(destination, {
+        finalize: () => log.push('finalize'),
+      });
+      log.push(`subscriber closed: ${subscriber.closed}`);
+      if (!subscriber.closed) src.subscribe(subscriber);
+      subscriber.unsubscribe();
+    });
+    source.pipe(op, takeUntil(cancel)).subscribe({ error: (e: unknown) => log.push(`error ${e}`) });
+    expect(log).to.deep.equal(['destination closed: true', 'finalize', 'subscriber closed: true']);
+    expect(subscribed).to.equal(0);
   });
 
   it('should forward to the destination for handlers left out', () => {

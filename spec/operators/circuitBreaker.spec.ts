@@ -1,5 +1,19 @@
 import { expect } from 'chai';
-import { EMPTY, NEVER, catchError, concat, defer, mergeMap, of, retry, take, throwError, timer } from 'rxjs';
+import {
+  EMPTY,
+  NEVER,
+  Subject,
+  catchError,
+  concat,
+  defer,
+  mergeMap,
+  of,
+  retry,
+  take,
+  takeUntil,
+  throwError,
+  timer,
+} from 'rxjs';
 import { CircuitBreaker, type CircuitBreakerConfig } from '../../src/breaker/CircuitBreaker';
 import type { CircuitBreakerEvent } from '../../src/breaker/CircuitBreakerEvent';
 import { circuitBreaker } from '../../src/operators/circuitBreaker';
@@ -337,6 +351,26 @@ describe('circuitBreaker', () => {
       m.expect(probe.pipe(circuitBreaker(breaker)), '----^').toBeObservable('-------|');
       m.expect(probe).toHaveSubscriptions(['--^!', '----^--!']);
       m.expect(breaker.state$, '-^').toBeObservable('-oh----c', { o: 'open', h: 'halfOpen', c: 'closed' });
+    }));
+
+    it('should give the permit back when an admit observer cancels the probe being admitted', marbles((m) => {
+      const breaker = smallBreaker({ minimumCalls: 1, openDuration: 2 });
+      const cancel = new Subject<void>();
+      const admits: string[] = [];
+      breaker.events$.subscribe((e) => {
+        if (e.type !== 'admit') return;
+        admits.push(e.state);
+        if (admits.length === 2) cancel.next(); // the first probe, cancelled while it is admitted
+      });
+      const probe = m.cold('-|');
+      m.expect(m.cold('#').pipe(circuitBreaker(breaker))).toBeObservable('#');
+      m.expect(probe.pipe(circuitBreaker(breaker), takeUntil(cancel)), '--^').toBeObservable('--|');
+      m.expect(probe.pipe(circuitBreaker(breaker)), '---^').toBeObservable('----|');
+      m.expect(probe).toHaveSubscriptions(['---^!']);
+      m.expect(breaker.state$, '-^').toBeObservable('-oh-c', { o: 'open', h: 'halfOpen', c: 'closed' });
+      m.flush();
+      expect(admits).to.deep.equal(['closed', 'halfOpen', 'halfOpen']);
+      expect(breaker.metrics()).to.include({ inFlight: 0 });
     }));
 
     it('should give back the permit of a probe failing with an error isFailure rejects', marbles((m) => {

@@ -1,5 +1,15 @@
 import { expect } from 'chai';
-import { Observable, defer, identity, mergeMap, of, take, type ObservableInput } from 'rxjs';
+import {
+  Observable,
+  Subject,
+  defer,
+  identity,
+  mergeMap,
+  of,
+  take,
+  takeUntil,
+  type ObservableInput,
+} from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { retryBackoff, type RetryBackoffConfig } from '../../src/operators/retryBackoff';
@@ -348,6 +358,35 @@ describe('retryBackoff', () => {
   });
 
   describe('standard battery', () => {
+    for (const jitter of ['none', 'decorrelated'] as const) {
+      it(
+        `should neither wait nor resubscribe when shouldRetry cancels the call (jitter: ${jitter})`,
+        marbles((m) => {
+          const cancel = new Subject<void>();
+          // prettier-ignore
+          const source = m.cold('-#');
+          const result = source.pipe(
+            retryBackoff({
+              maxRetries: 3,
+              initialDelay: 2,
+              jitter,
+              random: () => 0.5,
+              scheduler: m.scheduler,
+              shouldRetry: () => {
+                cancel.next(); // the caller leaves while the retry is decided
+                return true;
+              },
+            }),
+            takeUntil(cancel),
+          );
+          m.expect(result).toBeObservable('-|');
+          m.expect(source).toHaveSubscriptions('^!');
+          m.flush();
+          expect(m.scheduler.actions).to.have.length(0);
+        }),
+      );
+    }
+
     it(
       'should pass values and completion through',
       marbles((m) => {

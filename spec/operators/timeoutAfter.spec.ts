@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { EMPTY, Observable, Subject, finalize, mergeMap, of, take, throwError } from 'rxjs';
+import { EMPTY, Observable, Subject, finalize, mergeMap, of, take, takeUntil, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { TimeoutExceededError, type TimeoutExceededInfo } from '../../src/errors/TimeoutExceededError';
@@ -397,6 +397,29 @@ describe('timeoutAfter', () => {
   });
 
   describe('standard battery', () => {
+    it(
+      'should subscribe no fallback when `with` cancels the call',
+      marbles((m) => {
+        const cancel = new Subject<void>();
+        // prettier-ignore
+        const source = m.cold('-----a|');
+        const fallback = m.cold('   b|');
+        const result = source.pipe(
+          timeoutAfter({
+            first: 3,
+            with: () => {
+              cancel.next(); // the caller leaves from inside the callback
+              return fallback;
+            },
+          }),
+          takeUntil(cancel),
+        );
+        m.expect(result).toBeObservable('---|');
+        m.expect(source).toHaveSubscriptions('^--!');
+        m.expect(fallback).toHaveSubscriptions([]);
+      }),
+    );
+
     it(
       'should pass values and completion through',
       marbles((m) => {

@@ -219,7 +219,11 @@ export function injectFaults<T>(config: InjectFaultsConfig<T>): MonoTypeOperator
   if (per === 'call') {
     return operate<T, T>((source, destination) => {
       const info = decide(calls++, undefined);
-      const run = () => source.subscribe(createOperatorSubscriber(destination));
+      // `onFault` or any callback may have cancelled the call: a closed subscriber subscribes nothing.
+      const run = (): void => {
+        const subscriber = createOperatorSubscriber<T>(destination);
+        if (!subscriber.closed) source.subscribe(subscriber);
+      };
       if (info === null) return void run();
       switch (info.kind) {
         case 'error':
@@ -302,7 +306,7 @@ export function injectFaults<T>(config: InjectFaultsConfig<T>): MonoTypeOperator
       while (!holding && held.length > 0 && !destination.closed) apply(held.shift()!);
     };
 
-    source.subscribe(upstream);
+    if (!upstream.closed) source.subscribe(upstream);
   });
 }
 

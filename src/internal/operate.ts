@@ -31,8 +31,12 @@ export interface OperatorHandlers<T> {
  * synchronous source under `take(n)`), and every handler runs in try/catch that routes a throw to the
  * destination's error channel.
  *
- * rxjs 7 exposes that linking only through the `Subscriber` constructor (public but marked internal),
- * which is why it is confined to this file.
+ * It is linked only once its handlers are in place: a destination that is already closed (cancelled by
+ * an `events$` observer while the call was being admitted, say) tears the new subscriber down inside
+ * `add`, and that teardown must find `finalize` to give back what the call holds. rxjs 7's
+ * `super(destination)` links before a subclass can set a field, so the linking is done here by hand,
+ * exactly as that constructor does it (`destination.add(this)`), after the fields are set. Extending
+ * `Subscriber` (public but marked internal) is why this is confined to this file.
  * @internal
  */
 class OperatorSubscriber<T> extends Subscriber<T> {
@@ -40,9 +44,10 @@ class OperatorSubscriber<T> extends Subscriber<T> {
   private readonly handlers: OperatorHandlers<T>;
 
   constructor(destination: Subscriber<unknown>, handlers: OperatorHandlers<T>) {
-    super(destination);
+    super();
     this.target = destination;
     this.handlers = handlers;
+    destination.add(this);
   }
 
   protected override _next(value: T): void {
@@ -90,7 +95,9 @@ class OperatorSubscriber<T> extends Subscriber<T> {
 }
 
 /**
- * Creates a subscriber linked to `destination` (see {@link OperatorSubscriber}).
+ * Creates a subscriber linked to `destination` (see {@link OperatorSubscriber}). When `destination` is
+ * already closed, the subscriber comes back closed and its `finalize` has run: check `closed` before
+ * subscribing a source with it (rxjs 7 would still run the source's subscribe function).
  * @internal
  */
 export function createOperatorSubscriber<T>(

@@ -69,12 +69,13 @@ export function circuitBreaker<T>(
     }
     // Durations are needed only for slow-call timing and events$: no clock read otherwise.
     const startedAt = breaker.timesCalls ? scheduler.now() : NaN;
-    source.subscribe(
-      createOperatorSubscriber<T>(
-        destination,
-        new BreakerCall(breaker, ticket, startedAt, destination, onFirstValue),
-      ),
+    const subscriber = createOperatorSubscriber<T>(
+      destination,
+      new BreakerCall(breaker, ticket, startedAt, destination, onFirstValue),
     );
+    // An events$ or state$ observer may have cancelled the call while it was admitted: the subscriber is
+    // then closed, its finalize has given the permit back, and the source is never subscribed.
+    if (!subscriber.closed) source.subscribe(subscriber);
   });
 }
 

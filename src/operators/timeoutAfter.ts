@@ -127,7 +127,10 @@ export function timeoutAfter<T, R>(
         return;
       }
       try {
-        from(fallback(info)).subscribe(createOperatorSubscriber(destination));
+        const input = fallback(info);
+        // `with` may have cancelled the call: a closed subscriber subscribes nothing.
+        const subscriber = createOperatorSubscriber(destination);
+        if (!subscriber.closed) from(input).subscribe(subscriber);
       } catch (err) {
         destination.error(err);
       }
@@ -158,6 +161,8 @@ export function timeoutAfter<T, R>(
       destination.add(timer);
     }
 
+    // A subscriber that was closed before it subscribed (rxjs 7 subscribes sources even then) starts nothing.
+    if (sourceSubscriber.closed) return;
     source.subscribe(sourceSubscriber);
     // A source that ended (or was cut by downstream) while being subscribed needs no timer at all.
     if (!destination.closed) arm();
