@@ -336,6 +336,36 @@ describe('boundedMergeMapNotices', () => {
     });
 
     it(
+      'should start nothing once the result is closed by the notice before it',
+      marbles((m) => {
+        const projected: string[] = [];
+        // prettier-ignore
+        const source = m.cold('-a|');
+        const inner = m.cold(' --x|');
+        const notices = (n: number) =>
+          source.pipe(
+            boundedMergeMapNotices(
+              (v: string) => {
+                projected.push(v);
+                return inner;
+              },
+              { capacity: 1 },
+            ),
+            take(n),
+            map(describeNotice),
+          );
+        // take(1): the accepted notice closes the result, so project never runs.
+        m.expect(notices(1)).toBeObservable('-(a|)', { a: 'accepted a#0 @0' });
+        // take(2): project has run when started is told, but its inner is never subscribed.
+        m.expect(notices(2)).toBeObservable('-(as|)', { a: 'accepted a#0 @0', s: 'started a#0' });
+        m.expect(source).toHaveSubscriptions(['^!', '^!']);
+        m.expect(inner).toHaveSubscriptions([]);
+        m.flush();
+        expect(projected).to.deep.equal(['a']);
+      }),
+    );
+
+    it(
       'should keep a separate buffer per subscription',
       marbles((m) => {
         const op = boundedMergeMapNotices((v: string) => m.cold('---x|').pipe(map(() => v)), {

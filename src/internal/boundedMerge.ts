@@ -122,38 +122,38 @@ export function subscribeBoundedMerge<T, R>(
     let completed = false;
     let count = 0;
     let last: R | undefined;
-    from(input).subscribe(
-      createOperatorSubscriber<R>(destination, {
-        next: (result) => {
-          count++;
-          last = result;
-          hooks.result(result, value, i);
-        },
-        error:
-          hooks.failed === undefined
-            ? undefined
-            : (error) => {
-                // Reported for this value; the slot frees in finalize, and the stream goes on.
-                completed = true;
-                hooks.failed!(error, value, i);
-              },
-        complete: () => {
-          completed = true;
-          hooks.finished(value, i, count, last);
-        },
-        finalize: () => {
-          last = undefined;
-          if (!completed) return; // torn down from outside: nothing more to start
-          try {
-            active--;
-            drain();
-            checkComplete();
-          } catch (err) {
-            destination.error(err);
-          }
-        },
-      }),
-    );
+    const subscriber = createOperatorSubscriber<R>(destination, {
+      next: (result) => {
+        count++;
+        last = result;
+        hooks.result(result, value, i);
+      },
+      error:
+        hooks.failed === undefined
+          ? undefined
+          : (error) => {
+              // Reported for this value; the slot frees in finalize, and the stream goes on.
+              completed = true;
+              hooks.failed!(error, value, i);
+            },
+      complete: () => {
+        completed = true;
+        hooks.finished(value, i, count, last);
+      },
+      finalize: () => {
+        last = undefined;
+        if (!completed) return; // torn down from outside: nothing more to start
+        try {
+          active--;
+          drain();
+          checkComplete();
+        } catch (err) {
+          destination.error(err);
+        }
+      },
+    });
+    // The `started` notice may have closed the result (`take(n)`): then the inner is never subscribed.
+    if (!subscriber.closed) from(input).subscribe(subscriber);
   };
 
   /** Starts waiting values while slots are free; re-entrant calls return at once (the loop goes on). */
@@ -174,7 +174,8 @@ export function subscribeBoundedMerge<T, R>(
     const i = index++;
     if (active < concurrency && waiting.size === 0) {
       hooks.accepted(value, i, 0);
-      start(value, i);
+      // The `accepted` notice may have closed the result (`take(1)`): nothing starts after that.
+      if (!destination.closed) start(value, i);
       return;
     }
     if (waiting.push(value)) {
@@ -201,15 +202,14 @@ export function subscribeBoundedMerge<T, R>(
     hooks.accepted(value, i, waiting.size);
   };
 
-  source.subscribe(
-    createOperatorSubscriber<T>(destination, {
-      next: arrive,
-      complete: () => {
-        sourceDone = true;
-        checkComplete();
-      },
-    }),
-  );
+  const upstream = createOperatorSubscriber<T>(destination, {
+    next: arrive,
+    complete: () => {
+      sourceDone = true;
+      checkComplete();
+    },
+  });
+  if (!upstream.closed) source.subscribe(upstream);
 
   return () => {
     waiting.clear();
