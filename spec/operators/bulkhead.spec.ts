@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { Observable, Subject, config, defer, mergeMap, of, take, throwError } from 'rxjs';
+import { Observable, Subject, config, defer, mergeMap, of, take, takeUntil, throwError } from 'rxjs';
 import { Bulkhead, type BulkheadConfig } from '../../src/bulkhead/Bulkhead';
+import type { BulkheadEvent } from '../../src/bulkhead/BulkheadEvent';
 import {
   BulkheadRejectedError,
   isBulkheadRejectedError,
@@ -207,6 +208,102 @@ describe('bulkhead', () => {
       expect((captureThrow(() => bulkhead(undefined as unknown as Bulkhead)) as Error).message).to.equal(
         'bulkhead: invalid config: config must be a Bulkhead (new Bulkhead({ maxConcurrent, ... })), got undefined',
       );
+    });
+  });
+
+  describe('events$ observers that cancel a call at any instant', () => {
+    /** `type active/queued`, one string per event. */
+    const brief = (e: BulkheadEvent): string => `${e.type} ${e.active}/${e.queued}`;
+
+    it(
+      'should give the slot back when an admitted observer cancels the call, and never subscribe its source',
+      marbles((m) => {
+        const p = pool();
+        const cancel = new Subject<void>();
+        const log: string[] = [];
+        p.events$.subscribe((e) => {
+          log.push(brief(e));
+          if (e.type === 'admitted' && log.length === 1) cancel.next();
+        });
+        // prettier-ignore
+        const cancelled = m.cold('--a|');
+        const next = m.cold('     -b|');
+        m.expect(cancelled.pipe(bulkhead(p), takeUntil(cancel))).toBeObservable('|');
+        m.expect(cancelled).toHaveSubscriptions([]);
+        m.expect(next.pipe(bulkhead(p))).toBeObservable('-b|');
+        m.flush();
+        expect(log).to.deep.equal(['admitted 1/0', 'released 0/0', 'admitted 1/0', 'released 0/0']);
+        expect(p.metrics()).to.include({ active: 0, queued: 0, admitted: 2, released: 2 });
+      }),
+    );
+
+    it(
+      'should give the slot back when a started observer cancels the waiting call it starts',
+      marbles((m) => {
+        const p = pool({ maxQueued: 2 });
+        const cancel = new Subject<void>();
+        const log: string[] = [];
+        p.events$.subscribe((e) => {
+          log.push(brief(e));
+          if (e.type === 'started' && log.filter((l) => l.startsWith('started')).length === 1) {
+            cancel.next();
+          }
+        });
+        // prettier-ignore
+        const running = m.cold('--a|');
+        const cancelled = m.cold('   x|');
+        const waiting = m.cold('     -c|');
+        m.expect(running.pipe(bulkhead(p))).toBeObservable('--a|');
+        m.expect(cancelled.pipe(bulkhead(p), takeUntil(cancel))).toBeObservable('---|');
+        m.expect(waiting.pipe(bulkhead(p))).toBeObservable('----c|');
+        m.expect(cancelled).toHaveSubscriptions([]);
+        m.expect(waiting).toHaveSubscriptions('---^-!');
+        m.flush();
+        expect(log).to.deep.equal([
+          'admitted 1/0',
+          'queued 1/1',
+          'queued 1/2',
+          'released 0/2',
+          'started 1/1',
+          'released 0/1',
+          'started 1/0',
+          'released 0/0',
+        ]);
+        expect(p.metrics()).to.include({ active: 0, queued: 0, started: 2, released: 3 });
+      }),
+    );
+
+    it(
+      'should take the call out of the queue when a queued observer cancels it',
+      marbles((m) => {
+        const p = pool({ maxQueued: 1, queueTimeout: 5 });
+        const cancel = new Subject<void>();
+        p.events$.subscribe((e) => {
+          if (e.type === 'queued') cancel.next();
+        });
+        // prettier-ignore
+        const running = m.cold('--a|');
+        const cancelled = m.cold('x|');
+        m.expect(running.pipe(bulkhead(p))).toBeObservable('--a|');
+        m.expect(cancelled.pipe(bulkhead(p), takeUntil(cancel))).toBeObservable('|');
+        m.expect(cancelled).toHaveSubscriptions([]);
+        m.flush();
+        expect(p.metrics()).to.include({ active: 0, queued: 0, abandoned: 1, rejectedQueueTimeout: 0 });
+      }),
+    );
+
+    it('should count nothing for a subscriber that is already closed', () => {
+      const p = pool({ maxQueued: 1 });
+      const log: string[] = [];
+      p.events$.subscribe((e) => log.push(brief(e)));
+      new Subject<number>().pipe(bulkhead(p)).subscribe();
+      // rxjs 7 runs a source's subscribe function even for a closed subscriber.
+      new Observable<number>((subscriber) => {
+        subscriber.complete();
+        return of(1).pipe(bulkhead(p)).subscribe(subscriber);
+      }).subscribe();
+      expect(log).to.deep.equal(['admitted 1/0']);
+      expect(p.metrics()).to.include({ calls: 1, active: 1, queued: 0, abandoned: 0 });
     });
   });
 

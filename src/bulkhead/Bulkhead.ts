@@ -1,6 +1,5 @@
 import {
   asyncScheduler,
-  Subject,
   type Observable,
   type SchedulerAction,
   type SchedulerLike,
@@ -12,6 +11,7 @@ import { BulkheadRejectedError, type BulkheadRejectedInfo } from '../errors/Bulk
 import { config, nonNegativeInt, positiveInt, positiveMs, scheduler, string } from '../internal/codecs';
 import { decodeConfig } from '../internal/decodeConfig';
 import { createOperatorSubscriber } from '../internal/operate';
+import { OrderedSubject } from '../internal/OrderedSubject';
 import { MAX_TIMER_DELAY } from '../internal/schedule';
 import { withoutStack } from '../internal/withoutStack';
 import { WaitQueue, type WaitNode } from '../internal/WaitQueue';
@@ -178,7 +178,7 @@ export class Bulkhead {
   readonly scheduler: SchedulerLike;
 
   /** Built on first access of `events$`, so a registry of a million idle pools pays nothing for it. */
-  private subject: Subject<BulkheadEvent> | null = null;
+  private subject: OrderedSubject<BulkheadEvent> | null = null;
   private view: Observable<BulkheadEvent> | null = null;
   private readonly queue = new WaitQueue<WaitingCall>();
   /** The pool's callbacks, shared by every call: the handlers of running calls and the queue's owner. */
@@ -227,10 +227,14 @@ export class Bulkhead {
   /**
    * Every admission, queueing, start, refusal and release, each with `at` (scheduler time) and the counts
    * after it. Hot: emits synchronously as calls move; costs nothing while nobody subscribes.
+   *
+   * Observers may act on the pool from inside (start calls, cancel them): an event raised while another
+   * is being delivered reaches every observer after it, so each observer sees every event in the order
+   * they happened and the last event it sees carries the pool's current counts.
    */
   get events$(): Observable<BulkheadEvent> {
     if (this.view === null) {
-      this.subject = new Subject<BulkheadEvent>();
+      this.subject = new OrderedSubject<BulkheadEvent>();
       this.view = this.subject.asObservable();
     }
     return this.view;
@@ -265,6 +269,8 @@ export class Bulkhead {
    * @internal
    */
   enter<T>(source: Observable<T>, destination: Subscriber<T>): void {
+    // A subscriber already closed (rxjs 7 subscribes sources even then) is no call: nothing to count.
+    if (destination.closed) return;
     const counts = this.counts;
     const active = this.activeCount;
     const queued = this.queue.size;
@@ -310,8 +316,11 @@ export class Bulkhead {
       else this.emit({ type: 'started', waited, ...this.base() });
     }
     // The handlers are the pool's own (no allocation per call): the subscriber is linked to
-    // `destination`, so complete, error and unsubscribe all end in `finalize`, exactly once.
-    source.subscribe(createOperatorSubscriber<T>(destination, this.hooks));
+    // `destination`, so complete, error and unsubscribe all end in `finalize`, exactly once. An observer
+    // of the event above may have cancelled the call: the subscriber then comes back closed, its
+    // `finalize` has given the slot back, and the source is never subscribed.
+    const subscriber = createOperatorSubscriber<T>(destination, this.hooks);
+    if (!subscriber.closed) source.subscribe(subscriber);
   }
 
   /** A running call ended (complete, error or unsubscribe): free its slot and start waiting calls. */

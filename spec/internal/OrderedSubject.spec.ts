@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import { Subject } from 'rxjs';
+import { OrderedSubject } from '../../src/internal/OrderedSubject';
+
+describe('OrderedSubject', () => {
+  /** Two observers; the first emits `reaction(value)` from inside, once per value that has one. */
+  function run(subject: Subject<number>, reaction: (value: number) => number | undefined): string[][] {
+    const seen: string[][] = [[], []];
+    subject.subscribe((v) => {
+      seen[0]!.push(String(v));
+      const next = reaction(v);
+      if (next !== undefined) subject.next(next);
+    });
+    subject.subscribe((v) => seen[1]!.push(String(v)));
+    subject.next(1);
+    return seen;
+  }
+
+  it('should deliver a value emitted from inside an observer after the outer one, to every observer', () => {
+    const reaction = (v: number) => (v < 3 ? v + 1 : undefined);
+    expect(run(new OrderedSubject<number>(), reaction)).to.deep.equal([
+      ['1', '2', '3'],
+      ['1', '2', '3'],
+    ]);
+    // A plain Subject: the second observer sees the newest value first and ends on the oldest.
+    expect(run(new Subject<number>(), reaction)[1]).to.deep.equal(['3', '2', '1']);
+  });
+
+  it('should keep the order of several values emitted by one reaction, and empty its backlog', () => {
+    const subject = new OrderedSubject<number>();
+    const seen: number[] = [];
+    subject.subscribe((v) => {
+      if (v === 0) {
+        subject.next(1);
+        subject.next(2);
+      }
+    });
+    subject.subscribe((v) => seen.push(v));
+    subject.next(0);
+    subject.next(3);
+    expect(seen).to.deep.equal([0, 1, 2, 3]);
+  });
+});
