@@ -171,6 +171,50 @@ describe('PolicyRegistry', () => {
     expect(registry.keys()).to.deep.equal(['good']);
   });
 
+  it('should refuse a get of the key being built from inside its create, and build one policy', () => {
+    const refusals: string[] = [];
+    const registry = new PolicyRegistry<string, { key: string; parent?: unknown }>({
+      create: (key) => {
+        try {
+          registry.get(key);
+        } catch (err) {
+          refusals.push((err as Error).message);
+        }
+        return { key };
+      },
+    });
+    const a = registry.get('a');
+    expect(registry.get('a')).to.equal(a);
+    expect(registry.keys()).to.deep.equal(['a']);
+    expect(registry.size).to.equal(1);
+    expect(refusals).to.deep.equal([
+      'PolicyRegistry: get("a") was called from inside create("a"), which is building the policy of that ' +
+        'key: there is no policy to return yet. Build it without asking the registry for it.',
+    ]);
+  });
+
+  it('should let create get other keys, and refuse a cycle back to the key being built', () => {
+    type Node = { key: string; parent: unknown };
+    const registry: PolicyRegistry<string, Node> = new PolicyRegistry<string, Node>({
+      create: (key): Node => ({
+        key,
+        parent: key === 'a/b' ? registry.get('a') : key === 'a' ? registry.get('a/b') : null,
+      }),
+    });
+    const error = captureThrow(() => registry.get('a'));
+    expect((error as Error).message).to.match(
+      /^PolicyRegistry: get\("a"\) was called from inside create\("a"\)/,
+    );
+    expect(registry.keys()).to.deep.equal([]);
+    type Layer = { key: number; parent: unknown };
+    const composite: PolicyRegistry<number, Layer> = new PolicyRegistry<number, Layer>({
+      create: (key): Layer => ({ key, parent: key > 0 ? composite.get(key - 1) : null }),
+    });
+    const two = composite.get(2);
+    expect(composite.keys()).to.deep.equal([0, 1, 2]);
+    expect(two.parent).to.equal(composite.peek(1));
+  });
+
   it('should throw InvalidConfigError naming every bad field', () => {
     const error = captureThrow(
       () =>

@@ -38,6 +38,16 @@ const codec = config(
   { idleTimeout: positiveMs, maxKeys: positiveIntOrInfinity, isIdle: fn, scheduler },
 );
 
+/** A key as it reads in a message: strings quoted, anything else as `String` gives it. */
+function describeKey(key: unknown): string {
+  if (typeof key === 'string') return JSON.stringify(key);
+  try {
+    return String(key);
+  } catch {
+    return Object.prototype.toString.call(key);
+  }
+}
+
 /** Expired keys looked at per access: more than the one key an access can add, so sweeping keeps up. */
 const SWEEP_STEPS = 4;
 
@@ -115,6 +125,8 @@ export class PolicyRegistry<K, P> {
    * slots of every key deleted since its last rehash, which makes each sweep O(churn).) */
   private readonly order = new WaitQueue<Entry<K, P>>();
   private readonly events = new Subject<PolicyRegistryEvent<K, P>>();
+  /** Keys whose `create` is running: a `get` of one of them from inside its own `create` is refused. */
+  private readonly building = new Set<K>();
 
   constructor(config: PolicyRegistryConfig<K, P>) {
     decodeConfig('PolicyRegistry', codec, config);
@@ -141,6 +153,10 @@ export class PolicyRegistry<K, P> {
   /**
    * The policy of `key`, created on first use; marks the key as used now, and evicts a few keys that
    * expired. A throw from `create` reaches the caller and leaves the registry as it was.
+   *
+   * `create` may `get` other keys (a policy built from others), but not the key it is building, directly
+   * or through other keys: there is no policy to return yet, and building a second one would leave two
+   * policies for one key. That `get` throws an `Error` saying so, which reaches `create`.
    */
   get(key: K): P {
     const now = this.scheduler.now();
@@ -149,7 +165,7 @@ export class PolicyRegistry<K, P> {
     if (entry !== undefined) this.touch(entry, now);
     this.sweep(now, SWEEP_STEPS);
     if (entry === undefined) {
-      entry = new Entry(key, this.create(key), now);
+      entry = new Entry(key, this.build(key), now);
       entries.set(key, entry);
       this.order.push(entry);
       if (this.events.observed) {
@@ -158,6 +174,24 @@ export class PolicyRegistry<K, P> {
       if (entries.size > this.maxKeys) this.trim(now, key);
     }
     return entry.policy;
+  }
+
+  /** Runs `create(key)`, refusing a re-entrant `get(key)` from inside it. */
+  private build(key: K): P {
+    const building = this.building;
+    if (building.has(key)) {
+      throw new Error(
+        `PolicyRegistry: get(${describeKey(key)}) was called from inside create(${describeKey(key)}), ` +
+          'which is building the policy of that key: there is no policy to return yet. ' +
+          'Build it without asking the registry for it.',
+      );
+    }
+    building.add(key);
+    try {
+      return this.create(key);
+    } finally {
+      building.delete(key);
+    }
   }
 
   /** The policy of `key` if held, without creating it or marking it used. */
