@@ -1,8 +1,21 @@
 import { expect } from 'chai';
+import { runInNewContext } from 'vm';
 import * as c from '../../src/internal/codecs';
 import { decodeConfig, describeValue } from '../../src/internal/decodeConfig';
 import { InvalidConfigError, isInvalidConfigError } from '../../src/errors/InvalidConfigError';
+import { bulkhead } from '../../src/operators/bulkhead';
+import { of } from 'rxjs';
 import { captureThrow } from '../helpers/captureError';
+import { fetchRequest } from '../../src/adapters/fetchRequest';
+import { CircuitBreaker } from '../../src/breaker/CircuitBreaker';
+import { Bulkhead } from '../../src/bulkhead/Bulkhead';
+import { injectFaults } from '../../src/chaos/injectFaults';
+import { boundedMergeMap } from '../../src/operators/boundedMergeMap';
+import { boundedMergeMapNotices } from '../../src/operators/boundedMergeMapNotices';
+import { circuitBreaker } from '../../src/operators/circuitBreaker';
+import { retryBackoff } from '../../src/operators/retryBackoff';
+import { timeoutAfter } from '../../src/operators/timeoutAfter';
+import { PolicyRegistry } from '../../src/registry/PolicyRegistry';
 
 const Window = c.tagged('a window', 'type', {
   count: c.config('CountWindow', { type: c.oneOf(['count']), size: c.positiveInt }, {}),
@@ -30,6 +43,13 @@ const Codec = c.config(
   },
 );
 
+/** One call through `pool`, its values pushed to `seen`. */
+function bulkheadCall(pool: Bulkhead, seen: number[]): void {
+  of(1)
+    .pipe(bulkhead(pool))
+    .subscribe((v) => seen.push(v));
+}
+
 function messageOf(config: unknown): string {
   const error = captureThrow(() => decodeConfig('example', Codec, config));
   expect(error).to.be.instanceOf(InvalidConfigError);
@@ -37,9 +57,135 @@ function messageOf(config: unknown): string {
 }
 
 describe('decodeConfig', () => {
-  it('should return a valid config as given', () => {
-    const config = { maxRetries: 3, jitter: 'full', window: { type: 'time', duration: 100 } };
-    expect(decodeConfig('example', Codec, config)).to.equal(config);
+  it('should return a plain copy of a valid config, nested configs copied, other values as given', () => {
+    const scheduler = { now: () => 0, schedule: () => undefined };
+    const config = { maxRetries: 3, jitter: 'full', window: { type: 'time', duration: 100 }, scheduler };
+    const decoded = decodeConfig('example', Codec, config);
+    expect(decoded).to.deep.equal(config);
+    expect(decoded).to.not.equal(config);
+    expect(decoded.window).to.not.equal(config.window);
+    expect(decoded.scheduler).to.equal(scheduler);
+  });
+
+  describe('reading each field once', () => {
+    it('should validate and return the first value of a getter that changes', () => {
+      let reads = 0;
+      const config = {
+        get maxRetries() {
+          return reads++ === 0 ? 1 : -1;
+        },
+      };
+      expect(decodeConfig('example', Codec, config)).to.deep.equal({ maxRetries: 1 });
+      expect(reads).to.equal(1);
+    });
+
+    it('should read a nested config once too', () => {
+      let reads = 0;
+      const window = {
+        type: 'count',
+        get size() {
+          return reads++ === 0 ? 5 : 0;
+        },
+      };
+      const decoded = decodeConfig('example', Codec, { maxRetries: 1, window });
+      expect(decoded.window).to.deep.equal({ type: 'count', size: 5 });
+      expect(reads).to.equal(1);
+    });
+
+    it('should read a Proxy once per field, through its traps', () => {
+      const reads: string[] = [];
+      const config = new Proxy(
+        { maxRetries: 2, jitter: 'none' },
+        {
+          get: (target, key, receiver) => {
+            reads.push(String(key));
+            return Reflect.get(target, key, receiver) as unknown;
+          },
+        },
+      );
+      expect(decodeConfig('example', Codec, config)).to.deep.equal({ maxRetries: 2, jitter: 'none' });
+      expect(reads).to.deep.equal(['maxRetries', 'jitter']);
+    });
+
+    it('should accept an object without prototype and an object literal of another realm', () => {
+      const bare = Object.assign(Object.create(null) as object, { maxRetries: 1 });
+      expect(decodeConfig('example', Codec, bare)).to.deep.equal({ maxRetries: 1 });
+      const foreign: unknown = runInNewContext('({ maxRetries: 2, window: { type: "count", size: 3 } })');
+      expect(decodeConfig('example', Codec, foreign)).to.deep.equal({
+        maxRetries: 2,
+        window: { type: 'count', size: 3 },
+      });
+    });
+
+    class Settings {
+      maxRetries = 1;
+    }
+    const throwing = {
+      maxRetries: 1,
+      get jitter(): string {
+        throw new Error('getter bug');
+      },
+    };
+    const hostile = new Proxy(
+      { maxRetries: 1 },
+      {
+        ownKeys: () => {
+          throw new TypeError('trap bug');
+        },
+      },
+    );
+    const misbehaving: Array<[string, unknown, string]> = [
+      [
+        'a Map carrying the fields',
+        new Map([['maxRetries', 1]]),
+        'config must be a plain object, got {} (Map)',
+      ],
+      ['a class instance', new Settings(), 'config must be a plain object, got {"maxRetries":1} (Settings)'],
+      [
+        'a nested Map',
+        { maxRetries: 1, window: new Map([['type', 'count']]) },
+        '`window` must be a plain object, got {} (Map)',
+      ],
+      ['a throwing getter', throwing, '`jitter` could not be read: reading it threw Error: getter bug'],
+      [
+        'a Proxy whose trap throws',
+        hostile,
+        'config could not be read: reading it threw TypeError: trap bug',
+      ],
+      [
+        'a Proxy scheduler whose trap throws',
+        {
+          maxRetries: 1,
+          scheduler: new Proxy(
+            {},
+            {
+              get: () => {
+                throw new Error('scheduler trap');
+              },
+            },
+          ),
+        },
+        'config could not be read: reading it threw Error: scheduler trap',
+      ],
+    ];
+    for (const [name, config, expected] of misbehaving) {
+      it(`should report ${name} as an InvalidConfigError, never a raw error`, () => {
+        expect(messageOf(config)).to.equal(`example: invalid config: ${expected}`);
+      });
+    }
+
+    it('should report a throwing getter along with the other bad fields', () => {
+      const config = {
+        maxRetries: -1,
+        get window(): unknown {
+          throw new RangeError('nope');
+        },
+      };
+      expect(messageOf(config)).to.equal(
+        'example: invalid config: `window` could not be read: reading it threw RangeError: nope; ' +
+          '`maxRetries` must be a non-negative integer, got -1 (number)',
+      );
+    });
   });
 
   const cases: Array<[string, unknown, string]> = [
@@ -172,6 +318,99 @@ describe('decodeConfig', () => {
       const cyclic: Record<string, unknown> = {};
       cyclic['self'] = cyclic;
       expect(describeValue(cyclic)).to.equal('[object Object] (object)');
+    });
+  });
+
+  describe('every operator and policy', () => {
+    const of$ = (): never[] => [];
+    /** Each one, built from a config, with a valid config that sets every field it reads. */
+    const users: Array<[string, (config: never) => unknown, Record<string, unknown>]> = [
+      ['Bulkhead', (c) => new Bulkhead(c), { maxConcurrent: 2, maxQueued: 1, queueTimeout: 5, name: 'b' }],
+      [
+        'CircuitBreaker',
+        (c) => new CircuitBreaker(c),
+        { name: 'cb', window: { type: 'count', size: 4 }, minimumCalls: 2, openDuration: 10 },
+      ],
+      [
+        'CircuitBreaker.fromJSON',
+        (c) => CircuitBreaker.fromJSON(new CircuitBreaker().toJSON(), c),
+        { minimumCalls: 3 },
+      ],
+      ['circuitBreaker', (c) => circuitBreaker(new CircuitBreaker(), c), { successOn: 'firstValue' }],
+      ['PolicyRegistry', (c) => new PolicyRegistry(c), { create: () => 1, idleTimeout: 10, maxKeys: 5 }],
+      ['timeoutAfter', (c) => timeoutAfter(c), { first: 5, each: 3, total: 20, meta: 'm' }],
+      ['retryBackoff', (c) => retryBackoff(c), { maxRetries: 2, initialDelay: 5, jitter: 'decorrelated' }],
+      [
+        'injectFaults',
+        (c) => injectFaults(c),
+        { when: 0.5, fault: 'latency', latency: 3, jitter: 1, per: 'value', seed: 7, name: 'f' },
+      ],
+      [
+        'boundedMergeMap',
+        (c) => boundedMergeMap(of$, c),
+        { capacity: 2, concurrency: 2, overflow: 'dropOldest' },
+      ],
+      [
+        'boundedMergeMapNotices',
+        (c) => boundedMergeMapNotices(of$, c),
+        { capacity: 1, overflow: 'dropIncoming' },
+      ],
+      ['fetchRequest', (c) => fetchRequest('http://127.0.0.1:9/', undefined, c), { read: 'json' }],
+    ];
+
+    /** `config` behind a Proxy that counts the reads of each field. */
+    function counted(config: Record<string, unknown>): [object, Map<string, number>] {
+      const reads = new Map<string, number>();
+      const proxy = new Proxy(config, {
+        get: (target, key, receiver) => {
+          if (typeof key === 'string') reads.set(key, (reads.get(key) ?? 0) + 1);
+          return Reflect.get(target, key, receiver) as unknown;
+        },
+      });
+      return [proxy, reads];
+    }
+
+    for (const [operator, make, config] of users) {
+      it(`should read each field of its config exactly once (${operator})`, () => {
+        const [proxy, reads] = counted(config);
+        make(proxy as never);
+        expect(Object.fromEntries(reads)).to.deep.equal(
+          Object.fromEntries(Object.keys(config).map((key) => [key, 1])),
+        );
+      });
+
+      it(`should refuse a Map carrying its config, and report a throwing getter (${operator})`, () => {
+        const map = captureThrow(() => make(new Map(Object.entries(config)) as never));
+        expect(isInvalidConfigError(map), String(map)).to.equal(true);
+        expect((map as Error).message).to.equal(
+          `${operator.replace('.fromJSON', '')}: invalid config: config must be a plain object, got {} (Map)`,
+        );
+        const key = Object.keys(config)[0]!;
+        const throwing = Object.defineProperty({ ...config }, key, {
+          enumerable: true,
+          get: () => {
+            throw new Error('getter bug');
+          },
+        });
+        const thrown = captureThrow(() => make(throwing as never));
+        expect(isInvalidConfigError(thrown), String(thrown)).to.equal(true);
+        expect((thrown as Error).message).to.contain(
+          `\`${key}\` could not be read: reading it threw Error: getter bug`,
+        );
+      });
+    }
+
+    it('should build a Bulkhead from the first value of a getter, not a later NaN', () => {
+      let reads = 0;
+      const pool = new Bulkhead({
+        get maxConcurrent() {
+          return reads++ === 0 ? 1 : NaN;
+        },
+      });
+      expect(pool.maxConcurrent).to.equal(1);
+      const seen: number[] = [];
+      bulkheadCall(pool, seen);
+      expect(seen).to.deep.equal([1]);
     });
   });
 });

@@ -231,8 +231,9 @@ export class CircuitBreaker {
   private watchers = 0;
   private timer: Subscription | undefined;
 
-  constructor(config: CircuitBreakerConfig = {}) {
-    decodeConfig('CircuitBreaker', ConfigCodec, config);
+  constructor(input: CircuitBreakerConfig = {}) {
+    // Each field is read once, and what was validated is what is used (see `readConfig`).
+    const config = decodeConfig('CircuitBreaker', ConfigCodec, input) as CircuitBreakerConfig;
     const window = config.window ?? { type: 'count', size: 20 };
     const minimumCalls = config.minimumCalls ?? (window.type === 'count' ? Math.min(10, window.size) : 10);
     if (window.type === 'count' && minimumCalls > window.size) {
@@ -314,8 +315,9 @@ export class CircuitBreaker {
       issues.push(configIssue('openUntil', 'at least `openedAt` or null', decoded.openUntil));
     }
     if (issues.length > 0) throw new InvalidConfigError({ operator: 'CircuitBreaker.fromJSON', issues });
+    const settings = decodeConfig('CircuitBreaker', ConfigCodec, config) as CircuitBreakerConfig;
     const breaker = new CircuitBreaker(
-      config.name === undefined ? { ...config, name: decoded.name } : config,
+      settings.name === undefined ? { ...settings, name: decoded.name } : settings,
     );
     breaker.restore(decoded);
     return breaker;

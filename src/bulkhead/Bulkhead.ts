@@ -82,23 +82,6 @@ const codec = config(
   { maxConcurrent: positiveInt },
   { maxQueued: nonNegativeInt, queueTimeout: positiveMs, name: string, scheduler },
 );
-const KNOWN_KEYS: ReadonlySet<string> = new Set([
-  'maxConcurrent',
-  'maxQueued',
-  'queueTimeout',
-  'name',
-  'scheduler',
-]);
-
-/**
- * Validates `input` against the codec: the quick `is` check first (a registry may build a bulkhead per
- * key, a million times), the full decoder, which builds the error report, only when that fails.
- */
-function validate(input: unknown): void {
-  if (codec.is(input) && Object.keys(input).every((key) => KNOWN_KEYS.has(key))) return;
-  decodeConfig('Bulkhead', codec, input);
-}
-
 /** What a waiting call needs from its bulkhead, without widening the bulkhead's public surface. */
 interface QueueOwner {
   leave(call: WaitingCall): void;
@@ -204,14 +187,13 @@ export class Bulkhead {
   };
 
   constructor(config: BulkheadConfig) {
-    validate(config);
     const {
       maxConcurrent,
       maxQueued = 0,
       queueTimeout = Infinity,
       name = 'bulkhead',
       scheduler = asyncScheduler,
-    } = config;
+    } = decodeConfig('Bulkhead', codec, config) as BulkheadConfig;
     this.name = name;
     this.maxConcurrent = maxConcurrent;
     this.maxQueued = maxQueued;

@@ -2,7 +2,7 @@ import { asyncScheduler, identity, type MonoTypeOperatorFunction, type Scheduler
 import { InjectedFaultError, type FaultKind, type InjectedFaultInfo } from '../errors/InjectedFaultError';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
 import * as c from '../internal/codecs';
-import { configIssue, configIssues, describeValue } from '../internal/decodeConfig';
+import { configIssue, describeValue, readConfig } from '../internal/decodeConfig';
 import { createOperatorSubscriber, operate } from '../internal/operate';
 import { scheduleOn } from '../internal/schedule';
 import { faultWhen, neverFires, toFaultTrigger, type FaultPoint } from './FaultTrigger';
@@ -155,8 +155,8 @@ type Step<T> =
  * @throws {InvalidConfigError} when the config is invalid: each bad field is named, as is a `fault` or
  * a `latency`/`value` factory that the trigger needs and that is missing (or given where not allowed).
  */
-export function injectFaults<T>(config: InjectFaultsConfig<T>): MonoTypeOperatorFunction<T> {
-  validate(config);
+export function injectFaults<T>(input: InjectFaultsConfig<T>): MonoTypeOperatorFunction<T> {
+  const config = decode(input);
   const trigger = toFaultTrigger(config.when);
   const { per = 'call', jitter = 0, enabled = true, name = 'faults', onFault } = config;
   if (enabled === false || neverFires(trigger)) return identity;
@@ -310,9 +310,14 @@ export function injectFaults<T>(config: InjectFaultsConfig<T>): MonoTypeOperator
   });
 }
 
-/** Decodes the config, then checks the fields that depend on each other; throws every issue at once. */
-function validate<T>(config: InjectFaultsConfig<T>): void {
-  const issues: ConfigIssue[] = configIssues(Codec, config);
+/**
+ * Reads the config once (see `readConfig`), decodes what was read, then checks the fields that depend on
+ * each other; throws every issue at once. Returns what was read and validated.
+ */
+function decode<T>(input: InjectFaultsConfig<T>): InjectFaultsConfig<T> {
+  const read = readConfig<InjectFaultsConfig<T>>(Codec, input);
+  const config = read.value;
+  const issues: ConfigIssue[] = read.issues;
   if (typeof config === 'object' && config !== null && !Array.isArray(config)) {
     const bad = new Set(issues.map((i) => i.path));
     const ok = (path: string) => !bad.has(path) && !bad.has('');
@@ -350,4 +355,5 @@ function validate<T>(config: InjectFaultsConfig<T>): void {
     }
   }
   if (issues.length > 0) throw new InvalidConfigError({ operator: 'injectFaults', issues });
+  return config;
 }

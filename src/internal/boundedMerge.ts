@@ -2,7 +2,7 @@ import { from, type Observable, type ObservableInput, type Subscriber, type Tear
 import { BufferOverflowError } from '../errors/BufferOverflowError';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
 import * as c from './codecs';
-import { configIssue, configIssues } from './decodeConfig';
+import { configIssue, readConfig } from './decodeConfig';
 import { createOperatorSubscriber } from './operate';
 import { RingBuffer } from './RingBuffer';
 
@@ -44,19 +44,15 @@ export function boundedMergeSettings<T>(
   if (typeof project !== 'function') {
     issues.push(configIssue('project', 'a function', project));
   }
-  issues.push(...configIssues(Config, config));
-  if (issues.length > 0) throw new InvalidConfigError({ operator, issues });
-  const {
-    capacity,
-    concurrency = 1,
-    overflow = 'error',
-    onOverflow,
-  } = config as {
+  const read = readConfig<{
     capacity: number;
     concurrency?: number | undefined;
     overflow?: Overflow | undefined;
     onOverflow?: ((dropped: T) => void) | undefined;
-  };
+  }>(Config, config);
+  issues.push(...read.issues);
+  if (issues.length > 0) throw new InvalidConfigError({ operator, issues });
+  const { capacity, concurrency = 1, overflow = 'error', onOverflow } = read.value;
   return { capacity, concurrency, overflow, onOverflow };
 }
 

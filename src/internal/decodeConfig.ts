@@ -3,35 +3,153 @@ import { isLeft } from 'fp-ts/lib/Either';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
 
 /**
- * Decodes `input` with `codec` or throws `InvalidConfigError` naming `operator` and every bad field:
- * its path, what was expected (the codec's name, written for people) and what was received. Keys the
- * codec does not know are reported too, so a typo (`eachh`) never passes silently.
+ * Reads `input` once and decodes what was read with `codec`, or throws `InvalidConfigError` naming
+ * `operator` and every bad field: its path, what was expected (the codec's name, written for people) and
+ * what was received. Keys the codec does not know are reported too, so a typo (`eachh`) never passes
+ * silently. Returns the copy that was validated (see {@link readConfig}): use it, never `input` again.
  *
  * The reporter is io-ts's documented custom-reporter hook: it walks each error's context, drops the
  * root entry and the entries that only index members of an intersection or union, and joins the rest.
  * @internal
  */
 export function decodeConfig<A>(operator: string, codec: t.Decoder<unknown, A> & t.Mixed, input: unknown): A {
-  const issues = configIssues(codec, input);
+  const { value, issues } = readConfig<A>(codec, input);
   if (issues.length > 0) throw new InvalidConfigError({ operator, issues });
-  return input as A;
+  return value;
 }
 
-/** Every issue of `input` against `codec`, without throwing. @internal */
-export function configIssues(codec: t.Mixed, input: unknown): ConfigIssue[] {
-  if (isObjectCodec(codec) && !isPlainObject(input)) {
-    return [configIssue('', 'an object', input)];
+/** A config as read once, and every issue of it (empty when it is valid). @internal */
+export interface ReadConfig<A> {
+  /** The copy that was validated: what the operator must use. */
+  readonly value: A;
+  readonly issues: ConfigIssue[];
+}
+
+/**
+ * Reads `input` into a plain object, each field once, then validates that copy with `codec`, without
+ * throwing. A config is read as object spread reads it (own enumerable string keys), recursing into the
+ * fields whose codec is itself a config object (`window`); any other value (a function, a scheduler, an
+ * array) is kept as given. So a getter is called once, and what is validated is exactly what is used:
+ * a getter returning 1 then -1 cannot pass as 1 and act as -1.
+ *
+ * A config object must be a plain object (an object literal, or an object without prototype): a `Map`
+ * carrying the fields, or a class instance, is reported rather than read. A getter or `Proxy` trap that
+ * throws is reported as an issue at its path, never passed on raw.
+ *
+ * Issues come in this order: fields that could not be read, fields of the wrong value (the codec's own
+ * report), then keys the codec does not know.
+ * @internal
+ */
+export function readConfig<A>(codec: t.Mixed, input: unknown): ReadConfig<A> {
+  const shape = shapeOf(codec);
+  const reading = new Reading();
+  const value = shape === null ? input : readObject(shape, input, '', reading);
+  const issues: ConfigIssue[] = reading.issues ?? [];
+  const unreadable = reading.unreadable;
+  if (unreadable !== null && unreadable.includes('')) return { value: value as A, issues };
+  try {
+    if (shape !== null && shape.tagged === undefined && !isPlainObject(value)) {
+      issues.push(configIssue('', 'an object', value));
+      // Operators are often created once per call (`defer(...).pipe(timeoutAfter(...))` inside a
+      // mergeMap), so a valid config takes the fast path: io-ts's allocation-free `is`. Only a config
+      // that fails it pays for `validate` and its error contexts.
+    } else if (!codec.is(value)) {
+      const result = codec.validate(value, t.getDefaultContext(codec));
+      if (isLeft(result)) {
+        for (const error of result.left) {
+          const issue = toIssue(error);
+          if (unreadable === null || !unreadable.some((path) => covers(path, issue.path))) {
+            issues.push(issue);
+          }
+        }
+      }
+    }
+  } catch (err) {
+    // A codec reads nested values (a scheduler's `now`): a hostile one may throw there.
+    issues.push(thrownIssue('', err));
   }
-  const issues: ConfigIssue[] = [];
-  // Operators are often created once per call (`defer(...).pipe(timeoutAfter(...))` inside a mergeMap), so
-  // a valid config takes the fast path: io-ts's allocation-free `is`, then the key scan. Only a config
-  // that fails `is` pays for `validate` and its error contexts.
-  if (!codec.is(input)) {
-    const result = codec.validate(input, t.getDefaultContext(codec));
-    if (isLeft(result)) for (const error of result.left) issues.push(toIssue(error));
+  if (reading.unknown !== null) issues.push(...reading.unknown);
+  return { value: value as A, issues: issues.length < 2 ? issues : distinct(issues) };
+}
+
+/** True when `path` is `at` or a field inside it. */
+function covers(at: string, path: string): boolean {
+  return path === at || path.startsWith(`${at}.`);
+}
+
+/** What reading a config gathers on its way; nothing is allocated for a config read without issue. */
+class Reading {
+  /** Fields that could not be read. */
+  issues: ConfigIssue[] | null = null;
+  /** Keys the codec does not declare. */
+  unknown: ConfigIssue[] | null = null;
+  /** Paths that could not be read: the codec's report about them or below them is left out. */
+  unreadable: string[] | null = null;
+
+  /** `path` could not be read, for the reason `issue` gives. */
+  fail(path: string, issue: ConfigIssue): void {
+    (this.issues ??= []).push(issue);
+    (this.unreadable ??= []).push(path);
   }
-  unknownKeys(codec, input, '', issues);
-  if (issues.length < 2) return issues;
+}
+
+/** Copies a config object at `path` (see `readConfig`); anything else is returned as given. */
+function readObject(shape: Shape, input: unknown, path: string, reading: Reading): unknown {
+  if (!isPlainObject(input)) return input;
+  let keys: string[];
+  try {
+    if (!hasPlainPrototype(input)) {
+      reading.fail(path, configIssue(path, 'a plain object', input));
+      return input;
+    }
+    keys = Object.keys(input);
+  } catch (err) {
+    reading.fail(path, thrownIssue(path, err));
+    return input;
+  }
+  // Object spread reads each own enumerable field once, and is what V8 copies fastest. Only when some
+  // read throws are the fields read one by one, to name the one that threw.
+  let copy: Record<string, unknown>;
+  let unread = false;
+  try {
+    copy = { ...input };
+  } catch {
+    copy = {};
+    for (const key of keys) {
+      try {
+        Object.defineProperty(copy, key, {
+          value: input[key],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } catch (err) {
+        const at = path === '' ? key : `${path}.${key}`;
+        reading.fail(at, thrownIssue(at, err));
+        unread = true;
+      }
+    }
+  }
+  // A tagged union's fields are those of the member its tag names (none known if the tag is bad).
+  const fields = shape.tagged === undefined ? shape : shapeOf(memberCodec(shape.tagged, copy));
+  if (fields === null) return copy;
+  const { props, nested } = fields;
+  for (const key of keys) {
+    if (unread && !Object.hasOwn(copy, key)) continue;
+    if (!Object.hasOwn(props, key)) {
+      const at = path === '' ? key : `${path}.${key}`;
+      (reading.unknown ??= []).push(unknownKeyIssue(at, Object.keys(props), copy[key]));
+    } else if (nested !== null && nested.has(key)) {
+      const inner = shapeOf(props[key]);
+      if (inner !== null)
+        copy[key] = readObject(inner, copy[key], path === '' ? key : `${path}.${key}`, reading);
+    }
+  }
+  return copy;
+}
+
+/** Issues without repeats of one path and expectation (an intersection may report a field twice). */
+function distinct(issues: ConfigIssue[]): ConfigIssue[] {
   const seen = new Set<string>();
   return issues.filter((i) => {
     const key = `${i.path}\u0000${i.expected}`;
@@ -39,6 +157,27 @@ export function configIssues(codec: t.Mixed, input: unknown): ConfigIssue[] {
     seen.add(key);
     return true;
   });
+}
+
+/** An issue for a field (or config) whose reading threw. */
+function thrownIssue(path: string, thrown: unknown): ConfigIssue {
+  const subject = path === '' ? 'config' : `\`${path}\``;
+  return {
+    path,
+    expected: 'a value that can be read',
+    received: thrown,
+    message: `${subject} could not be read: reading it threw ${describeThrown(thrown)}`,
+  };
+}
+
+/** `TypeError: boom` for an error, else the value as `describeValue` gives it. */
+function describeThrown(thrown: unknown): string {
+  try {
+    if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
+  } catch {
+    // fall through: a hostile object
+  }
+  return describeValue(thrown);
 }
 
 function toIssue(error: t.ValidationError): ConfigIssue {
@@ -79,41 +218,56 @@ function unknownKeyIssue(path: string, known: ReadonlyArray<string>, received: u
   };
 }
 
-/** Reports keys of `value` that `codec` does not declare, recursing into nested config objects. */
-function unknownKeys(codec: t.Mixed, value: unknown, prefix: string, out: ConfigIssue[]): void {
-  if (!isPlainObject(value)) return;
-  const tagged = codec as Partial<{ key: string; members: Record<string, t.Mixed> }>;
+/** A union of config objects told apart by a string field (`codecs.tagged`). */
+interface Tagged {
+  readonly key: string;
+  readonly members: Record<string, t.Mixed>;
+}
+
+/**
+ * What reading needs to know of a config codec: its declared fields (all members' for a tagged union),
+ * which of them are config objects themselves, and for a tagged union its tag and members.
+ */
+interface Shape {
+  readonly props: t.Props;
+  /** Fields whose codec is a config object or a tagged union of them, read recursively (`null`: none). */
+  readonly nested: ReadonlySet<string> | null;
+  readonly tagged: Tagged | undefined;
+}
+
+/** The shape of each codec (`null`: not a config object), computed once per codec. */
+const shapes = new WeakMap<t.Mixed, Shape | null>();
+
+function shapeOf(codec: t.Mixed | undefined): Shape | null {
+  if (codec === undefined) return null;
+  let shape = shapes.get(codec);
+  if (shape === undefined) {
+    shape = computeShape(codec);
+    shapes.set(codec, shape);
+  }
+  return shape;
+}
+
+function computeShape(codec: t.Mixed): Shape | null {
+  const tagged = codec as Partial<Tagged>;
   if (tagged.key !== undefined && tagged.members !== undefined) {
-    const tag = value[tagged.key];
-    const member =
-      typeof tag === 'string' && Object.hasOwn(tagged.members, tag) ? tagged.members[tag] : undefined;
-    if (member !== undefined) unknownKeys(member, value, prefix, out);
-    return;
+    return { props: {}, nested: null, tagged: tagged as Tagged };
   }
   const props = propsOf(codec);
-  if (props === undefined) return;
-  for (const key of Object.keys(value)) {
-    const field = value[key];
-    if (!Object.hasOwn(props, key)) {
-      out.push(unknownKeyIssue(prefix === '' ? key : `${prefix}.${key}`, Object.keys(props), field));
-    } else if (isPlainObject(field)) {
-      unknownKeys(props[key]!, field, prefix === '' ? key : `${prefix}.${key}`, out);
-    }
-  }
+  if (props === undefined) return null;
+  const nested = Object.keys(props).filter((key) => shapeOf(props[key]) !== null);
+  return { props, nested: nested.length === 0 ? null : new Set(nested), tagged: undefined };
 }
 
-/** The declared fields of each object codec, computed once per codec. */
-const propsCache = new WeakMap<t.Mixed, t.Props | undefined>();
+/** The member of `tagged` that `value`'s tag names, if any. */
+function memberCodec(tagged: Tagged, value: Record<string, unknown>): t.Mixed | undefined {
+  const tag = value[tagged.key];
+  return typeof tag === 'string' && Object.hasOwn(tagged.members, tag) ? tagged.members[tag] : undefined;
+}
 
+/** The declared fields of an object codec (exact, interface, partial, or an intersection of them). */
 function propsOf(codec: t.Mixed): t.Props | undefined {
-  if (propsCache.has(codec)) return propsCache.get(codec);
-  const props = computeProps(codec);
-  propsCache.set(codec, props);
-  return props;
-}
-
-function computeProps(codec: t.Mixed): t.Props | undefined {
-  if (codec instanceof t.ExactType) return propsOf(codec.type);
+  if (codec instanceof t.ExactType) return propsOf(codec.type as t.Mixed);
   if (codec instanceof t.InterfaceType || codec instanceof t.PartialType) return codec.props as t.Props;
   if (codec instanceof t.IntersectionType) {
     const all: t.Props = {};
@@ -127,12 +281,19 @@ function computeProps(codec: t.Mixed): t.Props | undefined {
   return undefined;
 }
 
-function isObjectCodec(codec: t.Mixed): boolean {
-  return propsOf(codec) !== undefined;
-}
-
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * True for an object literal or an object without prototype: its prototype is `null` or a root
+ * prototype (`Object.prototype` of this realm or another: a config built in a `vm` context or an iframe
+ * passes). A `Map`, a `Date` or a class instance has a prototype of its own, and does not. May throw
+ * (a `Proxy` trap).
+ */
+function hasPlainPrototype(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /** `-1 (number)`, `"full" (string)`, `undefined`, `null`, `[1,2] (array)`, `[Function] (function)`. */
@@ -153,12 +314,27 @@ export function describeValue(value: unknown): string {
       try {
         text = JSON.stringify(value) ?? String(value);
       } catch {
-        text = Object.prototype.toString.call(value);
+        try {
+          text = Object.prototype.toString.call(value);
+        } catch {
+          text = '[object]'; // a Proxy whose traps throw
+        }
       }
       if (text.length > 60) text = `${text.slice(0, 57)}...`;
-      return `${text} (${Array.isArray(value) ? 'array' : 'object'})`;
+      return `${text} (${Array.isArray(value) ? 'array' : kindOf(value)})`;
     }
     default:
       return `${String(value)} (${typeof value})`;
+  }
+}
+
+/** `object` for a plain object, else its constructor's name (`Map`, `Date`, a class): what it is. */
+function kindOf(value: object): string {
+  try {
+    if (hasPlainPrototype(value)) return 'object';
+    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === 'string' && name !== '' ? name : 'object';
+  } catch {
+    return 'object';
   }
 }

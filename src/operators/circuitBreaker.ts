@@ -57,8 +57,8 @@ export function circuitBreaker<T>(
       issues: [configIssue('breaker', 'a CircuitBreaker', breaker)],
     });
   }
-  decodeConfig('circuitBreaker', ConfigCodec, config);
-  const onFirstValue = config.successOn === 'firstValue';
+  const { successOn } = decodeConfig('circuitBreaker', ConfigCodec, config);
+  const onFirstValue = successOn === 'firstValue';
   const { scheduler } = breaker;
 
   return operate<T, T>((source, destination) => {

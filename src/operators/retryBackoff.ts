@@ -108,7 +108,6 @@ const STRATEGIES: Record<RetryBackoffJitter, (options: BackoffOptions) => Backof
  * @throws {InvalidConfigError} when the config is not valid (every bad field is named).
  */
 export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFunction<T> {
-  decodeConfig('retryBackoff', RetryBackoffConfigCodec, config);
   const {
     maxRetries,
     initialDelay,
@@ -119,7 +118,7 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
     resetOnSuccess = false,
     random = Math.random,
     scheduler = asyncScheduler,
-  } = config;
+  } = decodeConfig('retryBackoff', RetryBackoffConfigCodec, config) as RetryBackoffConfig;
   if (maxRetries === 0) return identity;
 
   const delayOf = STRATEGIES[jitter]({ initialDelay, maxDelay, multiplier });

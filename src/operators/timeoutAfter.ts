@@ -13,7 +13,7 @@ import {
 import { InvalidConfigError } from '../errors/InvalidConfigError';
 import { TimeoutExceededError, type TimeoutExceededInfo } from '../errors/TimeoutExceededError';
 import * as c from '../internal/codecs';
-import { configIssues, describeValue } from '../internal/decodeConfig';
+import { describeValue, readConfig } from '../internal/decodeConfig';
 import { createOperatorSubscriber, operate } from '../internal/operate';
 import { MAX_TIMER_DELAY } from '../internal/schedule';
 
@@ -82,9 +82,7 @@ export function timeoutAfter<T, R = T>(config: TimeoutAfterConfig<R>): OperatorF
 export function timeoutAfter<T, R>(
   totalOrConfig: number | TimeoutAfterConfig<R>,
 ): OperatorFunction<T, T | R> {
-  const config: TimeoutAfterConfig<R> =
-    typeof totalOrConfig === 'number' ? { total: totalOrConfig } : totalOrConfig;
-  validate(config);
+  const config = decode<R>(typeof totalOrConfig === 'number' ? { total: totalOrConfig } : totalOrConfig);
   const { first, each, total = Infinity, with: fallback, meta, scheduler = asyncScheduler } = config;
   /** The limit of the first value, and its name in `info.limit`. */
   const firstLimit = first ?? each ?? Infinity;
@@ -169,12 +167,10 @@ export function timeoutAfter<T, R>(
   });
 }
 
-function validate(config: unknown): void {
-  const issues = configIssues(TimeoutAfterConfigCodec, config);
-  if (
-    issues.length === 0 &&
-    !LIMITS.some((limit) => (config as Record<string, unknown>)[limit] !== undefined)
-  ) {
+/** Reads the config once (see `readConfig`) and validates what was read; returns that. */
+function decode<R>(input: unknown): TimeoutAfterConfig<R> {
+  const { value: config, issues } = readConfig<TimeoutAfterConfig<R>>(TimeoutAfterConfigCodec, input);
+  if (issues.length === 0 && !LIMITS.some((limit) => config[limit] !== undefined)) {
     issues.push({
       path: '',
       expected: 'an object with at least one limit (`first`, `each` or `total`)',
@@ -183,4 +179,5 @@ function validate(config: unknown): void {
     });
   }
   if (issues.length > 0) throw new InvalidConfigError({ operator: 'timeoutAfter', issues });
+  return config;
 }

@@ -129,14 +129,13 @@ export class PolicyRegistry<K, P> {
   private readonly building = new Set<K>();
 
   constructor(config: PolicyRegistryConfig<K, P>) {
-    decodeConfig('PolicyRegistry', codec, config);
     const {
       create,
       idleTimeout = 60_000,
       maxKeys = Infinity,
       isIdle = isIdlePolicy,
       scheduler = asyncScheduler,
-    } = config;
+    } = decodeConfig('PolicyRegistry', codec, config) as PolicyRegistryConfig<K, P>;
     this.create = create;
     this.idleTimeout = idleTimeout;
     this.maxKeys = maxKeys;
