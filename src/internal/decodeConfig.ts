@@ -96,53 +96,57 @@ class Reading {
 /** Copies a config object at `path` (see `readConfig`); anything else is returned as given. */
 function readObject(shape: Shape, input: unknown, path: string, reading: Reading): unknown {
   if (!isPlainObject(input)) return input;
-  let keys: string[];
+  // Object spread reads each own enumerable field once, and is what V8 copies fastest. Only when a read
+  // throws are the fields read one by one, to name the one that threw.
+  let copy: Record<string, unknown>;
   try {
     if (!hasPlainPrototype(input)) {
       reading.fail(path, configIssue(path, 'a plain object', input));
       return input;
     }
-    keys = Object.keys(input);
-  } catch (err) {
-    reading.fail(path, thrownIssue(path, err));
-    return input;
-  }
-  // Object spread reads each own enumerable field once, and is what V8 copies fastest. Only when some
-  // read throws are the fields read one by one, to name the one that threw.
-  let copy: Record<string, unknown>;
-  let unread = false;
-  try {
     copy = { ...input };
   } catch {
-    copy = {};
-    for (const key of keys) {
-      try {
-        Object.defineProperty(copy, key, {
-          value: input[key],
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      } catch (err) {
-        const at = path === '' ? key : `${path}.${key}`;
-        reading.fail(at, thrownIssue(at, err));
-        unread = true;
-      }
-    }
+    const read = readFields(input, path, reading);
+    if (read === null) return input;
+    copy = read;
   }
   // A tagged union's fields are those of the member its tag names (none known if the tag is bad).
   const fields = shape.tagged === undefined ? shape : shapeOf(memberCodec(shape.tagged, copy));
   if (fields === null) return copy;
   const { props, nested } = fields;
-  for (const key of keys) {
-    if (unread && !Object.hasOwn(copy, key)) continue;
+  for (const key of Object.keys(copy)) {
     if (!Object.hasOwn(props, key)) {
       const at = path === '' ? key : `${path}.${key}`;
       (reading.unknown ??= []).push(unknownKeyIssue(at, Object.keys(props), copy[key]));
     } else if (nested !== null && nested.has(key)) {
       const inner = shapeOf(props[key]);
-      if (inner !== null)
-        copy[key] = readObject(inner, copy[key], path === '' ? key : `${path}.${key}`, reading);
+      const at = path === '' ? key : `${path}.${key}`;
+      if (inner !== null) copy[key] = readObject(inner, copy[key], at, reading);
+    }
+  }
+  return copy;
+}
+
+/**
+ * Copies the fields of `input` one by one, reporting each one whose read throws (it is left out of the
+ * copy); `null` when not even its keys can be listed (a `Proxy` trap).
+ */
+function readFields(input: object, path: string, reading: Reading): Record<string, unknown> | null {
+  let keys: string[];
+  try {
+    keys = Object.keys(input);
+  } catch (err) {
+    reading.fail(path, thrownIssue(path, err));
+    return null;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key of keys) {
+    try {
+      const value = (input as Record<string, unknown>)[key];
+      Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
+    } catch (err) {
+      const at = path === '' ? key : `${path}.${key}`;
+      reading.fail(at, thrownIssue(at, err));
     }
   }
   return copy;
@@ -225,8 +229,8 @@ interface Tagged {
 }
 
 /**
- * What reading needs to know of a config codec: its declared fields (all members' for a tagged union),
- * which of them are config objects themselves, and for a tagged union its tag and members.
+ * What reading needs to know of a config codec: its declared fields, which of them are config objects
+ * themselves, and for a tagged union its tag and members (its fields are then the named member's).
  */
 interface Shape {
   readonly props: t.Props;
