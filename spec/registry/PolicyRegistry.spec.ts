@@ -215,6 +215,22 @@ describe('PolicyRegistry', () => {
     expect(two.parent).to.equal(composite.peek(1));
   });
 
+  it(
+    'should tell every observer of events$ in order when an observer gets another key',
+    marbles(() => {
+      const registry = pools();
+      const logs: string[][] = [[], []];
+      registry.events$.subscribe((e) => {
+        logs[0]!.push(describeEvent(e));
+        if (e.type === 'created' && e.key === 'a') registry.get('b');
+      });
+      registry.events$.subscribe((e) => logs[1]!.push(describeEvent(e)));
+      registry.get('a');
+      expect(logs[1]).to.deep.equal(['created a@0 size=1', 'created b@0 size=2']);
+      expect(logs[0]).to.deep.equal(logs[1]);
+    }),
+  );
+
   it('should throw InvalidConfigError naming every bad field', () => {
     const error = captureThrow(
       () =>

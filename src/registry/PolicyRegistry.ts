@@ -1,6 +1,7 @@
-import { Subject, asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import { config, fn, positiveIntOrInfinity, positiveMs, scheduler } from '../internal/codecs';
 import { decodeConfig } from '../internal/decodeConfig';
+import { OrderedSubject } from '../internal/OrderedSubject';
 import { WaitQueue, type WaitNode } from '../internal/WaitQueue';
 import type { PolicyRegistryEvent } from './PolicyRegistryEvent';
 
@@ -124,7 +125,8 @@ export class PolicyRegistry<K, P> {
   /** Least recently used first. (Not the Map's own order: iterating a Map from its start walks over the
    * slots of every key deleted since its last rehash, which makes each sweep O(churn).) */
   private readonly order = new WaitQueue<Entry<K, P>>();
-  private readonly events = new Subject<PolicyRegistryEvent<K, P>>();
+  /** Ordered: an event raised by an observer (a `get` from a `created` observer) reaches every observer after the one being delivered. */
+  private readonly events = new OrderedSubject<PolicyRegistryEvent<K, P>>();
   /** Keys whose `create` is running: a `get` of one of them from inside its own `create` is refused. */
   private readonly building = new Set<K>();
 
