@@ -2,7 +2,7 @@ import { Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import * as t from 'io-ts';
 import * as c from '../internal/codecs';
-import { configIssue, configIssues, describeValue } from '../internal/decodeConfig';
+import { configIssue, describeValue, readConfig } from '../internal/decodeConfig';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
 
 /** One subscription of a test observable, in frames; the shape `expectSubscriptions` reads. */
@@ -123,8 +123,7 @@ export function fakeDependency<T = string>(
   if (!Array.isArray(script) || script.length === 0 || script.some((m) => typeof m !== 'string')) {
     throw new TypeError('fakeDependency: `marbles` must be a marble string or a non-empty array of them');
   }
-  validate(options);
-  const { values, error, errors, exhausted = 'repeat' } = options;
+  const { values, error, errors, exhausted = 'repeat' } = decode(options);
   // A letter of `errors` emits a marker holding its error, which the call turns into an error.
   const markers: { [marble: string]: ErrorMarker } = {};
   for (const [letter, err] of Object.entries(errors ?? {})) markers[letter] = new ErrorMarker(err);
@@ -209,9 +208,12 @@ function checkHelpers(helpers: unknown): void {
   );
 }
 
-/** Decodes the options, then checks that no letter is both a value and an error. */
-function validate<T>(options: FakeDependencyOptions<T>): void {
-  const issues = configIssues(OptionsCodec, options);
+/**
+ * Reads the options once (see `readConfig`), decodes what was read, then checks that no letter is both a
+ * value and an error. Returns what was read and validated.
+ */
+function decode<T>(input: FakeDependencyOptions<T>): FakeDependencyOptions<T> {
+  const { value: options, issues } = readConfig<FakeDependencyOptions<T>>(OptionsCodec, input);
   const { values, errors } = isObject(options) ? options : {};
   if (issues.length === 0 && isObject(values) && isObject(errors)) {
     const both = Object.keys(errors).filter((letter) => Object.hasOwn(values, letter));
@@ -226,4 +228,5 @@ function validate<T>(options: FakeDependencyOptions<T>): void {
     }
   }
   if (issues.length > 0) throw new InvalidConfigError({ operator: 'fakeDependency', issues });
+  return options;
 }
