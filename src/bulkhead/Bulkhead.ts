@@ -89,8 +89,28 @@ interface QueueOwner {
 }
 
 /**
+ * A call driven without an rxjs layer (the fused call of `ResiliencePipeline`), admitted with
+ * {@link Bulkhead.admit}: handed its place in the queue, told when it holds a slot, or that it waited
+ * `queueTimeout` ms in vain.
+ * @internal
+ */
+export interface BulkheadEntrant {
+  /** The call joined the queue; `place.unsubscribe()` leaves it. Called before the `queued` event. */
+  queued(place: Unsubscribable): void;
+  /**
+   * The waiting call holds a slot from now on (the `started` event has been emitted), and gives it back
+   * with {@link Bulkhead.exit} exactly once: at once if it was cancelled meanwhile.
+   */
+  enter(): void;
+  /** The call waited `queueTimeout` ms and is refused; it never held a slot. */
+  refuse(error: BulkheadRejectedError): void;
+}
+
+/**
  * One call waiting for a slot: its own queue node (O(1) removal on unsubscribe), and the teardown added
- * to its subscriber. One object per waiting call, plus its timer when `queueTimeout` is finite.
+ * to its subscriber. One object per waiting call, plus its timer when `queueTimeout` is finite. The call
+ * is an operator's (`source` is subscribed with `destination` once it holds a slot) or a
+ * {@link BulkheadEntrant} (`destination` is null).
  */
 class WaitingCall implements WaitNode, Unsubscribable {
   prev: WaitNode | null = null;
@@ -100,8 +120,8 @@ class WaitingCall implements WaitNode, Unsubscribable {
 
   constructor(
     readonly owner: QueueOwner,
-    readonly source: Observable<unknown>,
-    readonly destination: Subscriber<unknown>,
+    readonly source: Observable<unknown> | BulkheadEntrant,
+    readonly destination: Subscriber<unknown> | null,
     /** Scheduler time it joined the queue, relative to the pool's `epoch`. */
     readonly enqueuedAt: number,
   ) {}
@@ -253,56 +273,99 @@ export class Bulkhead {
   enter<T>(source: Observable<T>, destination: Subscriber<T>): void {
     // A subscriber already closed (rxjs 7 subscribes sources even then) is no call: nothing to count.
     if (destination.closed) return;
-    const counts = this.counts;
-    const active = this.activeCount;
-    const queued = this.queue.size;
-    counts.calls++;
-    // Outside a drain, a non-empty queue means every slot is taken, so this is DESIGN §2.5's rule. During
-    // a drain a slot may be free for an instant while the queue still holds calls: a newcomer then joins
-    // the queue behind them (FIFO), and is refused only if slots and queue would both be full.
-    if (active + queued >= this.maxConcurrent + this.maxQueued) {
-      counts.rejectedFull++;
-      if (this.observed) this.emitRejected('full', 0);
-      destination.error(withoutStack(() => new BulkheadRejectedError(this.rejection('full'))));
+    const refusal = this.refusal();
+    if (refusal !== null) {
+      destination.error(refusal);
       return;
     }
-    if (queued === 0 && active < this.maxConcurrent) {
-      counts.admitted++;
+    if (this.queue.size === 0 && this.activeCount < this.maxConcurrent) {
+      this.counts.admitted++;
       this.start(source, destination, -1);
       return;
     }
+    destination.add(this.wait(source as Observable<unknown>, destination as Subscriber<unknown>));
+    if (this.observed) this.emitSimple('queued');
+  }
+
+  /**
+   * Admits, queues or refuses one call driven without an rxjs layer, as {@link Bulkhead.enter} does for
+   * an operator's call: returns the refusal (`'full'`); or `'admitted'`, when the call holds a slot now
+   * (the `admitted` event has been emitted: the call runs, or gives the slot back at once with
+   * {@link Bulkhead.exit} if it was cancelled meanwhile); or `'queued'`, when it waits (it was handed its
+   * place with `entrant.queued`, and the pool calls `entrant.enter()` or `entrant.refuse()` later).
+   * @internal
+   */
+  admit(entrant: BulkheadEntrant): BulkheadRejectedError | 'admitted' | 'queued' {
+    const refusal = this.refusal();
+    if (refusal !== null) return refusal;
+    if (this.queue.size === 0 && this.activeCount < this.maxConcurrent) {
+      this.counts.admitted++;
+      this.occupy(-1);
+      return 'admitted';
+    }
+    entrant.queued(this.wait(entrant, null));
+    if (this.observed) this.emitSimple('queued');
+    return 'queued';
+  }
+
+  /** Gives back the slot of a call admitted with {@link Bulkhead.admit}. @internal */
+  exit(): void {
+    this.release();
+  }
+
+  /**
+   * Counts a new call and refuses it when slots and queue are full. Outside a drain, a non-empty queue
+   * means every slot is taken, so this is DESIGN §2.5's rule. During a drain a slot may be free for an
+   * instant while the queue still holds calls: a newcomer then joins the queue behind them (FIFO), and is
+   * refused only if slots and queue would both be full.
+   */
+  private refusal(): BulkheadRejectedError | null {
+    const counts = this.counts;
+    counts.calls++;
+    if (this.activeCount + this.queue.size < this.maxConcurrent + this.maxQueued) return null;
+    counts.rejectedFull++;
+    if (this.observed) this.emitRejected('full', 0);
+    return withoutStack(() => new BulkheadRejectedError(this.rejection('full')));
+  }
+
+  /** Queues a call (with its queueTimeout timer, if any); the caller emits `queued`. */
+  private wait(
+    source: Observable<unknown> | BulkheadEntrant,
+    destination: Subscriber<unknown> | null,
+  ): WaitingCall {
+    const counts = this.counts;
     const now = this.scheduler.now();
     if (this.epoch === null) this.epoch = now;
-    const call = new WaitingCall(
-      this.hooks,
-      source as Observable<unknown>,
-      destination as Subscriber<unknown>,
-      now - this.epoch,
-    );
+    const call = new WaitingCall(this.hooks, source, destination, now - this.epoch);
+    const queued = this.queue.size;
     this.queue.push(call);
     counts.enqueued++;
     if (queued + 1 > counts.peakQueued) counts.peakQueued = queued + 1;
     if (this.queueTimeout !== Infinity) {
       call.timer = this.scheduler.schedule(expireWork, Math.min(this.queueTimeout, MAX_TIMER_DELAY), call);
     }
-    destination.add(call);
-    if (this.observed) this.emitSimple('queued');
+    return call;
   }
 
   /** Takes a slot and subscribes `source`; the slot is given back when that subscription ends. */
   private start<T>(source: Observable<T>, destination: Subscriber<T>, waited: number): void {
-    const active = ++this.activeCount;
-    if (active > this.counts.peakActive) this.counts.peakActive = active;
-    if (this.observed) {
-      if (waited < 0) this.emitSimple('admitted');
-      else this.emit({ type: 'started', waited, ...this.base() });
-    }
+    this.occupy(waited);
     // The handlers are the pool's own (no allocation per call): the subscriber is linked to
     // `destination`, so complete, error and unsubscribe all end in `finalize`, exactly once. An observer
     // of the event above may have cancelled the call: the subscriber then comes back closed, its
     // `finalize` has given the slot back, and the source is never subscribed.
     const subscriber = createOperatorSubscriber<T>(destination, this.hooks);
     if (!subscriber.closed) source.subscribe(subscriber);
+  }
+
+  /** Takes a slot: `waited` ms in the queue, or -1 for a call admitted at once. */
+  private occupy(waited: number): void {
+    const active = ++this.activeCount;
+    if (active > this.counts.peakActive) this.counts.peakActive = active;
+    if (this.observed) {
+      if (waited < 0) this.emitSimple('admitted');
+      else this.emit({ type: 'started', waited, ...this.base() });
+    }
   }
 
   /** A running call ended (complete, error or unsubscribe): free its slot and start waiting calls. */
@@ -330,7 +393,13 @@ export class Bulkhead {
           call.timer = null;
         }
         this.counts.started++;
-        this.start(call.source, call.destination, this.observed ? this.waited(call) : 0);
+        const waited = this.observed ? this.waited(call) : 0;
+        if (call.destination === null) {
+          this.occupy(waited);
+          (call.source as BulkheadEntrant).enter();
+        } else {
+          this.start(call.source as Observable<unknown>, call.destination, waited);
+        }
       }
     } finally {
       this.draining = false;
@@ -362,7 +431,9 @@ export class Bulkhead {
     if (!this.queue.remove(call)) return;
     this.counts.rejectedQueueTimeout++;
     if (this.observed) this.emitRejected('queueTimeout', this.waited(call));
-    call.destination.error(new BulkheadRejectedError(this.rejection('queueTimeout')));
+    const error = new BulkheadRejectedError(this.rejection('queueTimeout'));
+    if (call.destination === null) (call.source as BulkheadEntrant).refuse(error);
+    else call.destination.error(error);
   }
 
   /** ms `call` has waited so far. */

@@ -1,0 +1,388 @@
+import type { SchedulerAction, Subscription, Unsubscribable } from 'rxjs';
+import type { BulkheadEntrant } from '../bulkhead/Bulkhead';
+import { BulkheadRejectedError } from '../errors/BulkheadRejectedError';
+import { TimeoutExceededError } from '../errors/TimeoutExceededError';
+import { MAX_TIMER_DELAY } from '../internal/schedule';
+import type { PipelineAttemptOutcome, PipelineCallOutcome } from './PipelineEvent';
+import type { ResiliencePipeline } from './ResiliencePipeline';
+
+function deadlineWork(this: SchedulerAction<PipelineCall>, call?: PipelineCall): void {
+  call!.deadlineDue(this);
+}
+
+function attemptTimeoutWork(this: SchedulerAction<PipelineCall>, call?: PipelineCall): void {
+  call!.attemptTimeoutDue(this);
+}
+
+function retryWork(this: SchedulerAction<PipelineCall>, call?: PipelineCall): void {
+  call!.retryDue();
+}
+
+/**
+ * One call through a {@link ResiliencePipeline}, every stage fused into this one object: the deadline, the
+ * retry, the breaker's permit, the bulkhead's slot and the attempt timeout are its fields, and each attempt
+ * is one subscription of the source (or one run of `execute`'s function), not one rxjs layer per stage.
+ *
+ * It makes the moves of the explicit stack `timeoutAfter(attemptTimeout), bulkhead(pool),
+ * circuitBreaker(breaker), retryBackoff(retry), timeoutAfter(deadline)` in the same order, at the same
+ * instants, through the policies' own internal entry points (`CircuitBreaker.acquire/succeed/fail/release`,
+ * `Bulkhead.admit/exit`): spec/properties/pipeline.property.spec.ts checks that they agree.
+ *
+ * - Subscribe: the deadline's clock starts, attempt 1 runs, then the deadline timer is armed (only when
+ *   the call is still running: a call that ends synchronously schedules nothing).
+ * - Attempt: the breaker admits or refuses; the pool admits, queues or refuses; then the source is
+ *   subscribed, and the attempt timer armed if it is still running.
+ * - An attempt's error (its own, its attempt timeout's, or a refusal) is recorded by the breaker, then the
+ *   retry decides: a retry timer, or the call's failure.
+ * - Ending an attempt gives back, in this order: the source's subscription, the attempt timer, the slot
+ *   (or the place in the queue), the breaker's permit.
+ *
+ * The two forms, rxjs (`resilient`, `resilientEither`) and Promise (`execute`), differ only in how an
+ * attempt is run and where its outcome goes: the abstract members below.
+ * @internal
+ */
+export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsubscribable {
+  /** The call has its outcome (delivered, or being delivered) or was torn down: nothing more starts. */
+  protected done = false;
+  /** The attempt's source is subscribed (or its function runs) and has not ended. */
+  protected running = false;
+  /** Attempts that reached the call. */
+  protected reached = 0;
+
+  private subscribedAt = NaN;
+  /** Values delivered by the call (the deadline's `info.seen`). */
+  private seen = 0;
+  /** Retries made so far, as rxjs `retry` counts them (reset by a value with `resetOnSuccess`). */
+  private retries = 0;
+  /** The delay before the last retry (the decorrelated jitter reads it). */
+  private previousDelay = 0;
+  private torn = false;
+  private deadlineTimer: Subscription | null = null;
+  private retryTimer: Subscription | null = null;
+
+  /** The current attempt holds a breaker permit, admitted under `ticket`. */
+  private held = false;
+  private ticket = 0;
+  private breakerStartedAt = NaN;
+  /** The current attempt holds a bulkhead slot. */
+  private slot = false;
+  /** The current attempt's place in the bulkhead's queue. */
+  private waiting: Unsubscribable | null = null;
+  private attemptStartedAt = NaN;
+  private attemptSeen = 0;
+  private attemptTimer: Subscription | null = null;
+  /** An 'attempt' event is owed for the current attempt. */
+  private attemptOpen = false;
+
+  constructor(
+    protected readonly pipeline: ResiliencePipeline,
+    readonly key: string | undefined,
+    readonly meta: unknown,
+  ) {}
+
+  /** Subscribes the current attempt's source (or runs the function); its outcome comes back through
+   * {@link attemptNext}, {@link attemptComplete} and {@link attemptError}. */
+  protected abstract subscribeAttempt(): void;
+  /**
+   * Gives back the attempt's subscription. `cancelled`: the attempt was still running and is cut, for
+   * `reason` (the attempt timeout's or the deadline's error, or the caller's abort reason).
+   */
+  protected abstract releaseAttempt(cancelled: boolean, reason: unknown): void;
+  /** A value of the call. */
+  protected abstract delivered(value: T): void;
+  /** The call completed. */
+  protected abstract completed(): void;
+  /** The call failed with `error`: deliver it, or what stands in for it. */
+  protected abstract failed(error: unknown): void;
+
+  /** Starts the call: attempt 1, then the deadline timer if the call is still running. */
+  start(): void {
+    const { scheduler, deadline } = this.pipeline;
+    this.subscribedAt = scheduler.now();
+    this.attempt();
+    if (!this.done && deadline !== Infinity) {
+      const delay = Math.max(0, this.subscribedAt + deadline - scheduler.now());
+      this.deadlineTimer = scheduler.schedule(deadlineWork, Math.min(MAX_TIMER_DELAY, delay), this);
+    }
+  }
+
+  /** Tears the call down (the caller left, or its outcome was delivered); idempotent. */
+  unsubscribe(): void {
+    this.teardown(undefined);
+  }
+
+  /** What `fallback` and `resilientEither`'s `left` receive. */
+  protected failure(error: unknown): { error: unknown; attempts: number; elapsed: number } {
+    return { error, attempts: this.reached, elapsed: this.pipeline.scheduler.now() - this.subscribedAt };
+  }
+
+  /**
+   * Gives back everything the call holds, in the explicit stack's teardown order: the attempt (source,
+   * attempt timer, slot or queue place, breaker permit), the retry timer, the deadline timer. A call torn
+   * down before its outcome ends as cancelled (or, after a value, as a success).
+   */
+  protected teardown(reason: unknown): void {
+    if (this.torn) return;
+    this.torn = true;
+    const ended = this.done;
+    this.done = true;
+    this.endAttempt(reason);
+    if (this.retryTimer !== null) {
+      this.retryTimer.unsubscribe();
+      this.retryTimer = null;
+    }
+    if (this.deadlineTimer !== null) {
+      this.deadlineTimer.unsubscribe();
+      this.deadlineTimer = null;
+    }
+    if (!ended) this.callEvent(this.seen > 0 ? 'success' : 'cancelled', undefined);
+  }
+
+  // ---- an attempt's outcome, reported by the form ----
+
+  protected attemptNext(value: T): void {
+    this.attemptSeen++;
+    if (this.pipeline.retryPlan?.resetOnSuccess === true) this.retries = 0;
+    this.seen++;
+    this.delivered(value);
+  }
+
+  protected attemptComplete(): void {
+    this.running = false;
+    if (this.held) {
+      this.held = false;
+      this.pipeline.breaker!.succeed(this.ticket, this.breakerStartedAt);
+    }
+    this.attemptEvent('success', undefined);
+    this.done = true;
+    this.callEvent('success', undefined);
+    this.completed();
+  }
+
+  protected attemptError(error: unknown): void {
+    this.running = false;
+    this.attemptFailed(error);
+  }
+
+  // ---- the stages ----
+
+  /** Runs one attempt: the breaker, the bulkhead, then the call itself. */
+  private attempt(): void {
+    const { breaker, bulkhead } = this.pipeline;
+    if (breaker !== undefined) {
+      const ticket = breaker.acquire();
+      if (typeof ticket !== 'number') {
+        this.retryOrFail(ticket);
+        return;
+      }
+      this.held = true;
+      this.ticket = ticket;
+      this.breakerStartedAt = breaker.timesCalls ? breaker.scheduler.now() : NaN;
+    }
+    if (bulkhead !== undefined) {
+      const entry = bulkhead.admit(this);
+      if (entry !== null) {
+        if (entry instanceof BulkheadRejectedError) this.refuse(entry);
+        else this.waiting = entry;
+        return;
+      }
+      this.slot = true;
+    }
+    this.run();
+  }
+
+  /** The bulkhead gave this waiting attempt a slot. @internal */
+  enter(): void {
+    this.waiting = null;
+    this.slot = true;
+    this.run();
+  }
+
+  /** The bulkhead refused this attempt (full, or after `queueTimeout`). @internal */
+  refuse(error: BulkheadRejectedError): void {
+    this.waiting = null;
+    this.retryOrFail(this.breakerFailed(error));
+  }
+
+  /** The attempt reaches the call: the source is subscribed, then the attempt timer armed. */
+  private run(): void {
+    const { scheduler, attemptTimeout } = this.pipeline;
+    const timed = attemptTimeout !== Infinity;
+    this.attemptStartedAt = timed || this.pipeline.observed ? scheduler.now() : NaN;
+    this.reached++;
+    this.attemptSeen = 0;
+    this.attemptOpen = true;
+    this.running = true;
+    this.subscribeAttempt();
+    if (this.running && timed) {
+      const delay = Math.max(0, this.attemptStartedAt + attemptTimeout - scheduler.now());
+      this.attemptTimer = scheduler.schedule(attemptTimeoutWork, Math.min(MAX_TIMER_DELAY, delay), this);
+    }
+  }
+
+  /** The attempt timer fired (re-armed when a real clock woke it early). @internal */
+  attemptTimeoutDue(action: SchedulerAction<PipelineCall>): void {
+    const { scheduler, attemptTimeout } = this.pipeline;
+    const left = this.attemptStartedAt + attemptTimeout - scheduler.now();
+    if (left > 0) {
+      action.schedule(this, Math.min(MAX_TIMER_DELAY, left));
+      return;
+    }
+    this.attemptTimer = null;
+    const error = new TimeoutExceededError({
+      limit: 'total',
+      after: attemptTimeout,
+      seen: this.attemptSeen,
+      meta: this.meta,
+    });
+    // As timeoutAfter: the source is unsubscribed first, then the error goes on.
+    this.running = false;
+    this.releaseAttempt(true, error);
+    this.attemptFailed(error);
+  }
+
+  /** The deadline timer fired (re-armed when a real clock woke it early). @internal */
+  deadlineDue(action: SchedulerAction<PipelineCall>): void {
+    const { scheduler, deadline } = this.pipeline;
+    const left = this.subscribedAt + deadline - scheduler.now();
+    if (left > 0) {
+      action.schedule(this, Math.min(MAX_TIMER_DELAY, left));
+      return;
+    }
+    this.deadlineTimer = null;
+    const error = new TimeoutExceededError({
+      limit: 'total',
+      after: deadline,
+      seen: this.seen,
+      meta: this.meta,
+    });
+    // As timeoutAfter: everything inside is unsubscribed first (the attempt, or the wait for a retry).
+    this.endAttempt(error);
+    if (this.retryTimer !== null) {
+      this.retryTimer.unsubscribe();
+      this.retryTimer = null;
+    }
+    this.fail(error);
+  }
+
+  /** The retry's delay passed: the next attempt. @internal */
+  retryDue(): void {
+    this.retryTimer = null;
+    this.attempt();
+  }
+
+  /** An attempt that held a breaker permit failed: the breaker records it, then the retry decides. */
+  private attemptFailed(error: unknown): void {
+    const next = this.breakerFailed(error);
+    this.attemptEvent('failure', error);
+    this.retryOrFail(next);
+  }
+
+  /**
+   * Settles the breaker permit as a failure (the breaker's `isFailure` decides whether it counts).
+   * Returns the error to go on with: `error`, or what `isFailure` threw (as `circuitBreaker` forwards it).
+   */
+  private breakerFailed(error: unknown): unknown {
+    if (!this.held) return error;
+    this.held = false;
+    try {
+      this.pipeline.breaker!.fail(this.ticket, this.breakerStartedAt, error);
+    } catch (thrown) {
+      return thrown;
+    }
+    return error;
+  }
+
+  /** As `retryBackoff`: a retry after its delay, or the call fails with `error`. */
+  private retryOrFail(error: unknown): void {
+    const plan = this.pipeline.retryPlan;
+    if (plan !== undefined && this.retries++ < plan.maxRetries) {
+      let delay: number;
+      try {
+        delay = plan.delay(error, this.retries, this.previousDelay);
+      } catch (thrown) {
+        this.fail(thrown);
+        return;
+      }
+      if (delay >= 0) {
+        this.previousDelay = delay;
+        this.retryTimer = this.pipeline.scheduler.schedule(retryWork, delay, this);
+        this.endAttempt(undefined);
+        return;
+      }
+    }
+    this.fail(error);
+  }
+
+  /** The call's final error. */
+  private fail(error: unknown): void {
+    this.done = true;
+    this.callEvent('failure', error);
+    this.failed(error);
+  }
+
+  /**
+   * Gives back what the current attempt holds: its subscription (cut, if still running, for `reason`), its
+   * timer, its slot or place in the queue, its breaker permit (recorded as nothing, or as a success after
+   * a value).
+   */
+  private endAttempt(reason: unknown): void {
+    const cancelled = this.running;
+    this.running = false;
+    this.releaseAttempt(cancelled, reason);
+    if (this.attemptTimer !== null) {
+      this.attemptTimer.unsubscribe();
+      this.attemptTimer = null;
+    }
+    if (this.slot) {
+      this.slot = false;
+      this.pipeline.bulkhead!.exit();
+    }
+    if (this.waiting !== null) {
+      const waiting = this.waiting;
+      this.waiting = null;
+      waiting.unsubscribe();
+    }
+    if (this.held) {
+      this.held = false;
+      this.pipeline.breaker!.release(this.ticket, this.breakerStartedAt);
+    }
+    if (cancelled) this.attemptEvent(this.attemptSeen > 0 ? 'success' : 'cancelled', undefined);
+  }
+
+  private attemptEvent(outcome: PipelineAttemptOutcome, error: unknown): void {
+    if (!this.attemptOpen) return;
+    this.attemptOpen = false;
+    const { pipeline } = this;
+    if (!pipeline.observed) return;
+    const at = pipeline.scheduler.now();
+    pipeline.emit({
+      type: 'attempt',
+      at,
+      pipeline: pipeline.name,
+      key: this.key,
+      meta: this.meta,
+      attempt: this.reached,
+      outcome,
+      duration: at - this.attemptStartedAt,
+      error,
+    });
+  }
+
+  private callEvent(outcome: PipelineCallOutcome, error: unknown): void {
+    const { pipeline } = this;
+    if (!pipeline.observed) return;
+    const at = pipeline.scheduler.now();
+    pipeline.emit({
+      type: 'call',
+      at,
+      pipeline: pipeline.name,
+      key: this.key,
+      meta: this.meta,
+      outcome,
+      attempts: this.reached,
+      duration: at - this.subscribedAt,
+      error,
+    });
+  }
+}

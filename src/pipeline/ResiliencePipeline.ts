@@ -1,0 +1,271 @@
+import * as t from 'io-ts';
+import { asyncScheduler, Subject, type Observable, type SchedulerLike } from 'rxjs';
+import { CircuitBreaker } from '../breaker/CircuitBreaker';
+import { Bulkhead } from '../bulkhead/Bulkhead';
+import { InvalidConfigError, isInvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
+import * as c from '../internal/codecs';
+import { configIssue, configIssues } from '../internal/decodeConfig';
+import { retryBackoff, type RetryBackoffConfig } from '../operators/retryBackoff';
+import type { PipelineEvent } from './PipelineEvent';
+import { PromiseCall, type ExecuteFunction } from './PromiseCall';
+import { RetryPlan } from './RetryPlan';
+
+/** Configuration of a {@link ResiliencePipeline}. Every stage is optional; a stage left out is not run. */
+export interface ResiliencePipelineConfig {
+  /** Name in events and messages. @default 'pipeline' */
+  readonly name?: string | undefined;
+  /**
+   * ms for the whole call: attempts, waiting for a slot and backoff included. On expiry the call fails
+   * with `TimeoutExceededError` (`limit: 'total'`). Positive; `Infinity` for none. @default none
+   */
+  readonly deadline?: number | undefined;
+  /**
+   * Retries of a failed attempt, as `retryBackoff` makes them (DESIGN §2.3), timed by the pipeline's
+   * `scheduler`. @default no retry
+   */
+  readonly retry?: Omit<RetryBackoffConfig, 'scheduler'> | undefined;
+  /** The breaker shared by every call to the dependency; each attempt is one of its calls. @default none */
+  readonly breaker?: CircuitBreaker | undefined;
+  /** The pool shared by every call to the dependency; each attempt holds a slot. @default none */
+  readonly bulkhead?: Bulkhead | undefined;
+  /**
+   * ms for each attempt, from the moment it reaches the call (after any wait for a slot) to its
+   * completion; on expiry the attempt fails with `TimeoutExceededError` (`limit: 'total'`), which the
+   * breaker counts and the retry may retry. Positive; `Infinity` for none. @default none
+   */
+  readonly attemptTimeout?: number | undefined;
+  /** Clock and timers of the deadline, the attempt timeout and the retries. @default the breaker's, else asyncScheduler */
+  readonly scheduler?: SchedulerLike | undefined;
+}
+
+/** Options of {@link ResiliencePipeline.execute}. */
+export interface ExecuteOptions {
+  /** The call's key, carried by `events$`. @default undefined */
+  readonly key?: string | undefined;
+  /**
+   * The caller's signal: aborting it cuts the running attempt (its own signal aborts with the same reason)
+   * and rejects the call with `signal.reason`. Already aborted: the function is never called.
+   * @default none
+   */
+  readonly signal?: AbortSignal | undefined;
+}
+
+function instanceOf<A>(name: string, ctor: abstract new (...args: never[]) => A): t.Type<A, A, unknown> {
+  return new t.Type<A, A, unknown>(
+    name,
+    (u): u is A => u instanceof ctor,
+    (u, ctx) => (u instanceof ctor ? t.success(u) : t.failure(u, ctx)),
+    t.identity,
+  );
+}
+
+const plainObject = new t.Type<object, object, unknown>(
+  'an object (a retryBackoff config without `scheduler`)',
+  (u): u is object => typeof u === 'object' && u !== null && !Array.isArray(u),
+  (u, ctx) => (typeof u === 'object' && u !== null && !Array.isArray(u) ? t.success(u) : t.failure(u, ctx)),
+  t.identity,
+);
+
+const ConfigCodec = c.config(
+  'ResiliencePipelineConfig',
+  {},
+  {
+    name: c.nonEmptyString,
+    deadline: c.positiveMs,
+    // Checked as an object here; its fields are checked by retryBackoff's own codec (below).
+    retry: plainObject,
+    breaker: instanceOf('a CircuitBreaker', CircuitBreaker),
+    bulkhead: instanceOf('a Bulkhead', Bulkhead),
+    attemptTimeout: c.positiveMs,
+    scheduler: c.scheduler,
+  },
+);
+
+const ExecuteOptionsCodec = c.config(
+  'ExecuteOptions',
+  {},
+  {
+    key: c.string,
+    signal: new t.Type<AbortSignal, AbortSignal, unknown>(
+      'an AbortSignal',
+      (u): u is AbortSignal => u instanceof AbortSignal,
+      (u, ctx) => (u instanceof AbortSignal ? t.success(u) : t.failure(u, ctx)),
+      t.identity,
+    ),
+  },
+);
+
+/** The issues of `retry`, found by `retryBackoff`'s own validation, with paths under `retry.`. */
+function retryIssues(retry: object): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if ((retry as { scheduler?: unknown }).scheduler !== undefined) {
+    issues.push(
+      configIssue(
+        'retry.scheduler',
+        "absent (retries are timed by the pipeline's `scheduler`)",
+        (retry as { scheduler: unknown }).scheduler,
+      ),
+    );
+  }
+  try {
+    const { scheduler: _, ...rest } = retry as RetryBackoffConfig;
+    retryBackoff(rest);
+  } catch (err) {
+    if (!isInvalidConfigError(err)) throw err;
+    for (const issue of err.info.issues) {
+      const path = issue.path === '' ? 'retry' : `retry.${issue.path}`;
+      const subject = issue.path === '' ? 'config' : `\`${issue.path}\``;
+      const message = issue.message.startsWith(subject)
+        ? `\`${path}\`${issue.message.slice(subject.length)}`
+        : issue.message.replace(`\`${issue.path}\``, `\`${path}\``);
+      issues.push({ ...issue, path, message });
+    }
+  }
+  return issues;
+}
+
+function validate(config: unknown): void {
+  const issues = configIssues(ConfigCodec, config);
+  if (issues.length === 0) {
+    const retry = (config as ResiliencePipelineConfig).retry;
+    if (retry !== undefined) issues.push(...retryIssues(retry));
+  }
+  if (issues.length > 0) throw new InvalidConfigError({ operator: 'ResiliencePipeline', issues });
+}
+
+/**
+ * The policies of one dependency, composed once and shared by every call to it, in one fixed order that
+ * users no longer have to get right. Outermost first: fallback (per call), deadline, retry, breaker,
+ * bulkhead, attempt timeout, the call. Why this order: an open breaker refuses before a slot is taken, so a
+ * dead dependency costs its callers no slots; a full pool is a local refusal the breaker does not count;
+ * the attempt timeout bounds the wire, not the wait for a slot, so a hung attempt is a failure the breaker
+ * counts and the retry may retry; the deadline bounds everything, backoff included.
+ *
+ * Each call (`source$.pipe(resilient(p))`, `resilientEither(p)`, `p.execute(fn)`) behaves exactly as the
+ * explicit stack `source$.pipe(timeoutAfter(attemptTimeout), bulkhead(pool), circuitBreaker(breaker),
+ * retryBackoff(retry), timeoutAfter(deadline))`, a stage left out when its option is: same values, same
+ * errors, same instants, same upstream subscriptions, same policy state. It runs fused, though: one
+ * object per call and one subscriber per attempt, instead of a layer per stage; a call that completes
+ * synchronously schedules nothing.
+ *
+ * ```text
+ * attemptTimeout 3, retry { maxRetries: 2, initialDelay: 1, jitter: 'none' }, deadline 10
+ * attempt 1   ^--!               hangs: cut by the attempt timeout at 3
+ * attempt 2       ^-#            errors at 5 (retry 1 came after 1 ms, retry 2 waits 2 ms)
+ * attempt 3          ^-a|        answers
+ * result      --------a|
+ * ```
+ *
+ * @example
+ * ```ts
+ * const users = new ResiliencePipeline({
+ *   name: 'users',
+ *   deadline: 2000,
+ *   retry: { maxRetries: 3, initialDelay: 100, maxDelay: 1000 },
+ *   breaker: new CircuitBreaker({ name: 'users', minimumCalls: 5, openDuration: 5000 }),
+ *   bulkhead: new Bulkhead({ name: 'users', maxConcurrent: 4, maxQueued: 8, queueTimeout: 1000 }),
+ *   attemptTimeout: 500,
+ * });
+ * const user$ = (id: string) => fetchRequest(`${api}/users/${id}`).pipe(resilient(users));
+ * const user = await users.execute((signal) => fetch(`${api}/users/42`, { signal }).then((r) => r.json()));
+ * ```
+ * @throws {InvalidConfigError} when the config is invalid (every bad field is named, `retry.*` included).
+ */
+export class ResiliencePipeline {
+  /** Name in events and messages. */
+  readonly name: string;
+  /** Clock and timers of the deadline, the attempt timeout and the retries. */
+  readonly scheduler: SchedulerLike;
+  /** ms for the whole call (`Infinity`: none). */
+  readonly deadline: number;
+  /** ms for each attempt (`Infinity`: none). */
+  readonly attemptTimeout: number;
+  /** The retry stage's config, or `undefined`. */
+  readonly retry: Omit<RetryBackoffConfig, 'scheduler'> | undefined;
+  /** The shared breaker, or `undefined`. */
+  readonly breaker: CircuitBreaker | undefined;
+  /** The shared pool, or `undefined`. */
+  readonly bulkhead: Bulkhead | undefined;
+  /** The retry stage, built once; `undefined` without retries. @internal */
+  readonly retryPlan: RetryPlan | undefined;
+
+  /** Built on first access of `events$`: a pipeline nobody observes builds no event. */
+  private subject: Subject<PipelineEvent> | null = null;
+  private view: Observable<PipelineEvent> | null = null;
+
+  constructor(config: ResiliencePipelineConfig = {}) {
+    validate(config);
+    this.name = config.name ?? 'pipeline';
+    this.breaker = config.breaker;
+    this.bulkhead = config.bulkhead;
+    this.scheduler = config.scheduler ?? config.breaker?.scheduler ?? asyncScheduler;
+    this.deadline = config.deadline ?? Infinity;
+    this.attemptTimeout = config.attemptTimeout ?? Infinity;
+    this.retry = config.retry;
+    this.retryPlan =
+      config.retry === undefined || config.retry.maxRetries === 0 ? undefined : new RetryPlan(config.retry);
+  }
+
+  /**
+   * One `{ type: 'attempt', ... }` per attempt that reached the call and one `{ type: 'call', ... }` per
+   * call, each with `at` (scheduler time), the pipeline's name and the call's `key` and `meta`. Hot: emits
+   * synchronously as calls move; nothing is built while nobody subscribes.
+   */
+  get events$(): Observable<PipelineEvent> {
+    if (this.view === null) {
+      this.subject = new Subject<PipelineEvent>();
+      this.view = this.subject.asObservable();
+    }
+    return this.view;
+  }
+
+  /**
+   * Runs one call through the pipeline and resolves or rejects with its outcome, as `lastValueFrom` of
+   * `defer(() => fn(signal)).pipe(resilient(this))` would. Each attempt calls `fn` with its own
+   * `AbortSignal`, which aborts when that attempt is cut: by the attempt timeout or the deadline (with
+   * their `TimeoutExceededError` as reason), or by the caller's `signal` (with its reason); an attempt
+   * that completed is never aborted. On the caller's abort the call rejects with `signal.reason`, and
+   * `fn` is not called at all when `signal` is already aborted. `fn` may return a Promise or any
+   * `ObservableInput`.
+   *
+   * @example
+   * ```ts
+   * const user = await users.execute((signal) => fetch(`${api}/users/42`, { signal }).then(json));
+   * ```
+   * @throws {InvalidConfigError} when `fn` is not a function or `options` is invalid (synchronously).
+   */
+  execute<T>(fn: ExecuteFunction<T>, options?: ExecuteOptions): Promise<T> {
+    if (typeof fn !== 'function' || (options !== undefined && !validExecuteOptions(options))) {
+      const issues = typeof fn === 'function' ? [] : [configIssue('fn', 'a function', fn as unknown)];
+      if (options !== undefined) issues.push(...configIssues(ExecuteOptionsCodec, options));
+      throw new InvalidConfigError({ operator: 'ResiliencePipeline.execute', issues });
+    }
+    const signal = options?.signal;
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    return new Promise<T>((resolve, reject) => {
+      new PromiseCall(this, fn, options?.key, signal, resolve, reject).start();
+    });
+  }
+
+  /** True while someone subscribes to `events$`. @internal */
+  get observed(): boolean {
+    return this.subject !== null && this.subject.observed;
+  }
+
+  /** @internal */
+  emit(event: PipelineEvent): void {
+    this.subject!.next(event);
+  }
+}
+
+/** The quick check of `execute`'s options; the codec only runs to report what is wrong. */
+function validExecuteOptions(options: ExecuteOptions): boolean {
+  if (typeof options !== 'object' || options === null) return false;
+  for (const key in options) {
+    if (key !== 'key' && key !== 'signal') return false;
+  }
+  const { key, signal } = options;
+  return (
+    (key === undefined || typeof key === 'string') && (signal === undefined || signal instanceof AbortSignal)
+  );
+}

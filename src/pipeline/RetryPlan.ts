@@ -1,0 +1,70 @@
+import type { BackoffDelay } from '../backoff/BackoffDelay';
+import type { BackoffOptions } from '../backoff/BackoffOptions';
+import { decorrelatedJitter } from '../backoff/decorrelatedJitter';
+import { equalJitter } from '../backoff/equalJitter';
+import { fullJitter } from '../backoff/fullJitter';
+import { noJitter } from '../backoff/noJitter';
+import { describeValue } from '../internal/decodeConfig';
+import { MAX_TIMER_DELAY } from '../internal/schedule';
+import type { RetryBackoffConfig, RetryBackoffJitter } from '../operators/retryBackoff';
+
+const STRATEGIES: Record<RetryBackoffJitter, (options: BackoffOptions) => BackoffDelay> = {
+  none: noJitter,
+  full: fullJitter,
+  equal: equalJitter,
+  decorrelated: decorrelatedJitter,
+};
+
+/**
+ * The retry stage of a pipeline: `retryBackoff`'s decisions (DESIGN §2.3) without its rxjs layer, so the
+ * fused call can ask them directly. Each decision is the one `retryBackoff(config)` makes at the same
+ * point, with the same draws of `random`; spec/properties/pipeline.property.spec.ts holds the two together.
+ * @internal
+ */
+export class RetryPlan {
+  readonly maxRetries: number;
+  readonly resetOnSuccess: boolean;
+  private readonly initialDelay: number;
+  private readonly delayOf: BackoffDelay;
+  private readonly shouldRetry: ((error: unknown, retry: number) => boolean) | undefined;
+  private readonly random: () => number;
+
+  /** `config` has been validated. */
+  constructor(config: Omit<RetryBackoffConfig, 'scheduler'>) {
+    const {
+      maxRetries,
+      initialDelay,
+      maxDelay = Infinity,
+      multiplier = 2,
+      jitter = 'full',
+      shouldRetry,
+      resetOnSuccess = false,
+      random = Math.random,
+    } = config;
+    this.maxRetries = maxRetries;
+    this.resetOnSuccess = resetOnSuccess;
+    this.initialDelay = initialDelay;
+    this.delayOf = STRATEGIES[jitter]({ initialDelay, maxDelay, multiplier });
+    this.shouldRetry = shouldRetry;
+    this.random = random;
+  }
+
+  /**
+   * The delay before retry `retry` (1-based) after `error`, given the delay before the previous retry of
+   * the same call (`previous`, ignored for retry 1); `-1` when `shouldRetry` says no. Throws what
+   * `shouldRetry` throws, and a `RangeError` for a draw of `random` outside [0, 1).
+   */
+  delay(error: unknown, retry: number, previous: number): number {
+    if (this.shouldRetry !== undefined && !this.shouldRetry(error, retry)) return -1;
+    const before = retry === 1 ? this.initialDelay : previous;
+    return Math.min(MAX_TIMER_DELAY, this.delayOf(retry, before, this.draw));
+  }
+
+  private readonly draw = (): number => {
+    const r = this.random();
+    if (!(r >= 0 && r < 1)) {
+      throw new RangeError(`retryBackoff: random() must return a number in [0, 1), got ${describeValue(r)}`);
+    }
+    return r;
+  };
+}
