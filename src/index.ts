@@ -12,6 +12,11 @@ export { isNotice, isTerminalNotice } from './operators/BoundedMergeMapNotice';
 /* Adapters (the edge: Promise-based APIs as cancellable Observables) */
 export { fetchRequest } from './adapters/fetchRequest';
 
+/* Pipeline: every policy of one dependency, in one fixed order, fused */
+export { ResiliencePipeline } from './pipeline/ResiliencePipeline';
+export { resilient } from './pipeline/resilient';
+export { resilientEither } from './pipeline/resilientEither';
+
 /* Policies */
 export { CircuitBreaker } from './breaker/CircuitBreaker';
 export { Bulkhead } from './bulkhead/Bulkhead';
@@ -44,6 +49,20 @@ export { isRefusal } from './errors/isRefusal';
 export { isTransient } from './errors/isTransient';
 
 /* Types */
+export type {
+  ResiliencePipelineConfig,
+  ExecuteFunction,
+  ExecuteOptions,
+} from './pipeline/ResiliencePipeline';
+export type { ResilientOptions, ResilientEitherOptions } from './pipeline/resilient';
+export type { CallFailure } from './pipeline/CallFailure';
+export type {
+  PipelineEvent,
+  PipelineAttemptEvent,
+  PipelineCallEvent,
+  PipelineAttemptOutcome,
+  PipelineCallOutcome,
+} from './pipeline/PipelineEvent';
 export type { TimeoutAfterConfig } from './operators/timeoutAfter';
 export type { RetryBackoffConfig, RetryBackoffJitter } from './operators/retryBackoff';
 export type { BulkheadConfig, BulkheadMetrics } from './bulkhead/Bulkhead';

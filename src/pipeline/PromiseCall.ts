@@ -1,10 +1,7 @@
 import { EmptyError, from, type ObservableInput, type Subscription } from 'rxjs';
 import { LazyAbortSignal } from './LazyAbortSignal';
 import { PipelineCall } from './PipelineCall';
-import type { ResiliencePipeline } from './ResiliencePipeline';
-
-/** The function `execute` runs for each attempt. */
-export type ExecuteFunction<T> = (signal: AbortSignal) => PromiseLike<T> | ObservableInput<T>;
+import type { ExecuteFunction, ResiliencePipeline } from './ResiliencePipeline';
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -15,7 +12,8 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * A call of `execute`: each attempt runs the function with its own lazily made `AbortSignal`; a promise
+ * A call of `execute`: each attempt runs the function with its own `AbortSignal` (native when the function
+ * declares a parameter, else a {@link LazyAbortSignal}, made real only if used); a promise
  * it returns is one value then completion, any other `ObservableInput` is subscribed. The outcome settles
  * the call's promise as `lastValueFrom` would. A settled attempt is never aborted: a promise's outcome
  * arrives only through `then`, and an attempt that was cut ignores it.
@@ -24,7 +22,8 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 export class PromiseCall<T> extends PipelineCall<T> {
   /** Bumped when an attempt ends: an outcome arriving for an older attempt is ignored. */
   private attemptId = 0;
-  private signal: LazyAbortSignal | null = null;
+  /** What aborts the running attempt's signal: a native controller, or the lazy signal itself. */
+  private abortable: AbortController | LazyAbortSignal | null = null;
   private inner: Subscription | null = null;
   private last: T | undefined = undefined;
   private hasValue = false;
@@ -59,11 +58,20 @@ export class PromiseCall<T> extends PipelineCall<T> {
 
   protected subscribeAttempt(): void {
     const id = ++this.attemptId;
-    const signal = new LazyAbortSignal();
-    this.signal = signal;
+    const { fn } = this;
     let result: PromiseLike<T> | ObservableInput<T>;
     try {
-      result = this.fn(signal as unknown as AbortSignal);
+      // A function that declares the signal gets a native one (it works with every API, `AbortSignal.any`
+      // included); one that declares no parameter gets a lazy one, which costs nothing unless used.
+      if (fn.length > 0) {
+        const controller = new AbortController();
+        this.abortable = controller;
+        result = fn(controller.signal);
+      } else {
+        const lazy = new LazyAbortSignal();
+        this.abortable = lazy;
+        result = fn(lazy as unknown as AbortSignal);
+      }
     } catch (error) {
       this.attemptError(error);
       return;
@@ -98,12 +106,12 @@ export class PromiseCall<T> extends PipelineCall<T> {
 
   protected releaseAttempt(cancelled: boolean, reason: unknown): void {
     this.attemptId++;
-    const { signal, inner } = this;
-    this.signal = null;
+    const { abortable, inner } = this;
+    this.abortable = null;
     this.inner = null;
     if (!cancelled) return;
     inner?.unsubscribe();
-    signal?.abort(reason);
+    abortable?.abort(reason);
   }
 
   protected delivered(value: T): void {

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { asyncScheduler, Subject, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, Subject, type Observable, type ObservableInput, type SchedulerLike } from 'rxjs';
 import { CircuitBreaker } from '../breaker/CircuitBreaker';
 import { Bulkhead } from '../bulkhead/Bulkhead';
 import { InvalidConfigError, isInvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
@@ -7,7 +7,7 @@ import * as c from '../internal/codecs';
 import { configIssue, configIssues } from '../internal/decodeConfig';
 import { retryBackoff, type RetryBackoffConfig } from '../operators/retryBackoff';
 import type { PipelineEvent } from './PipelineEvent';
-import { PromiseCall, type ExecuteFunction } from './PromiseCall';
+import { PromiseCall } from './PromiseCall';
 import { RetryPlan } from './RetryPlan';
 
 /** Configuration of a {@link ResiliencePipeline}. Every stage is optional; a stage left out is not run. */
@@ -37,6 +37,12 @@ export interface ResiliencePipelineConfig {
   /** Clock and timers of the deadline, the attempt timeout and the retries. @default the breaker's, else asyncScheduler */
   readonly scheduler?: SchedulerLike | undefined;
 }
+
+/**
+ * The function {@link ResiliencePipeline.execute} runs for each attempt, with that attempt's signal: a
+ * Promise is one value, any other `ObservableInput` is subscribed.
+ */
+export type ExecuteFunction<T> = (signal: AbortSignal) => PromiseLike<T> | ObservableInput<T>;
 
 /** Options of {@link ResiliencePipeline.execute}. */
 export interface ExecuteOptions {
@@ -115,10 +121,13 @@ function retryIssues(retry: object): ConfigIssue[] {
     for (const issue of err.info.issues) {
       const path = issue.path === '' ? 'retry' : `retry.${issue.path}`;
       const subject = issue.path === '' ? 'config' : `\`${issue.path}\``;
-      const message = issue.message.startsWith(subject)
+      let message = issue.message.startsWith(subject)
         ? `\`${path}\`${issue.message.slice(subject.length)}`
         : issue.message.replace(`\`${issue.path}\``, `\`${path}\``);
-      issues.push({ ...issue, path, message });
+      // The pipeline's scheduler times the retries: `retry.scheduler` is not one of the known options.
+      const expected = issue.expected.replace(', `scheduler`)', ')');
+      message = message.replace(issue.expected, expected);
+      issues.push({ ...issue, path, expected, message });
     }
   }
   return issues;

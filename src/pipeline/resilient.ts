@@ -26,10 +26,11 @@ export interface ResilientOptions<T> {
 export type ResilientEitherOptions = Omit<ResilientOptions<never>, 'fallback'>;
 
 const OptionsCodec = c.config('ResilientOptions', {}, { fallback: c.fn, key: c.string, meta: t.unknown });
+const EitherOptionsCodec = c.config('ResilientEitherOptions', {}, { key: c.string, meta: t.unknown });
 
 /**
  * Validates the operator's arguments: the valid case first (it runs once per call when written inline),
- * the codec only to report what is wrong. @internal
+ * the codec only to report what is wrong. `fallback`: whether the options may hold one. @internal
  */
 export function checkArguments(
   operator: string,
@@ -40,18 +41,8 @@ export function checkArguments(
   const validPipeline = pipeline instanceof ResiliencePipeline;
   if (validPipeline && (options === undefined || validOptions(options, fallback))) return;
   const issues = validPipeline ? [] : [configIssue('pipeline', 'a ResiliencePipeline', pipeline)];
-  if (options !== undefined) {
-    issues.push(...configIssues(OptionsCodec, options));
-    if (!fallback && typeof options === 'object' && options !== null && 'fallback' in options) {
-      issues.push(
-        configIssue(
-          'fallback',
-          'absent (a failure is the `left` of the Either)',
-          (options as { fallback: unknown }).fallback,
-        ),
-      );
-    }
-  }
+  if (options !== undefined)
+    issues.push(...configIssues(fallback ? OptionsCodec : EitherOptionsCodec, options));
   throw new InvalidConfigError({ operator, issues });
 }
 

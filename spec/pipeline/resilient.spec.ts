@@ -1,0 +1,542 @@
+import { expect } from 'chai';
+import { EMPTY, Subject, mergeMap, of, take, type Observable, type SchedulerLike } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { CircuitBreaker, type CircuitBreakerConfig } from '../../src/breaker/CircuitBreaker';
+import { Bulkhead, type BulkheadConfig } from '../../src/bulkhead/Bulkhead';
+import { BulkheadRejectedError } from '../../src/errors/BulkheadRejectedError';
+import { CircuitOpenError } from '../../src/errors/CircuitOpenError';
+import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
+import { TimeoutExceededError } from '../../src/errors/TimeoutExceededError';
+import { isTransient } from '../../src/errors/isTransient';
+import { bulkhead } from '../../src/operators/bulkhead';
+import type { CallFailure } from '../../src/pipeline/CallFailure';
+import { ResiliencePipeline, type ResiliencePipelineConfig } from '../../src/pipeline/ResiliencePipeline';
+import { resilient } from '../../src/pipeline/resilient';
+import { captureThrow } from '../helpers/captureError';
+import { countingScheduler } from '../helpers/countingScheduler';
+import { firehose } from '../helpers/firehose';
+import { marbles } from '../helpers/marbles';
+
+/** A breaker that opens on one failure and stays open for 100 ms. */
+const touchyBreaker = (scheduler: SchedulerLike, config: CircuitBreakerConfig = {}): CircuitBreaker =>
+  new CircuitBreaker({
+    window: { type: 'count', size: 1 },
+    minimumCalls: 1,
+    openDuration: 100,
+    isFailure: isTransient,
+    scheduler,
+    ...config,
+  });
+
+const pool = (scheduler: SchedulerLike, config: Partial<BulkheadConfig> = {}): Bulkhead =>
+  new Bulkhead({ maxConcurrent: 1, scheduler, ...config });
+
+/** Every stage, with limits no spec below reaches unless it means to. */
+const everyStage = (scheduler: SchedulerLike, config: ResiliencePipelineConfig = {}): ResiliencePipeline =>
+  new ResiliencePipeline({
+    attemptTimeout: 50,
+    deadline: 100,
+    retry: { maxRetries: 2, initialDelay: 1, jitter: 'none', shouldRetry: isTransient },
+    breaker: new CircuitBreaker({ scheduler }),
+    bulkhead: pool(scheduler, { maxConcurrent: 4 }),
+    scheduler,
+    ...config,
+  });
+
+/** A fallback that says what it was given. */
+const describeFailure = ({ error, attempts, elapsed }: CallFailure) =>
+  of(`${(error as Error).name} after ${attempts} attempt(s), ${elapsed} ms`);
+
+describe('resilient', () => {
+  describe('standard battery', () => {
+    it(
+      'should pass values and completion through every stage',
+      marbles((m) => {
+        const p = everyStage(m.scheduler);
+        // prettier-ignore
+        const source = m.cold('-a-b-c|');
+        const subs = '         ^-----!';
+        const expected = '     -a-b-c|';
+        m.expect(source.pipe(resilient(p))).toBeObservable(expected);
+        m.expect(source).toHaveSubscriptions(subs);
+      }),
+    );
+
+    it(
+      'should pass values and completion through a pipeline with no stage',
+      marbles((m) => {
+        // prettier-ignore
+        const source = m.cold('-a-b|');
+        m.expect(source.pipe(resilient(new ResiliencePipeline()))).toBeObservable('-a-b|');
+      }),
+    );
+
+    it(
+      'should pass foreign errors through untouched',
+      marbles((m) => {
+        const p = everyStage(m.scheduler, { retry: undefined });
+        // prettier-ignore
+        const source = m.cold('-a-#', undefined, new TypeError('upstream'));
+        const expected = '     -a-#';
+        m.expect(source.pipe(resilient(p))).toBeObservable(expected, undefined, new TypeError('upstream'));
+      }),
+    );
+
+    it(
+      'should cancel the source and every timer on early unsubscribe, and give back the slot and the permit',
+      marbles((m) => {
+        const counting = countingScheduler(m.scheduler);
+        const breaker = new CircuitBreaker({ scheduler: m.scheduler });
+        const slots = pool(m.scheduler);
+        const p = everyStage(counting, { breaker, bulkhead: slots });
+        // prettier-ignore
+        const source = m.cold('-a-b-c|');
+        const unsub = '        ^--!';
+        const subs = '         ^--!';
+        const expected = '     -a-';
+        m.expect(source.pipe(resilient(p)), unsub).toBeObservable(expected);
+        m.expect(source).toHaveSubscriptions(subs);
+        m.flush();
+        expect(counting.calls.map((c) => c.delay)).to.deep.equal([50, 100]); // attempt timeout, deadline
+        expect(counting.calls.every((c) => c.action.closed)).to.equal(true);
+        expect(slots.active).to.equal(0);
+        expect(breaker.metrics()).to.include({ inFlight: 0, calls: 0 });
+      }),
+    );
+
+    it('should not break unsubscription chains', () => {
+      const scheduler = new TestScheduler(() => undefined);
+      const p = everyStage(scheduler);
+      const emitted: number[] = [];
+      const seen: number[] = [];
+      firehose(1000, emitted)
+        .pipe(
+          mergeMap((x) => of(x)),
+          resilient(p),
+          mergeMap((x) => of(x)),
+          take(2),
+        )
+        .subscribe((v) => seen.push(v));
+      expect(seen).to.deep.equal([0, 1]);
+      expect(emitted).to.deep.equal([0, 1]);
+      expect(p.bulkhead!.active).to.equal(0);
+      expect(scheduler.actions).to.have.length(0);
+    });
+
+    it('should stop a synchronous source when downstream take(n) unsubscribes, and schedule nothing', () => {
+      const scheduler = new TestScheduler(() => undefined);
+      const p = everyStage(scheduler);
+      const emitted: number[] = [];
+      const seen: number[] = [];
+      firehose(1000, emitted)
+        .pipe(resilient(p), take(3))
+        .subscribe((v) => seen.push(v));
+      expect(seen).to.deep.equal([0, 1, 2]);
+      expect(emitted).to.deep.equal([0, 1, 2]);
+      expect(scheduler.actions).to.have.length(0);
+      expect(p.breaker!.metrics()).to.include({ inFlight: 0 });
+    });
+
+    it('should schedule nothing for a call that completes synchronously', () => {
+      const counting = countingScheduler(new TestScheduler(() => undefined));
+      const p = everyStage(counting);
+      const seen: string[] = [];
+      of('a')
+        .pipe(resilient(p))
+        .subscribe((v) => seen.push(v));
+      expect(seen).to.deep.equal(['a']);
+      expect(counting.calls).to.have.length(0);
+    });
+
+    it(
+      'should error the call with what a throwing shouldRetry threw',
+      marbles((m) => {
+        const p = new ResiliencePipeline({
+          retry: {
+            maxRetries: 2,
+            initialDelay: 1,
+            shouldRetry: () => {
+              throw new Error('shouldRetry broke');
+            },
+          },
+          scheduler: m.scheduler,
+        });
+        // prettier-ignore
+        const source = m.cold('--#');
+        m.expect(source.pipe(resilient(p))).toBeObservable('--#', undefined, new Error('shouldRetry broke'));
+      }),
+    );
+
+    it(
+      "should go on with what a throwing breaker's isFailure threw, as circuitBreaker does",
+      marbles((m) => {
+        const breaker = touchyBreaker(m.scheduler, {
+          isFailure: () => {
+            throw new Error('isFailure broke');
+          },
+        });
+        const p = new ResiliencePipeline({ breaker, scheduler: m.scheduler });
+        // prettier-ignore
+        const source = m.cold('--#');
+        m.expect(source.pipe(resilient(p))).toBeObservable('--#', undefined, new Error('isFailure broke'));
+        m.flush();
+        expect(breaker.state).to.equal('open');
+      }),
+    );
+
+    it(
+      'should make each subscription an independent call',
+      marbles((m) => {
+        const p = everyStage(m.scheduler, { attemptTimeout: 3 });
+        // prettier-ignore
+        const source = m.cold('--a|');
+        const call = source.pipe(resilient(p));
+        m.expect(call, '^-!').toBeObservable('---');
+        m.expect(call, '-^').toBeObservable('---a|');
+        m.expect(source).toHaveSubscriptions(['^-!', '-^--!']);
+      }),
+    );
+
+    it(
+      "should take the deadline's, the attempt timeout's and the retries' time from the pipeline's scheduler",
+      marbles((m) => {
+        const counting = countingScheduler(m.scheduler);
+        const p = new ResiliencePipeline({
+          attemptTimeout: 2,
+          deadline: 9,
+          retry: { maxRetries: 1, initialDelay: 3, jitter: 'none' },
+          scheduler: counting,
+        });
+        // prettier-ignore
+        const source = m.cold('-----a|');
+        const subs = ['        ^-!', '     -----^-!'];
+        const expected = '     -------#';
+        m.expect(source.pipe(resilient(p))).toBeObservable(
+          expected,
+          undefined,
+          new TimeoutExceededError({ limit: 'total', after: 2, seen: 0, meta: undefined }),
+        );
+        m.expect(source).toHaveSubscriptions(subs);
+        m.flush();
+        expect(counting.calls.map((c) => c.delay)).to.deep.equal([2, 9, 3, 2]);
+      }),
+    );
+
+    it('should throw InvalidConfigError with the exact message for a bad pipeline or bad options', () => {
+      const notAPipeline = captureThrow(() => resilient({ name: 'users' } as never));
+      expect(notAPipeline).to.be.instanceOf(InvalidConfigError);
+      expect((notAPipeline as Error).message).to.equal(
+        'resilient: invalid config: `pipeline` must be a ResiliencePipeline, got {"name":"users"} (object)',
+      );
+      const badOptions = captureThrow(() =>
+        resilient(new ResiliencePipeline(), { fallback: 'stale', key: 7, metaa: 1 } as never),
+      );
+      expect((badOptions as Error).message).to.equal(
+        'resilient: invalid config: `fallback` must be a function, got "stale" (string); ' +
+          '`key` must be a string, got 7 (number); ' +
+          'unknown option `metaa`: expected one of the known options (`fallback`, `key`, `meta`), got 1 (number)',
+      );
+    });
+  });
+
+  describe('§2.7 order: fallback, deadline, retry, breaker, bulkhead, attempt timeout, the call', () => {
+    it(
+      'should refuse at an open breaker before a bulkhead slot is taken',
+      marbles((m) => {
+        const breaker = touchyBreaker(m.scheduler);
+        const slots = pool(m.scheduler);
+        const p = new ResiliencePipeline({ breaker, bulkhead: slots, scheduler: m.scheduler });
+        // prettier-ignore
+        const failing = m.cold('-#');
+        const healthy = m.cold('-a|');
+        m.expect(failing.pipe(resilient(p))).toBeObservable('-#');
+        m.expect(healthy.pipe(resilient(p)), '---^').toBeObservable(
+          '---#',
+          undefined,
+          new CircuitOpenError({ breaker: 'unnamed', state: 'open', retryAfter: 98 }),
+        );
+        m.expect(healthy).toHaveSubscriptions([]);
+        m.flush();
+        expect(slots.metrics()).to.include({ calls: 1, rejectedFull: 0 });
+      }),
+    );
+
+    it(
+      'should let a full pool refuse an attempt without the breaker counting it as a failure',
+      marbles((m) => {
+        const breaker = touchyBreaker(m.scheduler);
+        const slots = pool(m.scheduler);
+        const p = new ResiliencePipeline({ breaker, bulkhead: slots, scheduler: m.scheduler });
+        // prettier-ignore
+        const slow = m.cold('-----|');
+        m.expect(slow.pipe(resilient(p))).toBeObservable('-----|');
+        m.expect(m.cold('-a|').pipe(resilient(p)), '-^').toBeObservable(
+          '-#',
+          undefined,
+          new BulkheadRejectedError({
+            bulkhead: 'bulkhead',
+            reason: 'full',
+            active: 1,
+            maxConcurrent: 1,
+            queued: 0,
+            maxQueued: 0,
+          }),
+        );
+        m.flush();
+        expect(breaker.metrics()).to.include({ state: 'closed', failures: 0, calls: 1 });
+      }),
+    );
+
+    it(
+      'should bound the wire with the attempt timeout, not the wait for a slot',
+      marbles((m) => {
+        const slots = pool(m.scheduler, { maxQueued: 1 });
+        const p = new ResiliencePipeline({ bulkhead: slots, attemptTimeout: 3, scheduler: m.scheduler });
+        // Another caller holds the only slot until 4; the call waits, then has 3 ms on the wire.
+        // prettier-ignore
+        const holder = m.cold('----|');
+        const source = m.cold('    --a|');
+        const subs = '         ----^--!';
+        const expected = '     ------a|';
+        m.expect(holder.pipe(bulkhead(slots))).toBeObservable('----|');
+        m.expect(source.pipe(resilient(p))).toBeObservable(expected);
+        m.expect(source).toHaveSubscriptions(subs);
+      }),
+    );
+
+    it(
+      'should fail a hung attempt at the attempt timeout, as a failure the breaker counts and the retry retries',
+      marbles((m) => {
+        const breaker = new CircuitBreaker({
+          minimumCalls: 2,
+          window: { type: 'count', size: 2 },
+          scheduler: m.scheduler,
+        });
+        const p = new ResiliencePipeline({
+          breaker,
+          attemptTimeout: 3,
+          retry: { maxRetries: 1, initialDelay: 1, jitter: 'none' },
+          scheduler: m.scheduler,
+        });
+        // prettier-ignore
+        const hung = m.cold('------');
+        const subs = ['      ^--!', '    ----^--!'];
+        const expected = '   -------#';
+        m.expect(hung.pipe(resilient(p))).toBeObservable(
+          expected,
+          undefined,
+          new TimeoutExceededError({ limit: 'total', after: 3, seen: 0, meta: undefined }),
+        );
+        m.expect(hung).toHaveSubscriptions(subs);
+        m.flush();
+        expect(breaker.metrics()).to.include({ state: 'open', failures: 2 });
+      }),
+    );
+
+    it(
+      'should bound everything with the deadline: attempts, waiting and backoff',
+      marbles((m) => {
+        const p = new ResiliencePipeline({
+          deadline: 10,
+          attemptTimeout: 3,
+          retry: { maxRetries: 5, initialDelay: 2, jitter: 'none' },
+          scheduler: m.scheduler,
+        });
+        // Attempt 1 is cut at 3, retry 1 waits 2 ms, attempt 2 is cut at 8, retry 2 would wait until 12.
+        // prettier-ignore
+        const hung = m.cold('------');
+        const subs = ['      ^--!', '    -----^--!'];
+        const expected = '   ----------#';
+        m.expect(hung.pipe(resilient(p, { meta: 'users/42' }))).toBeObservable(
+          expected,
+          undefined,
+          new TimeoutExceededError({ limit: 'total', after: 10, seen: 0, meta: 'users/42' }),
+        );
+        m.expect(hung).toHaveSubscriptions(subs);
+      }),
+    );
+
+    it(
+      'should cut a running attempt at the deadline, and count the values the call delivered',
+      marbles((m) => {
+        const p = new ResiliencePipeline({ deadline: 4, scheduler: m.scheduler });
+        // prettier-ignore
+        const source = m.cold('-a-b-c|');
+        const subs = '         ^---!';
+        const expected = '     -a-b#';
+        m.expect(source.pipe(resilient(p))).toBeObservable(
+          expected,
+          undefined,
+          new TimeoutExceededError({ limit: 'total', after: 4, seen: 2, meta: undefined }),
+        );
+        m.expect(source).toHaveSubscriptions(subs);
+      }),
+    );
+
+    it(
+      'should retry, and keep its delays, as retryBackoff does',
+      marbles((m) => {
+        const p = new ResiliencePipeline({
+          retry: { maxRetries: 2, initialDelay: 1, jitter: 'none' },
+          scheduler: m.scheduler,
+        });
+        // prettier-ignore
+        const source = m.cold('--#');
+        const subs = ['        ^-!', '---^-!', '-------^-!'];
+        m.expect(source.pipe(resilient(p))).toBeObservable('---------#');
+        m.expect(source).toHaveSubscriptions(subs);
+      }),
+    );
+  });
+
+  describe('§2.7 fallback', () => {
+    it(
+      "should stand in for the last attempt's error, after the values the call delivered",
+      marbles((m) => {
+        const p = new ResiliencePipeline({
+          retry: { maxRetries: 1, initialDelay: 1, jitter: 'none' },
+          scheduler: m.scheduler,
+        });
+        // prettier-ignore
+        const source = m.cold('a-#', undefined, new Error('down'));
+        const expected = '     a--a-(f|)';
+        m.expect(source.pipe(resilient(p, { fallback: describeFailure }))).toBeObservable(expected, {
+          a: 'a',
+          f: 'Error after 2 attempt(s), 5 ms',
+        });
+      }),
+    );
+
+    it(
+      'should stand in for a refusal by the breaker',
+      marbles((m) => {
+        const breaker = touchyBreaker(m.scheduler);
+        breaker.isolate();
+        const p = new ResiliencePipeline({ breaker, scheduler: m.scheduler });
+        m.expect(m.cold('-a|').pipe(resilient(p, { fallback: describeFailure })), '--^').toBeObservable(
+          '--(f|)',
+          { f: 'CircuitOpenError after 0 attempt(s), 0 ms' },
+        );
+      }),
+    );
+
+    it(
+      'should stand in for a refusal by the bulkhead, full or after queueTimeout',
+      marbles((m) => {
+        const slots = pool(m.scheduler, { maxQueued: 1, queueTimeout: 2 });
+        const p = new ResiliencePipeline({ bulkhead: slots, scheduler: m.scheduler });
+        const fallback = ({ error, elapsed }: CallFailure) =>
+          of(`${(error as BulkheadRejectedError).info.reason} after ${elapsed} ms`);
+        // prettier-ignore
+        const holder = m.cold('------|');
+        m.expect(holder.pipe(resilient(p))).toBeObservable('------|');
+        m.expect(m.cold('-a|').pipe(resilient(p, { fallback }))).toBeObservable('--(q|)', {
+          q: 'queueTimeout after 2 ms',
+        });
+        m.expect(m.cold('-a|').pipe(resilient(p, { fallback }))).toBeObservable('(f|)', {
+          f: 'full after 0 ms',
+        });
+      }),
+    );
+
+    it(
+      'should stand in for the deadline',
+      marbles((m) => {
+        const p = new ResiliencePipeline({ deadline: 3, scheduler: m.scheduler });
+        m.expect(m.cold('-----a|').pipe(resilient(p, { fallback: describeFailure }))).toBeObservable(
+          '---(f|)',
+          {
+            f: 'TimeoutExceededError after 1 attempt(s), 3 ms',
+          },
+        );
+      }),
+    );
+
+    it(
+      'should error the call with what the fallback threw',
+      marbles((m) => {
+        const p = new ResiliencePipeline({ scheduler: m.scheduler });
+        const fallback = (): never => {
+          throw new RangeError('no stale copy');
+        };
+        m.expect(m.cold('--#').pipe(resilient(p, { fallback }))).toBeObservable(
+          '--#',
+          undefined,
+          new RangeError('no stale copy'),
+        );
+      }),
+    );
+
+    it(
+      'should not call the fallback for a call that succeeds or that the caller leaves',
+      marbles((m) => {
+        const p = new ResiliencePipeline({ scheduler: m.scheduler });
+        let called = 0;
+        const fallback = (): Observable<string> => {
+          called++;
+          return EMPTY;
+        };
+        m.expect(m.cold('-a|').pipe(resilient(p, { fallback }))).toBeObservable('-a|');
+        m.expect(m.cold('---#').pipe(resilient(p, { fallback })), '^-!').toBeObservable('---');
+        m.flush();
+        expect(called).to.equal(0);
+      }),
+    );
+  });
+
+  describe('§2.7 CallFailure', () => {
+    it(
+      'should count only the attempts that reached the call, not the refused ones',
+      marbles((m) => {
+        const breaker = touchyBreaker(m.scheduler);
+        const p = new ResiliencePipeline({
+          breaker,
+          retry: { maxRetries: 2, initialDelay: 1, jitter: 'none', shouldRetry: () => true },
+          scheduler: m.scheduler,
+        });
+        // Attempt 1 fails at 1 and opens the breaker; retries at 2 and 4 are refused.
+        // prettier-ignore
+        const source = m.cold('-#');
+        m.expect(source.pipe(resilient(p, { fallback: describeFailure }))).toBeObservable('----(f|)', {
+          f: 'CircuitOpenError after 1 attempt(s), 4 ms',
+        });
+        m.expect(source).toHaveSubscriptions('^!');
+      }),
+    );
+
+    it(
+      "should measure elapsed from the call's subscribe to its failure",
+      marbles((m) => {
+        const p = new ResiliencePipeline({ scheduler: m.scheduler });
+        // prettier-ignore
+        const source = m.cold('--#', undefined, new Error('down'));
+        m.expect(source.pipe(resilient(p, { fallback: describeFailure })), '---^').toBeObservable(
+          '-----(f|)',
+          {
+            f: 'Error after 1 attempt(s), 2 ms',
+          },
+        );
+      }),
+    );
+  });
+
+  describe('§2.7 shared policies', () => {
+    it(
+      'should share one breaker and one pool between every call of a pipeline, and with hand-stacked calls',
+      marbles((m) => {
+        const slots = pool(m.scheduler, { maxQueued: 2 });
+        const p = new ResiliencePipeline({ bulkhead: slots, scheduler: m.scheduler });
+        const holder = new Subject<string>();
+        holder.pipe(bulkhead(slots)).subscribe();
+        // prettier-ignore
+        const a = m.cold('-a|');
+        const b = m.cold('-b|');
+        m.expect(a.pipe(resilient(p))).toBeObservable('---a|');
+        m.expect(b.pipe(resilient(p))).toBeObservable('-----b|');
+        m.scheduler.schedule(() => holder.complete(), 2);
+        m.flush();
+        expect(slots.metrics()).to.include({ active: 0, queued: 0, enqueued: 2, started: 2 });
+      }),
+    );
+  });
+});
