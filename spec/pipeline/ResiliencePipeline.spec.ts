@@ -82,7 +82,7 @@ describe('ResiliencePipeline', () => {
       expect((error as Error).message).to.equal(
         'ResiliencePipeline: invalid config: `name` must be a non-empty string, got "" (string); ' +
           '`deadline` must be a positive number of milliseconds, got 0 (number); ' +
-          '`retry` must be an object (a retryBackoff config without `scheduler`), got 5 (number); ' +
+          '`retry` must be a retryBackoff config (without `scheduler`), got 5 (number); ' +
           '`breaker` must be a CircuitBreaker, got {} (object); ' +
           '`bulkhead` must be a Bulkhead, got 3 (number); ' +
           '`attemptTimeout` must be a positive number of milliseconds, got -1 (number); ' +
@@ -91,7 +91,7 @@ describe('ResiliencePipeline', () => {
       );
     });
 
-    it("should check retry with retryBackoff's own rules, under `retry.`, and refuse its scheduler", () => {
+    it("should check retry with retryBackoff's own codec, under `retry.`, without its scheduler", () => {
       const error = captureThrow(
         () =>
           new ResiliencePipeline({
@@ -99,9 +99,10 @@ describe('ResiliencePipeline', () => {
           } as never),
       );
       expect((error as Error).message).to.equal(
-        "ResiliencePipeline: invalid config: `retry.scheduler` must be absent (retries are timed by the pipeline's " +
-          '`scheduler`), got {"actions":[],"_active":false} (object); ' +
-          '`retry.maxRetries` must be a non-negative integer, got -1 (number); ' +
+        'ResiliencePipeline: invalid config: `retry.maxRetries` must be a non-negative integer, got -1 (number); ' +
+          'unknown option `retry.scheduler`: expected one of the known options (`maxRetries`, `initialDelay`, ' +
+          '`maxDelay`, `multiplier`, `jitter`, `shouldRetry`, `resetOnSuccess`, `random`), got ' +
+          '{"actions":[],"_active":false} (AsyncScheduler); ' +
           'unknown option `retry.jiter`: expected one of the known options (`maxRetries`, `initialDelay`, ' +
           '`maxDelay`, `multiplier`, `jitter`, `shouldRetry`, `resetOnSuccess`, `random`), got "none" (string)',
       );

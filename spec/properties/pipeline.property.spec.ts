@@ -22,7 +22,9 @@ import {
   map,
   Observable,
   of,
+  Subject,
   take,
+  takeUntil,
   type MonoTypeOperatorFunction,
   type Subscription,
 } from 'rxjs';
@@ -84,6 +86,12 @@ export interface Setup {
   readonly breaker: CircuitBreakerConfig | undefined;
   readonly bulkhead: BulkheadConfig | undefined;
   readonly form: 'plain' | 'fallbackValue' | 'fallbackThrow' | 'either';
+  /**
+   * An events$ observer that cancels the call subscribed last when the `nth` event of `type` comes from
+   * the breaker or the pool (a call cancelled while it is being admitted, queued, started, refused...).
+   */
+  readonly cancelOn:
+    { readonly policy: 'breaker' | 'pool'; readonly type: string; readonly nth: number } | undefined;
   readonly calls: ReadonlyArray<CallScript>;
   readonly seed: number;
 }
@@ -167,6 +175,21 @@ const setup: fc.Arbitrary<Setup> = fc.record({
   form: fc.constantFrom<Setup['form']>('plain', 'plain', 'fallbackValue', 'fallbackThrow', 'either'),
   calls: fc.array(callScript, { minLength: 1, maxLength: 7 }),
   seed: fc.integer(),
+  cancelOn: fc.option(
+    fc.oneof(
+      fc.record({
+        policy: fc.constant('breaker' as const),
+        type: fc.constantFrom('admit', 'refuse', 'success', 'failure', 'ignore', 'transition'),
+        nth: fc.integer({ min: 1, max: 4 }),
+      }),
+      fc.record({
+        policy: fc.constant('pool' as const),
+        type: fc.constantFrom('admitted', 'queued', 'started', 'rejected', 'released'),
+        nth: fc.integer({ min: 1, max: 4 }),
+      }),
+    ),
+    { nil: undefined, freq: 3 },
+  ),
 });
 
 const runs = Number(process.env['FC_RUNS'] ?? 300);
@@ -225,10 +248,25 @@ export function run(s: Setup, fused: boolean): Trace {
     scheduler.maxFrames = 1000;
     const breaker = s.breaker && new CircuitBreaker({ ...s.breaker, scheduler });
     const pool = s.bulkhead && new Bulkhead({ ...s.bulkhead, scheduler });
-    breaker?.events$.subscribe((e) =>
-      log.push(['breaker', 'error' in e ? { ...e, error: describeError(e.error) } : e]),
-    );
-    pool?.events$.subscribe((e) => log.push(['pool', e]));
+    // The call subscribed last, and what cancels each call (see `cancelOn`).
+    let last = -1;
+    const cancels = s.calls.map(() => new Subject<void>());
+    let seen = 0;
+    const maybeCancel = (policy: 'breaker' | 'pool', type: string): void => {
+      const on = s.cancelOn;
+      if (on === undefined || on.policy !== policy || on.type !== type || ++seen !== on.nth || last < 0)
+        return;
+      log.push(['cancel', last]);
+      cancels[last]!.next();
+    };
+    breaker?.events$.subscribe((e) => {
+      log.push(['breaker', 'error' in e ? { ...e, error: describeError(e.error) } : e]);
+      maybeCancel('breaker', e.type);
+    });
+    pool?.events$.subscribe((e) => {
+      log.push(['pool', e]);
+      maybeCancel('pool', e.type);
+    });
     const retry: RetryBackoffConfig | undefined = s.retry && {
       maxRetries: s.retry.maxRetries,
       initialDelay: s.retry.initialDelay,
@@ -303,9 +341,11 @@ export function run(s: Setup, fused: boolean): Trace {
           break;
       }
       if (call.takeOne) call$ = call$.pipe(take(1));
+      call$ = call$.pipe(takeUntil(cancels[index]!));
       const record = (kind: string, payload?: unknown) => log.push([kind, index, scheduler.now(), payload]);
       scheduler.schedule(() => {
         subscribedAt = scheduler.now();
+        last = index;
         const subscription = call$.subscribe({
           next: (value) => record('next', describeValue(value)),
           error: (error: unknown) => record('error', describeError(error)),

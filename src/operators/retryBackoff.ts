@@ -62,7 +62,8 @@ const finiteNonNegativeMs = new t.Type<number, number, unknown>(
   t.identity,
 );
 
-const RetryBackoffConfigCodec = c.config(
+/** The codec of {@link RetryBackoffConfig} (a pipeline's `retry` is checked with its fields). @internal */
+export const RetryBackoffConfigCodec = c.config(
   'RetryBackoffConfig',
   { maxRetries: c.nonNegativeInt, initialDelay: finiteNonNegativeMs },
   {

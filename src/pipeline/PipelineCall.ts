@@ -1,6 +1,6 @@
 import type { SchedulerAction, Subscription, Unsubscribable } from 'rxjs';
 import type { BulkheadEntrant } from '../bulkhead/Bulkhead';
-import { BulkheadRejectedError } from '../errors/BulkheadRejectedError';
+import type { BulkheadRejectedError } from '../errors/BulkheadRejectedError';
 import { TimeoutExceededError } from '../errors/TimeoutExceededError';
 import { MAX_TIMER_DELAY } from '../internal/schedule';
 import type { PipelineAttemptOutcome, PipelineCallOutcome } from './PipelineEvent';
@@ -154,6 +154,7 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
       this.pipeline.breaker!.succeed(this.ticket, this.breakerStartedAt);
     }
     this.attemptEvent('success', undefined);
+    if (this.done) return;
     this.done = true;
     this.callEvent('success', undefined);
     this.completed();
@@ -166,24 +167,39 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
 
   // ---- the stages ----
 
-  /** Runs one attempt: the breaker, the bulkhead, then the call itself. */
+  /**
+   * Runs one attempt: the breaker, the bulkhead, then the call itself. Policies emit events as they
+   * admit, and an observer may cancel the call from there: after each step a cancelled call stops, and
+   * gives back what it was handed meanwhile, as the operators do (operate.ts).
+   */
   private attempt(): void {
     const { breaker, bulkhead } = this.pipeline;
     if (breaker !== undefined) {
       const ticket = breaker.acquire();
       if (typeof ticket !== 'number') {
-        this.retryOrFail(ticket);
+        if (!this.done) this.retryOrFail(ticket);
+        return;
+      }
+      const startedAt = breaker.timesCalls ? breaker.scheduler.now() : NaN;
+      if (this.done) {
+        breaker.release(ticket, startedAt);
         return;
       }
       this.held = true;
       this.ticket = ticket;
-      this.breakerStartedAt = breaker.timesCalls ? breaker.scheduler.now() : NaN;
+      this.breakerStartedAt = startedAt;
     }
     if (bulkhead !== undefined) {
       const entry = bulkhead.admit(this);
-      if (entry !== null) {
-        if (entry instanceof BulkheadRejectedError) this.refuse(entry);
-        else this.waiting = entry;
+      if (entry === 'queued') {
+        return;
+      }
+      if (entry !== 'admitted') {
+        if (!this.done) this.refuse(entry);
+        return;
+      }
+      if (this.done) {
+        bulkhead.exit();
         return;
       }
       this.slot = true;
@@ -191,9 +207,18 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
     this.run();
   }
 
+  /** The bulkhead queued this attempt. @internal */
+  queued(place: Unsubscribable): void {
+    this.waiting = place;
+  }
+
   /** The bulkhead gave this waiting attempt a slot. @internal */
   enter(): void {
     this.waiting = null;
+    if (this.done) {
+      this.pipeline.bulkhead!.exit();
+      return;
+    }
     this.slot = true;
     this.run();
   }
@@ -201,7 +226,8 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
   /** The bulkhead refused this attempt (full, or after `queueTimeout`). @internal */
   refuse(error: BulkheadRejectedError): void {
     this.waiting = null;
-    this.retryOrFail(this.breakerFailed(error));
+    const next = this.breakerFailed(error);
+    if (!this.done) this.retryOrFail(next);
   }
 
   /** The attempt reaches the call: the source is subscribed, then the attempt timer armed. */
@@ -256,13 +282,14 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
       seen: this.seen,
       meta: this.meta,
     });
-    // As timeoutAfter: everything inside is unsubscribed first (the attempt, or the wait for a retry).
+    // As timeoutAfter: everything inside is unsubscribed first (the attempt, or the wait for a retry); a
+    // policy's events$ observer may cancel the call meanwhile.
     this.endAttempt(error);
     if (this.retryTimer !== null) {
       this.retryTimer.unsubscribe();
       this.retryTimer = null;
     }
-    this.fail(error);
+    if (!this.done) this.fail(error);
   }
 
   /** The retry's delay passed: the next attempt. @internal */
@@ -271,11 +298,11 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
     this.attempt();
   }
 
-  /** An attempt that held a breaker permit failed: the breaker records it, then the retry decides. */
+  /** An attempt that reached the call failed: the breaker records it, then the retry decides. */
   private attemptFailed(error: unknown): void {
     const next = this.breakerFailed(error);
     this.attemptEvent('failure', error);
-    this.retryOrFail(next);
+    if (!this.done) this.retryOrFail(next);
   }
 
   /**

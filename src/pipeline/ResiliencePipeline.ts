@@ -2,10 +2,10 @@ import * as t from 'io-ts';
 import { asyncScheduler, Subject, type Observable, type ObservableInput, type SchedulerLike } from 'rxjs';
 import { CircuitBreaker } from '../breaker/CircuitBreaker';
 import { Bulkhead } from '../bulkhead/Bulkhead';
-import { InvalidConfigError, isInvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
+import { InvalidConfigError } from '../errors/InvalidConfigError';
 import * as c from '../internal/codecs';
-import { configIssue, configIssues } from '../internal/decodeConfig';
-import { retryBackoff, type RetryBackoffConfig } from '../operators/retryBackoff';
+import { configIssue, decodeConfig, readConfig } from '../internal/decodeConfig';
+import { RetryBackoffConfigCodec, type RetryBackoffConfig } from '../operators/retryBackoff';
 import type { PipelineEvent } from './PipelineEvent';
 import { PromiseCall } from './PromiseCall';
 import { RetryPlan } from './RetryPlan';
@@ -65,12 +65,12 @@ function instanceOf<A>(name: string, ctor: abstract new (...args: never[]) => A)
   );
 }
 
-const plainObject = new t.Type<object, object, unknown>(
-  'an object (a retryBackoff config without `scheduler`)',
-  (u): u is object => typeof u === 'object' && u !== null && !Array.isArray(u),
-  (u, ctx) => (typeof u === 'object' && u !== null && !Array.isArray(u) ? t.success(u) : t.failure(u, ctx)),
-  t.identity,
-);
+/** `retryBackoff`'s own fields, less `scheduler`: the pipeline's scheduler times the retries. */
+const RetryCodec = (() => {
+  const [required, optional] = RetryBackoffConfigCodec.type.types;
+  const { scheduler: _, ...fields } = optional.props;
+  return c.config('a retryBackoff config (without `scheduler`)', required.props, fields);
+})();
 
 const ConfigCodec = c.config(
   'ResiliencePipelineConfig',
@@ -78,8 +78,7 @@ const ConfigCodec = c.config(
   {
     name: c.nonEmptyString,
     deadline: c.positiveMs,
-    // Checked as an object here; its fields are checked by retryBackoff's own codec (below).
-    retry: plainObject,
+    retry: RetryCodec,
     breaker: instanceOf('a CircuitBreaker', CircuitBreaker),
     bulkhead: instanceOf('a Bulkhead', Bulkhead),
     attemptTimeout: c.positiveMs,
@@ -90,57 +89,8 @@ const ConfigCodec = c.config(
 const ExecuteOptionsCodec = c.config(
   'ExecuteOptions',
   {},
-  {
-    key: c.string,
-    signal: new t.Type<AbortSignal, AbortSignal, unknown>(
-      'an AbortSignal',
-      (u): u is AbortSignal => u instanceof AbortSignal,
-      (u, ctx) => (u instanceof AbortSignal ? t.success(u) : t.failure(u, ctx)),
-      t.identity,
-    ),
-  },
+  { key: c.string, signal: instanceOf('an AbortSignal', AbortSignal) },
 );
-
-/** The issues of `retry`, found by `retryBackoff`'s own validation, with paths under `retry.`. */
-function retryIssues(retry: object): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  if ((retry as { scheduler?: unknown }).scheduler !== undefined) {
-    issues.push(
-      configIssue(
-        'retry.scheduler',
-        "absent (retries are timed by the pipeline's `scheduler`)",
-        (retry as { scheduler: unknown }).scheduler,
-      ),
-    );
-  }
-  try {
-    const { scheduler: _, ...rest } = retry as RetryBackoffConfig;
-    retryBackoff(rest);
-  } catch (err) {
-    if (!isInvalidConfigError(err)) throw err;
-    for (const issue of err.info.issues) {
-      const path = issue.path === '' ? 'retry' : `retry.${issue.path}`;
-      const subject = issue.path === '' ? 'config' : `\`${issue.path}\``;
-      let message = issue.message.startsWith(subject)
-        ? `\`${path}\`${issue.message.slice(subject.length)}`
-        : issue.message.replace(`\`${issue.path}\``, `\`${path}\``);
-      // The pipeline's scheduler times the retries: `retry.scheduler` is not one of the known options.
-      const expected = issue.expected.replace(', `scheduler`)', ')');
-      message = message.replace(issue.expected, expected);
-      issues.push({ ...issue, path, expected, message });
-    }
-  }
-  return issues;
-}
-
-function validate(config: unknown): void {
-  const issues = configIssues(ConfigCodec, config);
-  if (issues.length === 0) {
-    const retry = (config as ResiliencePipelineConfig).retry;
-    if (retry !== undefined) issues.push(...retryIssues(retry));
-  }
-  if (issues.length > 0) throw new InvalidConfigError({ operator: 'ResiliencePipeline', issues });
-}
 
 /**
  * The policies of one dependency, composed once and shared by every call to it, in one fixed order that
@@ -202,8 +152,8 @@ export class ResiliencePipeline {
   private subject: Subject<PipelineEvent> | null = null;
   private view: Observable<PipelineEvent> | null = null;
 
-  constructor(config: ResiliencePipelineConfig = {}) {
-    validate(config);
+  constructor(input: ResiliencePipelineConfig = {}) {
+    const config = decodeConfig('ResiliencePipeline', ConfigCodec, input) as ResiliencePipelineConfig;
     this.name = config.name ?? 'pipeline';
     this.breaker = config.breaker;
     this.bulkhead = config.bulkhead;
@@ -246,7 +196,7 @@ export class ResiliencePipeline {
   execute<T>(fn: ExecuteFunction<T>, options?: ExecuteOptions): Promise<T> {
     if (typeof fn !== 'function' || (options !== undefined && !validExecuteOptions(options))) {
       const issues = typeof fn === 'function' ? [] : [configIssue('fn', 'a function', fn as unknown)];
-      if (options !== undefined) issues.push(...configIssues(ExecuteOptionsCodec, options));
+      if (options !== undefined) issues.push(...readConfig(ExecuteOptionsCodec, options).issues);
       throw new InvalidConfigError({ operator: 'ResiliencePipeline.execute', issues });
     }
     const signal = options?.signal;

@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import type { MonoTypeOperatorFunction, ObservableInput } from 'rxjs';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
 import * as c from '../internal/codecs';
-import { configIssue, configIssues } from '../internal/decodeConfig';
+import { configIssue, readConfig } from '../internal/decodeConfig';
 import { operate } from '../internal/operate';
 import type { CallFailure } from './CallFailure';
 import { ObservableCall } from './ObservableCall';
@@ -29,29 +29,49 @@ const OptionsCodec = c.config('ResilientOptions', {}, { fallback: c.fn, key: c.s
 const EitherOptionsCodec = c.config('ResilientEitherOptions', {}, { key: c.string, meta: t.unknown });
 
 /**
- * Validates the operator's arguments: the valid case first (it runs once per call when written inline),
- * the codec only to report what is wrong. `fallback`: whether the options may hold one. @internal
+ * Reads the operator's options once and checks them with the pipeline: the valid case first, with no
+ * codec (it runs once per call when written inline); the codec only to report what is wrong. `fallback`:
+ * whether the options may hold one. Returns the copy that was checked. @internal
  */
-export function checkArguments(
+export function readArguments(
   operator: string,
   pipeline: unknown,
   options: unknown,
   fallback: boolean,
-): void {
+): ResilientOptions<unknown> {
   const validPipeline = pipeline instanceof ResiliencePipeline;
-  if (validPipeline && (options === undefined || validOptions(options, fallback))) return;
+  if (options === undefined) {
+    if (validPipeline) return NO_OPTIONS;
+  } else if (validPipeline && isPlainObject(options)) {
+    // Object spread reads each field once; a getter or Proxy trap that throws goes to the codec's report.
+    let copy: ResilientOptions<unknown> | undefined;
+    try {
+      copy = { ...options };
+    } catch {
+      copy = undefined;
+    }
+    if (copy !== undefined && validOptions(copy, fallback)) return copy;
+  }
   const issues = validPipeline ? [] : [configIssue('pipeline', 'a ResiliencePipeline', pipeline)];
-  if (options !== undefined)
-    issues.push(...configIssues(fallback ? OptionsCodec : EitherOptionsCodec, options));
+  if (options !== undefined) {
+    issues.push(...readConfig(fallback ? OptionsCodec : EitherOptionsCodec, options).issues);
+  }
   throw new InvalidConfigError({ operator, issues });
 }
 
-function validOptions(options: unknown, fallback: boolean): boolean {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) return false;
+const NO_OPTIONS: ResilientOptions<unknown> = {};
+
+function isPlainObject(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function validOptions(options: ResilientOptions<unknown>, fallback: boolean): boolean {
   for (const key in options) {
     if (key !== 'key' && key !== 'meta' && !(fallback && key === 'fallback')) return false;
   }
-  const { key, fallback: f } = options as ResilientOptions<unknown>;
+  const { key, fallback: f } = options;
   return (key === undefined || typeof key === 'string') && (f === undefined || typeof f === 'function');
 }
 
@@ -82,10 +102,7 @@ export function resilient<T>(
   pipeline: ResiliencePipeline,
   options?: ResilientOptions<T>,
 ): MonoTypeOperatorFunction<T> {
-  checkArguments('resilient', pipeline, options, true);
-  const key = options?.key;
-  const meta = options?.meta;
-  const fallback = options?.fallback;
+  const { fallback, key, meta } = readArguments('resilient', pipeline, options, true) as ResilientOptions<T>;
   return operate<T, T>((source, destination) => {
     const call = new ObservableCall<T>(pipeline, source, destination, key, meta, fallback);
     destination.add(call);

@@ -4,7 +4,7 @@ import { operate } from '../internal/operate';
 import type { CallFailure } from './CallFailure';
 import { ObservableCall } from './ObservableCall';
 import type { ResiliencePipeline } from './ResiliencePipeline';
-import { checkArguments, type ResilientEitherOptions } from './resilient';
+import { readArguments, type ResilientEitherOptions } from './resilient';
 
 /**
  * As {@link resilient}, with the outcome as data: each value of the call is a `right(value)`, and a
@@ -30,9 +30,7 @@ export function resilientEither<T>(
   pipeline: ResiliencePipeline,
   options?: ResilientEitherOptions,
 ): OperatorFunction<T, Either<CallFailure, T>> {
-  checkArguments('resilientEither', pipeline, options, false);
-  const key = options?.key;
-  const meta = options?.meta;
+  const { key, meta } = readArguments('resilientEither', pipeline, options, false);
   return operate<T, Either<CallFailure, T>>((source, destination) => {
     const call = new ObservableCall<T>(pipeline, source, destination, key, meta, null);
     destination.add(call);
