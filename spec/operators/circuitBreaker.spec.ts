@@ -6,6 +6,8 @@ import {
   catchError,
   concat,
   defer,
+  first,
+  firstValueFrom,
   mergeMap,
   of,
   retry,
@@ -59,13 +61,14 @@ describe('circuitBreaker', () => {
 
     it('should unsubscribe the source on early unsubscribe and give the permit back', marbles((m) => {
       const breaker = smallBreaker();
-      const source =   m.cold('-a-b-c|');
-      const unsub =           '^--!';
-      const subs =            '^--!';
-      const expected =        '-a-';
+      const source =   m.cold('--a-b-c|');
+      const unsub =           '^-!';
+      const subs =            '^-!';
+      const expected =        '---';
       m.expect(source.pipe(circuitBreaker(breaker)), unsub).toBeObservable(expected);
       m.expect(source).toHaveSubscriptions(subs);
       m.flush();
+      // left before any value: recorded as nothing
       expect(breaker.metrics()).to.include({ inFlight: 0, calls: 0 });
     }));
 
@@ -78,7 +81,8 @@ describe('circuitBreaker', () => {
         .subscribe((v) => seen.push(v));
       expect(seen).to.deep.equal([0, 1]);
       expect(emitted).to.deep.equal([0, 1]);
-      expect(breaker.metrics()).to.include({ inFlight: 0, calls: 0 });
+      // left after its values: one success
+      expect(breaker.metrics()).to.include({ inFlight: 0, calls: 1, failures: 0 });
     });
 
     it('should stop a synchronous source when downstream take(n) unsubscribes', () => {
@@ -206,6 +210,60 @@ describe('circuitBreaker', () => {
       m.expect(m.cold('-a|').pipe(circuitBreaker(breaker))).toBeObservable('-a|');    // 2 ms: not slow
       m.expect(m.cold('---|').pipe(circuitBreaker(breaker)), '---^').toBeObservable('------|'); // slow
       m.expect(breaker.state$).toBeObservable('c-----o----h', { c: 'closed', o: 'open', h: 'halfOpen' });
+    }));
+
+    it('should count calls taken with firstValueFrom as successes: 20 good calls, then 4 failures, stays closed', async () => {
+      const breaker = new CircuitBreaker({ minimumCalls: 4 });
+      // the dependency answers, then keeps its stream open (a keep-alive): the caller leaves after the answer
+      const price$ = () => concat(of(42), NEVER).pipe(circuitBreaker(breaker));
+      const broken$ = () => throwError(() => new Error('down')).pipe(circuitBreaker(breaker));
+      for (let i = 0; i < 20; i++) expect(await firstValueFrom(price$())).to.equal(42);
+      for (let i = 0; i < 4; i++) await firstValueFrom(broken$()).catch(() => undefined);
+      // the window holds the last 20 outcomes: 16 successes and 4 failures (20 %)
+      expect(breaker.metrics()).to.include({ state: 'closed', calls: 20, failures: 4, inFlight: 0 });
+    });
+
+    it('should count a call left after its first value (take(1), first()) as a success timed to that value', marbles((m) => {
+      const breaker = smallBreaker({ slowCallDuration: 3, slowCallRateThreshold: 1 });
+      const events: CircuitBreakerEvent[] = [];
+      breaker.events$.subscribe((e) => events.push(e));
+      const quick =   m.cold('-a----b|');
+      const slow =    m.cold('---a--b|');
+      m.expect(quick.pipe(circuitBreaker(breaker), take(1))).toBeObservable('-(a|)');
+      m.expect(slow.pipe(circuitBreaker(breaker), first()), '--^').toBeObservable('-----(a|)');
+      m.expect(quick).toHaveSubscriptions('^!');
+      m.expect(slow).toHaveSubscriptions('--^--!');
+      m.flush();
+      expect(events.filter((e) => e.type === 'success')).to.deep.equal([
+        { type: 'success', at: 1, duration: 1, slow: false, counted: true },
+        { type: 'success', at: 5, duration: 3, slow: true, counted: true },
+      ]);
+      expect(breaker.metrics()).to.include({ state: 'closed', calls: 2, failures: 0, slowCalls: 1, inFlight: 0 });
+    }));
+
+    it('should time an unsubscribe after a value to the first value, not to the unsubscribe', marbles((m) => {
+      const breaker = smallBreaker({ minimumCalls: 1, slowCallDuration: 3, slowCallRateThreshold: 1 });
+      const stream =  m.cold('-a-b-c-d-');
+      m.expect(stream.pipe(circuitBreaker(breaker)), '^------!').toBeObservable('-a-b-c-');
+      m.flush();
+      // answered at 1, left at 7: a success of 1 ms, not a slow call of 7 ms
+      expect(breaker.metrics()).to.include({ state: 'closed', calls: 1, slowCalls: 0, inFlight: 0 });
+    }));
+
+    it('should record an error after values as a failure (the call did not end well)', marbles((m) => {
+      const breaker = smallBreaker({ minimumCalls: 1 });
+      m.expect(m.cold('-a-#').pipe(circuitBreaker(breaker))).toBeObservable('-a-#');
+      m.flush();
+      expect(breaker.metrics()).to.include({ state: 'open', calls: 1, failures: 1, inFlight: 0 });
+    }));
+
+    it('should close on a halfOpen probe taken with take(1)', marbles((m) => {
+      const breaker = smallBreaker({ minimumCalls: 1, openDuration: 2 });
+      m.expect(m.cold('#').pipe(circuitBreaker(breaker))).toBeObservable('#');
+      const probe =   m.cold('-a-b|');
+      m.expect(probe.pipe(circuitBreaker(breaker), take(1)), '--^').toBeObservable('---(a|)');
+      m.expect(probe).toHaveSubscriptions('--^!');
+      m.expect(breaker.state$, '-^').toBeObservable('-ohc', { o: 'open', h: 'halfOpen', c: 'closed' });
     }));
 
     it('should count success at the first value with successOn: firstValue (long-lived streams)', marbles((m) => {

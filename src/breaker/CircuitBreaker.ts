@@ -464,12 +464,15 @@ export class CircuitBreaker {
     return this.phase === 'closed' && !this.timedWindow && !this.timesCalls ? NaN : this.scheduler.now();
   }
 
-  /** Settles an admitted call as a success. @internal */
-  succeed(ticket: number, startedAt: number): void {
+  /**
+   * Settles an admitted call as a success. `answeredAt` is given when the call was unsubscribed after a
+   * value: its duration is measured to that first value (DESIGN §2.4 rule 2). @internal
+   */
+  succeed(ticket: number, startedAt: number, answeredAt?: number): void {
     this.inFlight--;
     const now = this.outcomeTime();
     if (this.phase !== 'closed') this.sync(now);
-    const duration = now - startedAt;
+    const duration = (answeredAt ?? now) - startedAt;
     const slow = duration >= this.slowCallDuration;
     const counted = ticket === this.generation;
     if (this.eventWatchers > 0) this.events.next({ type: 'success', at: now, duration, slow, counted });

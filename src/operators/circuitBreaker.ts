@@ -8,10 +8,18 @@ import { createOperatorSubscriber, operate, type OperatorHandlers } from '../int
 /** Options of {@link circuitBreaker}. */
 export interface CircuitBreakerOperatorConfig {
   /**
-   * When a call succeeds: `'complete'` when its source completes (a request/response call), or
-   * `'firstValue'` at its first value, for long-lived streams (SSE, WebSocket subscriptions) that seldom
-   * complete. After a `'firstValue'` success the call's permit is given back, and a later error passes
-   * through without being recorded. Slow-call duration is measured to the same point.
+   * When a call's outcome is decided.
+   *
+   * - `'complete'`: when the call ends. Completion is a success and an error `isFailure` accepts a
+   *   failure, even after values (the stream broke). A caller that leaves after at least one value
+   *   (`firstValueFrom`, `take(1)`, `first()`) ends it with a success, timed to the first value; one that
+   *   leaves before any value ends it with nothing. The permit, a probe's included, is held until then.
+   * - `'firstValue'`: at the first value, for long-lived streams (SSE, WebSocket subscriptions) that seldom
+   *   complete: the success is recorded and the permit given back at once (a halfOpen probe decides
+   *   there), and a later error passes through without being recorded.
+   *
+   * A call's duration (for `slowCallDuration`) runs from its subscribe to its outcome, or to its first
+   * value when it succeeds by an unsubscribe or at the first value.
    * @default 'complete'
    */
   readonly successOn?: 'complete' | 'firstValue' | undefined;
@@ -27,9 +35,11 @@ const ConfigCodec = c.config(
  * Protects a call with a shared {@link CircuitBreaker}: each subscription is one call, admitted or refused
  * at subscribe time. A refused call errors at once with `CircuitOpenError` and never subscribes to the
  * source. An admitted call succeeds when the source completes (or at its first value with
- * `successOn: 'firstValue'`) and fails when it errors with an error the breaker's `isFailure` accepts;
- * unsubscribing before either records nothing and gives the permit back. The outcome is recorded before it
- * is forwarded, so a `retry` downstream already sees the new state.
+ * `successOn: 'firstValue'`) and fails when it errors with an error the breaker's `isFailure` accepts
+ * (by default `isTransient`: a refusal by another policy or a 4xx is not the dependency failing). A caller
+ * that unsubscribes after at least one value (`firstValueFrom`, `take(1)`) ends the call with a success
+ * timed to that value; one that unsubscribes before any value records nothing and gives the permit back.
+ * The outcome is recorded before it is forwarded, so a `retry` downstream already sees the new state.
  *
  * ```text
  * breaker: minimumCalls 2, window { type: 'count', size: 2 }, openDuration 5
@@ -71,7 +81,7 @@ export function circuitBreaker<T>(
     const startedAt = breaker.timesCalls ? scheduler.now() : NaN;
     const subscriber = createOperatorSubscriber<T>(
       destination,
-      new BreakerCall(breaker, ticket, startedAt, destination, onFirstValue),
+      new BreakerCall<T>(breaker, ticket, startedAt, destination, onFirstValue),
     );
     // An events$ or state$ observer may have cancelled the call while it was admitted: the subscriber is
     // then closed, its finalize has given the permit back, and the source is never subscribed.
@@ -80,28 +90,40 @@ export function circuitBreaker<T>(
 }
 
 /**
- * One admitted call: records its outcome once (success, failure, or nothing when unsubscribed first) and
- * forwards. One object per call holds the call's state, instead of a closure per handler.
+ * One admitted call: records its outcome once (success, failure, or nothing when unsubscribed before any
+ * value) and forwards. One object per call holds the call's state, instead of a closure per handler.
+ *
+ * The first value is seen by `firstValue`, which then removes itself (`next` becomes undefined), so later
+ * values go straight to the destination: a call costs one extra function call, at its first value only.
  */
 class BreakerCall<T> implements OperatorHandlers<T> {
-  /** Set when `successOn: 'firstValue'`: the first value records the success. */
-  readonly next: ((value: T) => void) | undefined;
+  /** Set until the first value; then removed, and values are forwarded directly. */
+  next: ((value: T) => void) | undefined = this.firstValue;
   private settled = false;
+  /** The call delivered a value: an unsubscribe is then a success (DESIGN §2.4 rule 2). */
+  private answered = false;
+  /** Scheduler time of the first value; NaN when the call is not timed. */
+  private answeredAt = NaN;
 
   constructor(
     private readonly breaker: CircuitBreaker,
     private readonly ticket: number,
     private readonly startedAt: number,
     private readonly destination: Subscriber<T>,
-    onFirstValue: boolean,
-  ) {
-    this.next = onFirstValue ? this.firstValue : undefined;
-  }
+    private readonly onFirstValue: boolean,
+  ) {}
 
   private firstValue(value: T): void {
+    this.next = undefined;
     if (!this.settled) {
-      this.settled = true;
-      this.breaker.succeed(this.ticket, this.startedAt);
+      if (this.onFirstValue) {
+        this.settled = true;
+        this.breaker.succeed(this.ticket, this.startedAt);
+      } else {
+        this.answered = true;
+        // Timed calls only: otherwise no clock is read per call.
+        if (!Number.isNaN(this.startedAt)) this.answeredAt = this.breaker.scheduler.now();
+      }
     }
     this.destination.next(value);
   }
@@ -123,9 +145,11 @@ class BreakerCall<T> implements OperatorHandlers<T> {
   }
 
   finalize(): void {
-    if (!this.settled) {
-      this.settled = true;
-      this.breaker.release(this.ticket, this.startedAt);
-    }
+    if (this.settled) return;
+    this.settled = true;
+    // Unsubscribed after a value (firstValueFrom, take(1), first()): the dependency answered, a success
+    // timed to that value. Before any value: nothing, and the permit goes back.
+    if (this.answered) this.breaker.succeed(this.ticket, this.startedAt, this.answeredAt);
+    else this.breaker.release(this.ticket, this.startedAt);
   }
 }
