@@ -5,7 +5,11 @@ import type { CircuitBreakerEvent } from '../../src/breaker/CircuitBreakerEvent'
 import type { CircuitState } from '../../src/breaker/CircuitState';
 import { circuitBreaker } from '../../src/operators/circuitBreaker';
 import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
-import { isCircuitOpenError } from '../../src/errors/CircuitOpenError';
+import { BufferOverflowError } from '../../src/errors/BufferOverflowError';
+import { BulkheadRejectedError } from '../../src/errors/BulkheadRejectedError';
+import { CircuitOpenError, isCircuitOpenError } from '../../src/errors/CircuitOpenError';
+import { HttpStatusError } from '../../src/errors/HttpStatusError';
+import { RateLimitedError } from '../../src/errors/RateLimitedError';
 import { captureThrow } from '../helpers/captureError';
 import { marbles } from '../helpers/marbles';
 import { ManualClock } from './manualClock';
@@ -100,6 +104,44 @@ describe('CircuitBreaker', () => {
       expect(d.succeed()).to.equal('refused');
       d.at(30001);
       expect(d.breaker.state).to.equal('closed');
+    });
+
+    it('should count only transient errors by default (isTransient): never a refusal or a 4xx', () => {
+      const d = new Driver({ minimumCalls: 1, window: { type: 'count', size: 1 } });
+      const http = (status: number) =>
+        new HttpStatusError({
+          status,
+          statusText: '',
+          url: 'http://127.0.0.1/x',
+          retryAfter: undefined,
+          body: '',
+        });
+      const notTheDependency = [
+        new CircuitOpenError({ breaker: 'inner', state: 'open', retryAfter: 5 }),
+        new BulkheadRejectedError({
+          bulkhead: 'pool',
+          reason: 'full',
+          active: 1,
+          maxConcurrent: 1,
+          queued: 0,
+          maxQueued: 0,
+        }),
+        new RateLimitedError({ limiter: 'api', key: '', retryAfter: 10 }),
+        new BufferOverflowError({ capacity: 0 }),
+        http(400),
+        http(404),
+        http(422),
+      ];
+      notTheDependency.forEach((error, i) => {
+        d.fail(error); // the dependency was called and answered with this error
+        expect(d.subscribed, String(error)).to.equal(i + 1);
+        expect(d.breaker.metrics(), String(error)).to.include({ state: 'closed', calls: 0, inFlight: 0 });
+      });
+      for (const error of [http(503), http(429), http(408), new Error('ECONNRESET'), 'a string']) {
+        d.breaker.reset();
+        d.fail(error);
+        expect(d.breaker.metrics(), String(error)).to.include({ state: 'open', calls: 1, failures: 1 });
+      }
     });
 
     it('should keep 20 outcomes in the default window and open at a 50 % failure rate', () => {

@@ -13,6 +13,7 @@ import { MAX_TIMER_DELAY } from '../internal/schedule';
 import { withoutStack } from '../internal/withoutStack';
 import { CircuitOpenError } from '../errors/CircuitOpenError';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
+import { isTransient } from '../errors/isTransient';
 import type { CircuitBreakerEvent, CircuitTransitionReason } from './CircuitBreakerEvent';
 import type { CircuitBreakerMetrics } from './CircuitBreakerMetrics';
 import { CircuitBreakerSnapshotCodec, type CircuitBreakerSnapshot } from './CircuitBreakerSnapshot';
@@ -88,10 +89,14 @@ export interface CircuitBreakerConfig {
    */
   readonly maxHalfOpenDuration?: number | undefined;
   /**
-   * Which errors are failures. An error it rejects passes through to the caller but is recorded as nothing
-   * (its permit, even a probe's, is given back). A throw from it errors the call with what it threw, and
-   * the call counts as a failure.
-   * @default () => true
+   * Which errors are failures of the dependency. An error it rejects passes through to the caller but is
+   * recorded as nothing (its permit, even a probe's, is given back). A throw from it errors the call with
+   * what it threw, and the call counts as a failure. The default, `isTransient`, rejects a refusal by one
+   * of this library's policies (`CircuitOpenError`, `BulkheadRejectedError`, `RateLimitedError`,
+   * `BufferOverflowError`), an `InvalidConfigError` and an `HttpStatusError` with a 4xx status other than
+   * 408, 425 and 429: the dependency was never called, or the caller's request was wrong. Every other
+   * error counts.
+   * @default isTransient
    */
   readonly isFailure?: ((error: unknown) => boolean) | undefined;
   /**
@@ -140,8 +145,6 @@ const ConfigCodec = c.config(
     scheduler: c.scheduler,
   },
 );
-
-const acceptAll = (): boolean => true;
 
 /**
  * A circuit breaker: a state machine shared by every call made through `circuitBreaker(breaker)`, that
@@ -262,7 +265,7 @@ export class CircuitBreaker {
     this.openDuration = config.openDuration ?? 30_000;
     this.halfOpenCalls = config.halfOpenCalls ?? 1;
     this.maxHalfOpenDuration = config.maxHalfOpenDuration ?? Infinity;
-    this.isFailure = config.isFailure ?? acceptAll;
+    this.isFailure = config.isFailure ?? isTransient;
 
     this.state$ = new Observable<CircuitState>((subscriber) => {
       const current = this.state;
