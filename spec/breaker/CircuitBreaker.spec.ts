@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { NEVER, Observable, Subscription, of, throwError } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { CircuitBreaker, type CircuitBreakerConfig } from '../../src/breaker/CircuitBreaker';
 import type { CircuitBreakerEvent } from '../../src/breaker/CircuitBreakerEvent';
 import type { CircuitState } from '../../src/breaker/CircuitState';
@@ -13,6 +14,7 @@ import { RateLimitedError } from '../../src/errors/RateLimitedError';
 import { captureThrow } from '../helpers/captureError';
 import { marbles } from '../helpers/marbles';
 import { ManualClock } from './manualClock';
+import { stateTimeline, type StateTimeline } from '../../src/testing/stateTimeline';
 
 type Seen = 'ok' | 'failed' | 'refused';
 
@@ -306,6 +308,44 @@ describe('CircuitBreaker', () => {
       d.at(14);
       expect(d.breaker.state).to.equal('closed');
     });
+    it('should survive openDuration 0 with a maxHalfOpenDuration below the clock precision, without recursing', () => {
+      const d = new Driver({ minimumCalls: 1, openDuration: 0, maxHalfOpenDuration: 1e-300 });
+      const seen: CircuitState[] = [];
+      d.breaker.state$.subscribe((s) => seen.push(s));
+      d.at(1000);
+      d.fail(); // opens, and with openDuration 0 is halfOpen at once
+      expect(d.breaker.state).to.equal('halfOpen');
+      // 1000 + 1e-300 is 1000: the deadline of a probe admitted now is the next tick, so that a probe
+      // answering at its own instant is in time
+      expect(d.succeed()).to.equal('ok');
+      d.fail();
+      d.hang(); // a probe that hangs
+      d.at(1000);
+      expect(d.breaker.metrics()).to.include({ state: 'halfOpen', opening: 1, inFlight: 1 });
+      d.at(1001); // its deadline passed: open again, and at once halfOpen for the next call
+      expect(d.breaker.metrics()).to.include({ state: 'halfOpen', opening: 2, inFlight: 1 });
+      expect(d.succeed()).to.equal('ok'); // a new probe: the breaker is usable
+      expect(seen).to.deep.equal([
+        'closed',
+        'open',
+        'halfOpen',
+        'closed',
+        'open',
+        'halfOpen',
+        'open',
+        'halfOpen',
+        'closed',
+      ]);
+    });
+
+    it('should catch up after a day idle at once: at most the transitions a probe made due', () => {
+      const d = new Driver({ minimumCalls: 1, openDuration: 10, maxHalfOpenDuration: 10 });
+      d.fail();
+      d.at(10);
+      d.hang(); // the probe hangs: open again at 20, halfOpen at 30, then it waits for a call
+      d.at(86_400_000);
+      expect(d.breaker.metrics()).to.include({ state: 'halfOpen', opening: 2, openedAt: 20, inFlight: 1 });
+    });
   });
 
   describe('state$', () => {
@@ -356,22 +396,42 @@ describe('CircuitBreaker', () => {
       expect(d.clock.scheduled).to.equal(1);
     });
 
-    it('should aim its timer at an open phase reached while observed, and at maxHalfOpenDuration', () => {
+    it("should aim its timer at an open phase reached while observed, and at a hung probe's maxHalfOpenDuration", () => {
       const d = new Driver({ minimumCalls: 1, openDuration: 10, maxHalfOpenDuration: 4 });
       const seen: Array<[CircuitState, number]> = [];
       const sub = d.breaker.state$.subscribe((s) => seen.push([s, d.clock.now()]));
       d.fail();
-      d.at(30);
-      sub.unsubscribe();
+      d.at(12);
+      d.hang(); // the probe, admitted at 12, never answers
+      d.at(1000);
       expect(seen).to.deep.equal([
         ['closed', 0],
         ['open', 0],
         ['halfOpen', 10],
-        ['open', 14],
-        ['halfOpen', 24],
-        ['open', 28],
+        ['open', 16], // 4 ms after the probe
+        ['halfOpen', 26], // and then nothing: no probe, no deadline
       ]);
       expect(d.clock.pending).to.equal(0);
+      sub.unsubscribe();
+    });
+
+    it('should let a test observing state$ finish: with maxHalfOpenDuration, halfOpen waits for a call', () => {
+      const scheduler = new TestScheduler((actual, expected) => {
+        expect(actual).to.deep.equal(expected);
+      });
+      let timeline: StateTimeline<CircuitState> | undefined;
+      scheduler.run(({ cold }) => {
+        // A guard, so that a breaker cycling forever fails this test instead of hanging it.
+        scheduler.maxFrames = 100_000;
+        const breaker = new CircuitBreaker({ minimumCalls: 1, openDuration: 5, maxHalfOpenDuration: 3 });
+        timeline = stateTimeline(breaker.state$);
+        cold('-#')
+          .pipe(circuitBreaker(breaker))
+          .subscribe({ error: () => undefined });
+        // a probe at 10 that never answers: open again 3 ms later, halfOpen 5 ms after that, then quiet
+        scheduler.schedule(() => NEVER.pipe(circuitBreaker(breaker)).subscribe(), 10);
+      });
+      timeline!.toBe('co----h------o----h');
     });
 
     it('should catch up on subscribe with a transition that happened while nobody observed', () => {
@@ -458,18 +518,18 @@ describe('CircuitBreaker', () => {
       });
       d.lasting(3); // slow
       d.at(3);
-      d.at(15); // halfOpen at 13, maxHalfOpenDuration reached at 18
-      d.at(18);
-      d.at(28);
+      d.at(15); // halfOpen at 13
+      d.hang(); // a probe that hangs: maxHalfOpenDuration reached at 20
+      d.at(30);
       d.succeed();
       d.breaker.isolate();
       expect(reasons).to.deep.equal([
         'closed->open:slowCallRate@3',
         'open->halfOpen:openDuration@13',
-        'halfOpen->open:maxHalfOpenDuration@18',
-        'open->halfOpen:openDuration@28',
-        'halfOpen->closed:probes@28',
-        'closed->isolated:isolate@28',
+        'halfOpen->open:maxHalfOpenDuration@20',
+        'open->halfOpen:openDuration@30',
+        'halfOpen->closed:probes@30',
+        'closed->isolated:isolate@30',
       ]);
     });
 

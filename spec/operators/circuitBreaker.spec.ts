@@ -471,7 +471,7 @@ describe('circuitBreaker', () => {
       const hanging = m.cold('-----');
       m.expect(m.cold('#').pipe(circuitBreaker(breaker))).toBeObservable('#');
       m.expect(hanging.pipe(circuitBreaker(breaker)), '--^-----!').toBeObservable('');
-      // observed until 8 (the cycle open 2 ms / halfOpen 3 ms would go on while observed)
+      // the probe admitted at 2 hangs: open again at 5, halfOpen at 7, then it waits for the next call
       m.expect(breaker.state$, '-^------!').toBeObservable('-oh--o-h', { o: 'open', h: 'halfOpen' });
       m.expect(hanging).toHaveSubscriptions('--^-----!');
     }));

@@ -82,7 +82,8 @@ class Model {
       this.outcomes = [];
       this.opening = 0;
     }
-    if (state === 'halfOpen') this.halfOpenUntil = at + this.setup.maxHalfOpenDuration;
+    // maxHalfOpenDuration counts from the phase's first probe
+    if (state === 'halfOpen') this.halfOpenUntil = Infinity;
     this.transitions.push([state, at]);
   }
 
@@ -152,7 +153,10 @@ class Model {
       this.refusals++;
       return this.state === 'open' ? this.openUntil - this.now : this.state === 'isolated' ? Infinity : 0;
     }
-    if (this.state === 'halfOpen') this.probesRunning++;
+    if (this.state === 'halfOpen') {
+      this.probesRunning++;
+      if (this.halfOpenUntil === Infinity) this.halfOpenUntil = this.now + this.setup.maxHalfOpenDuration;
+    }
     const call = {
       id,
       kind,

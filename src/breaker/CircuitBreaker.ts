@@ -83,8 +83,10 @@ export interface CircuitBreakerConfig {
    */
   readonly halfOpenCalls?: number | undefined;
   /**
-   * Milliseconds a halfOpen phase may last without a decision (a probe that hangs) before the breaker
-   * opens again.
+   * Milliseconds a halfOpen phase may wait for its probes' decision, counted from its first probe's
+   * admission: a probe that hangs makes the breaker open again then (with the next `openDuration`). A
+   * halfOpen phase that has admitted no probe waits for one, however long: the breaker moves between open
+   * and halfOpen only as calls arrive, so an idle breaker (and a test observing `state$`) ends in halfOpen.
    * @default Infinity
    */
   readonly maxHalfOpenDuration?: number | undefined;
@@ -217,6 +219,7 @@ export class CircuitBreaker {
   private opening = 0;
   private openedAt = NaN;
   private openUntil = Infinity;
+  /** The halfOpen phase's deadline: Infinity until it admits its first probe. */
   private halfOpenUntil = Infinity;
   /** Probes of the current halfOpen phase: running, and with an outcome. */
   private probesActive = 0;
@@ -438,6 +441,14 @@ export class CircuitBreaker {
         return this.refuse(now);
       }
       this.probesActive++;
+      // The phase's first probe starts its maxHalfOpenDuration. One below the clock's precision (now + it
+      // === now) lasts one tick, so that a probe answering at its own instant is still in time.
+      if (this.halfOpenUntil === Infinity && this.maxHalfOpenDuration !== Infinity) {
+        const until = now + this.maxHalfOpenDuration;
+        this.halfOpenUntil =
+          until > now ? until : now + Math.max(Math.abs(now) * Number.EPSILON, Number.MIN_VALUE);
+        this.arm();
+      }
     }
     this.inFlight++;
     if (this.eventWatchers > 0) {
@@ -575,22 +586,18 @@ export class CircuitBreaker {
   }
 
   /**
-   * Applies the transitions that time alone makes (open -> halfOpen at `openUntil`, halfOpen -> open at
-   * `halfOpenUntil`) up to `now`, each at its own instant. A deadline is reached at its instant: a call or an
-   * outcome at that instant sees the new state.
+   * Applies the transitions that time alone makes up to `now`, each at its own instant: halfOpen -> open
+   * at `halfOpenUntil` (set only once a probe was admitted), open -> halfOpen at `openUntil`. A deadline
+   * is reached at its instant: a call or an outcome at that instant sees the new state.
+   *
+   * A new halfOpen phase has no deadline until a call arrives, so this makes at most three transitions
+   * (halfOpen -> open -> halfOpen) however long the breaker was idle, and never recurses.
    */
   private sync(now: number): void {
-    for (;;) {
-      if (this.phase === 'open' && now >= this.openUntil) {
-        const at = this.openUntil;
-        this.halfOpenUntil = at + this.maxHalfOpenDuration;
-        this.transition('halfOpen', at, 'openDuration');
-      } else if (this.phase === 'halfOpen' && now >= this.halfOpenUntil) {
-        this.open(this.halfOpenUntil, 'maxHalfOpenDuration');
-      } else {
-        return;
-      }
+    if (this.phase === 'halfOpen' && now >= this.halfOpenUntil) {
+      this.open(this.halfOpenUntil, 'maxHalfOpenDuration');
     }
+    if (this.phase === 'open' && now >= this.openUntil) this.enterHalfOpen(this.openUntil);
   }
 
   private open(at: number, reason: CircuitTransitionReason): void {
@@ -599,7 +606,12 @@ export class CircuitBreaker {
     this.openUntil = at + this.openDurationFor(this.opening);
     this.transition('open', at, reason);
     // An openDuration of 0 makes it halfOpen at once: state$ observers see that at this same instant.
-    if (this.openUntil <= at) this.sync(at);
+    if (this.phase === 'open' && this.openUntil <= at) this.enterHalfOpen(at);
+  }
+
+  private enterHalfOpen(at: number): void {
+    this.halfOpenUntil = Infinity;
+    this.transition('halfOpen', at, 'openDuration');
   }
 
   private openDurationFor(opening: number): number {
