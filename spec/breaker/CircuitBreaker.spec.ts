@@ -188,6 +188,16 @@ describe('CircuitBreaker', () => {
         '`window.duration` must be a finite positive number of milliseconds, got Infinity (number)',
       ],
       [
+        'a time window whose buckets round to nothing',
+        { window: { type: 'time', duration: Number.MIN_VALUE } },
+        '`window.duration` must be at least 0.000001 ms per bucket (10 buckets), got 5e-324 (number)',
+      ],
+      [
+        'a time window of buckets shorter than 1 ns',
+        { window: { type: 'time', duration: 1e-5, buckets: 20 } },
+        '`window.duration` must be at least 0.000001 ms per bucket (20 buckets), got 0.00001 (number)',
+      ],
+      [
         'an unknown window key',
         { window: { type: 'time', duration: 1000, bucket: 5 } },
         'unknown option `window.bucket`: expected one of the known options (`type`, `duration`, `buckets`), got 5 (number)',

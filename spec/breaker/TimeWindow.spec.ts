@@ -45,6 +45,19 @@ describe('TimeWindow', () => {
     expect(sums(w)).to.deep.equal({ calls: 0, failures: 0, slowCalls: 0 });
   });
 
+  it('should keep advancing near 2^53 ms, where an epoch + 1 rounds back to itself', () => {
+    const w = new TimeWindow(10, 10); // buckets of 1 ms
+    const t = 2 ** 53; // from here on only even numbers are representable
+    w.record(true, false, t);
+    w.record(false, false, t + 2);
+    w.advance(t + 8);
+    expect(w.calls).to.equal(2);
+    w.advance(t + 10); // the bucket of t leaves
+    expect(sums(w)).to.deep.equal({ calls: 1, failures: 0, slowCalls: 0 });
+    w.advance(t + 12);
+    expect(w.calls).to.equal(0);
+  });
+
   it('should put outcomes in the newest bucket when the clock goes backwards', () => {
     const w = new TimeWindow(100, 4);
     w.record(false, false, 80);

@@ -28,7 +28,7 @@ export type CircuitBreakerWindow =
   | { readonly type: 'count'; readonly size: number }
   /**
    * The outcomes of the last `duration` ms, kept in `buckets` buckets (default 10): an outcome may leave
-   * the window up to one bucket (`duration / buckets` ms) early.
+   * the window up to one bucket (`duration / buckets` ms) early. A bucket lasts at least 0.000001 ms.
    */
   | { readonly type: 'time'; readonly duration: number; readonly buckets?: number | undefined };
 
@@ -129,6 +129,9 @@ const WindowCodec = c.tagged('a window', 'type', {
     { buckets: intUpTo(1000) },
   ),
 });
+
+/** The shortest bucket of a time window: 1 ns. */
+const MIN_BUCKET_MS = 1e-6;
 
 const ConfigCodec = c.config(
   'CircuitBreakerConfig',
@@ -253,6 +256,23 @@ export class CircuitBreaker {
           ),
         ],
       });
+    }
+    if (window.type === 'time') {
+      // Buckets shorter than this round time to ever larger epochs (Infinity for the shortest): the window
+      // would never forget.
+      const buckets = window.buckets ?? 10;
+      if (!(window.duration / buckets >= MIN_BUCKET_MS)) {
+        throw new InvalidConfigError({
+          operator: 'CircuitBreaker',
+          issues: [
+            configIssue(
+              'window.duration',
+              `at least ${MIN_BUCKET_MS} ms per bucket (${buckets} buckets)`,
+              window.duration,
+            ),
+          ],
+        });
+      }
     }
     this.name = config.name ?? 'unnamed';
     this.scheduler = config.scheduler ?? asyncScheduler;

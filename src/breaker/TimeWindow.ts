@@ -48,11 +48,17 @@ export class TimeWindow implements OutcomeWindow {
 
   advance(now: number): void {
     const epoch = Math.floor(now / this.bucketDuration);
-    if (epoch <= this.latest) return;
-    if (epoch - this.latest >= this.bucketCount) {
+    if (!(epoch > this.latest)) return;
+    const steps = epoch - this.latest;
+    if (steps >= this.bucketCount) {
       this.clear();
     } else {
-      for (let e = this.latest + 1; e <= epoch; e++) this.drop(this.indexOf(e));
+      // Walk the ring by index, not by epoch: near 2^53 an epoch + 1 rounds back to itself.
+      let i = this.indexOf(this.latest);
+      for (let k = 0; k < steps; k++) {
+        i = i + 1 === this.bucketCount ? 0 : i + 1;
+        this.drop(i);
+      }
     }
     this.latest = epoch;
   }
