@@ -257,26 +257,65 @@ describe('CircuitBreaker', () => {
       );
     });
 
-    it('should count a non-number, negative or throwing openDuration result as 0, and Infinity as until reset', () => {
-      for (const result of [
-        NaN,
-        -5,
-        'x',
-        () => {
-          throw new Error('bad');
-        },
-      ]) {
-        const d = new Driver({
-          minimumCalls: 1,
-          openDuration: () => (typeof result === 'function' ? result() : (result as number)),
-        });
-        d.fail();
-        expect(d.breaker.state, String(result)).to.equal('halfOpen');
-      }
-      const d = new Driver({ minimumCalls: 1, openDuration: () => Infinity });
+    it('should count a negative openDuration result as 0, and Infinity as until reset', () => {
+      const d = new Driver({ minimumCalls: 1, openDuration: () => -5 });
       d.fail();
-      d.at(1e12);
-      expect(d.breaker.metrics()).to.include({ state: 'open', retryAfter: Infinity });
+      expect(d.breaker.state).to.equal('halfOpen');
+      const forever = new Driver({ minimumCalls: 1, openDuration: () => Infinity });
+      forever.fail();
+      forever.at(1e12);
+      expect(forever.breaker.metrics()).to.include({ state: 'open', retryAfter: Infinity });
+    });
+
+    it('should report a throwing or non-number openDuration on events$ and stay open the default 30 s', () => {
+      const thrown = new Error('backoff table missing');
+      const cases: Array<[string, () => number, unknown]> = [
+        [
+          'a throw',
+          () => {
+            throw thrown;
+          },
+          thrown,
+        ],
+        ['NaN', () => NaN, 'returned NaN (number)'],
+        ['a string', () => '5' as unknown as number, 'returned "5" (string)'],
+        ['undefined', () => undefined as unknown as number, 'returned undefined'],
+      ];
+      for (const [what, openDuration, error] of cases) {
+        const d = new Driver({ name: 'prices', minimumCalls: 1, openDuration });
+        const events: CircuitBreakerEvent[] = [];
+        d.breaker.events$.subscribe((e) => events.push(e));
+        d.at(5);
+        d.fail();
+        const reported = events.filter((e) => e.type === 'openDurationError' || e.type === 'transition');
+        expect(reported, what).to.have.length(2);
+        const [report, transition] = reported;
+        expect(report, what).to.deep.include({
+          type: 'openDurationError',
+          at: 5,
+          opening: 1,
+          fallback: 30000,
+        });
+        const got = (report as { error: unknown }).error;
+        if (typeof error === 'string') {
+          expect(got, what).to.be.instanceOf(TypeError);
+          expect((got as Error).message, what).to.equal(
+            `CircuitBreaker "prices": openDuration(1) ${error}, not a number of milliseconds`,
+          );
+        } else {
+          expect(got, what).to.equal(error);
+        }
+        expect(transition, what).to.deep.equal({
+          type: 'transition',
+          at: 5,
+          from: 'closed',
+          to: 'open',
+          reason: 'failureRate',
+        });
+        expect(d.breaker.metrics(), what).to.include({ state: 'open', retryAfter: 30000 });
+        d.at(30005);
+        expect(d.breaker.state, what).to.equal('halfOpen');
+      }
     });
   });
 
@@ -375,6 +414,35 @@ describe('CircuitBreaker', () => {
         ['isolated', 25],
         ['closed', 25],
       ]);
+    });
+
+    it('should reach every observer in order when an observer resets on open, ending on the true state', () => {
+      const d = new Driver({ minimumCalls: 1 });
+      const first: CircuitState[] = [];
+      const second: CircuitState[] = [];
+      d.breaker.state$.subscribe((s) => {
+        first.push(s);
+        if (s === 'open') d.breaker.reset();
+      });
+      d.breaker.state$.subscribe((s) => second.push(s));
+      d.fail();
+      expect(d.breaker.state).to.equal('closed');
+      expect(first).to.deep.equal(['closed', 'open', 'closed']);
+      expect(second).to.deep.equal(['closed', 'open', 'closed']);
+    });
+
+    it('should start an observer subscribed from inside another at the current state, with nothing older', () => {
+      const d = new Driver({ minimumCalls: 1 });
+      const late: CircuitState[] = [];
+      d.breaker.state$.subscribe((s) => {
+        if (s !== 'open') return;
+        d.breaker.isolate();
+        d.breaker.state$.subscribe((t) => late.push(t));
+      });
+      d.breaker.state$.subscribe(); // still to hear 'open' when the late one subscribes
+      d.fail();
+      d.breaker.reset();
+      expect(late).to.deep.equal(['isolated', 'closed']);
     });
 
     it('should wait out an openDuration longer than one timer can hold in steps, not a busy loop', () => {
@@ -541,6 +609,23 @@ describe('CircuitBreaker', () => {
         'halfOpen->closed:probes@30',
         'closed->isolated:isolate@30',
       ]);
+    });
+
+    it('should reach every observer in order when an events$ observer changes the breaker', () => {
+      const d = new Driver({ minimumCalls: 1 });
+      const seen: string[] = [];
+      const states: CircuitState[] = [];
+      d.breaker.events$.subscribe((e) => {
+        if (e.type === 'transition' && e.to === 'open') d.breaker.reset();
+      });
+      d.breaker.events$.subscribe((e) => {
+        seen.push(e.type === 'transition' ? `${e.from}->${e.to}` : e.type);
+      });
+      d.breaker.state$.subscribe((s) => states.push(s));
+      d.fail();
+      expect(seen).to.deep.equal(['admit', 'failure', 'closed->open', 'open->closed', 'reset']);
+      expect(states).to.deep.equal(['closed', 'open', 'closed']);
+      expect(d.breaker.state).to.equal('closed');
     });
 
     it('should not replay events from before a subscription', () => {

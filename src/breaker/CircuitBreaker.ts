@@ -1,6 +1,5 @@
 import {
   Observable,
-  Subject,
   asyncScheduler,
   type SchedulerAction,
   type SchedulerLike,
@@ -8,12 +7,13 @@ import {
 } from 'rxjs';
 import * as t from 'io-ts';
 import * as c from '../internal/codecs';
-import { configIssue, decodeConfig } from '../internal/decodeConfig';
+import { configIssue, decodeConfig, describeValue } from '../internal/decodeConfig';
 import { MAX_TIMER_DELAY } from '../internal/schedule';
 import { withoutStack } from '../internal/withoutStack';
 import { CircuitOpenError } from '../errors/CircuitOpenError';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
 import { isTransient } from '../errors/isTransient';
+import { BreakerSignals } from './BreakerSignals';
 import type { CircuitBreakerEvent, CircuitTransitionReason } from './CircuitBreakerEvent';
 import type { CircuitBreakerMetrics } from './CircuitBreakerMetrics';
 import { CircuitBreakerSnapshotCodec, type CircuitBreakerSnapshot } from './CircuitBreakerSnapshot';
@@ -71,7 +71,10 @@ export interface CircuitBreakerConfig {
   /**
    * Milliseconds the breaker stays open before it admits probes, or a function of the opening count
    * (1, 2, ... since it last closed) for a backoff, e.g. `(n) => Math.min(1000 * 2 ** (n - 1), 60000)`.
-   * A function's non-number, NaN or negative result counts as 0; `Infinity` keeps it open until `reset()`.
+   * A function's negative result counts as 0 and `Infinity` keeps it open until `reset()`. A function that
+   * throws or returns something other than a number (NaN included) is a bug: `events$` reports it as an
+   * `openDurationError` event, and the breaker stays open for the default 30 s (rather than probing a sick
+   * dependency at once).
    * 30 s (opossum's default) lets a restarting dependency come back without being probed every second.
    * @default 30000
    */
@@ -129,6 +132,9 @@ const WindowCodec = c.tagged('a window', 'type', {
     { buckets: intUpTo(1000) },
   ),
 });
+
+/** `openDuration`'s default, and what a broken `openDuration` function falls back to. */
+const DEFAULT_OPEN_DURATION = 30_000;
 
 /** The shortest bucket of a time window: 1 ns. */
 const MIN_BUCKET_MS = 1e-6;
@@ -232,10 +238,13 @@ export class CircuitBreaker {
   private inFlight = 0;
   private refusals = 0;
 
-  private readonly states = new Subject<CircuitState>();
-  private readonly events = new Subject<CircuitBreakerEvent>();
-  /** Subscribers of `events$` (events are built only when > 0). */
-  private eventWatchers = 0;
+  /**
+   * The call of this breaker whose source is being subscribed right now, if any: a call of this breaker
+   * subscribed meanwhile is nested in it (see `circuitBreaker`). @internal
+   */
+  subscribing: unknown = undefined;
+  /** Subscribers of `events$` and `state$`, and the order they hear things in. */
+  private readonly signals = new BreakerSignals(this);
   /** Subscribers of `state$` and `events$`: the transition timer lives only while > 0. */
   private watchers = 0;
   private timer: Subscription | undefined;
@@ -285,28 +294,25 @@ export class CircuitBreaker {
     this.failureRateThreshold = config.failureRateThreshold ?? 0.5;
     this.slowCallDuration = config.slowCallDuration ?? Infinity;
     this.slowCallRateThreshold = config.slowCallRateThreshold ?? 1;
-    this.openDuration = config.openDuration ?? 30_000;
+    this.openDuration = config.openDuration ?? DEFAULT_OPEN_DURATION;
     this.halfOpenCalls = config.halfOpenCalls ?? 1;
     this.maxHalfOpenDuration = config.maxHalfOpenDuration ?? Infinity;
     this.isFailure = config.isFailure ?? isTransient;
 
     this.state$ = new Observable<CircuitState>((subscriber) => {
-      const current = this.state;
-      const inner = this.states.subscribe(subscriber);
+      // Catches up first (other subscribers hear what time alone made happen), then starts from now.
       this.watch();
-      subscriber.next(current);
+      const remove = this.signals.addStateWatcher(subscriber, this.state);
       return () => {
-        inner.unsubscribe();
+        remove();
         this.unwatch();
       };
     });
     this.events$ = new Observable<CircuitBreakerEvent>((subscriber) => {
-      const inner = this.events.subscribe(subscriber);
-      this.eventWatchers++;
+      const remove = this.signals.addEventWatcher(subscriber);
       this.watch();
       return () => {
-        inner.unsubscribe();
-        this.eventWatchers--;
+        remove();
         this.unwatch();
       };
     });
@@ -407,7 +413,7 @@ export class CircuitBreaker {
     } else {
       this.transition('closed', now, 'reset');
     }
-    if (this.eventWatchers > 0) this.events.next({ type: 'reset', at: now });
+    if (this.signals.eventsObserved) this.signals.event({ type: 'reset', at: now });
   }
 
   /**
@@ -471,8 +477,8 @@ export class CircuitBreaker {
       }
     }
     this.inFlight++;
-    if (this.eventWatchers > 0) {
-      this.events.next({
+    if (this.signals.eventsObserved) {
+      this.signals.event({
         type: 'admit',
         at: this.scheduler.now(),
         state: this.phase as 'closed' | 'halfOpen',
@@ -487,7 +493,7 @@ export class CircuitBreaker {
    * @internal
    */
   get timesCalls(): boolean {
-    return this.slowCallDuration !== Infinity || this.eventWatchers > 0;
+    return this.slowCallDuration !== Infinity || this.signals.eventsObserved;
   }
 
   /**
@@ -509,7 +515,8 @@ export class CircuitBreaker {
     const duration = (answeredAt ?? now) - startedAt;
     const slow = duration >= this.slowCallDuration;
     const counted = ticket === this.generation;
-    if (this.eventWatchers > 0) this.events.next({ type: 'success', at: now, duration, slow, counted });
+    if (this.signals.eventsObserved)
+      this.signals.event({ type: 'success', at: now, duration, slow, counted });
     if (counted) this.record(false, slow, now);
   }
 
@@ -534,11 +541,11 @@ export class CircuitBreaker {
     const counted = ticket === this.generation;
     if (failed) {
       const slow = duration >= this.slowCallDuration;
-      if (this.eventWatchers > 0)
-        this.events.next({ type: 'failure', at: now, duration, slow, counted, error });
+      if (this.signals.eventsObserved)
+        this.signals.event({ type: 'failure', at: now, duration, slow, counted, error });
       if (counted) this.record(true, slow, now);
     } else {
-      if (this.eventWatchers > 0) this.events.next({ type: 'ignore', at: now, duration, error });
+      if (this.signals.eventsObserved) this.signals.event({ type: 'ignore', at: now, duration, error });
       if (counted && this.phase === 'halfOpen') this.probesActive--;
     }
     if (thrown !== undefined) throw thrown.error;
@@ -549,7 +556,8 @@ export class CircuitBreaker {
     this.inFlight--;
     const now = this.outcomeTime();
     if (this.phase !== 'closed') this.sync(now);
-    if (this.eventWatchers > 0) this.events.next({ type: 'cancel', at: now, duration: now - startedAt });
+    if (this.signals.eventsObserved)
+      this.signals.event({ type: 'cancel', at: now, duration: now - startedAt });
     if (ticket === this.generation && this.phase === 'halfOpen') this.probesActive--;
   }
 
@@ -590,7 +598,7 @@ export class CircuitBreaker {
     this.refusals++;
     const state = this.phase as 'open' | 'halfOpen' | 'isolated';
     const retryAfter = this.retryAfter(now);
-    if (this.eventWatchers > 0) this.events.next({ type: 'refuse', at: now, state, retryAfter });
+    if (this.signals.eventsObserved) this.signals.event({ type: 'refuse', at: now, state, retryAfter });
     return withoutStack(() => new CircuitOpenError({ breaker: this.name, state, retryAfter }));
   }
 
@@ -623,7 +631,7 @@ export class CircuitBreaker {
   private open(at: number, reason: CircuitTransitionReason): void {
     this.opening++;
     this.openedAt = at;
-    this.openUntil = at + this.openDurationFor(this.opening);
+    this.openUntil = at + this.openDurationFor(this.opening, at);
     this.transition('open', at, reason);
     // An openDuration of 0 makes it halfOpen at once: state$ observers see that at this same instant.
     if (this.phase === 'open' && this.openUntil <= at) this.enterHalfOpen(at);
@@ -634,16 +642,30 @@ export class CircuitBreaker {
     this.transition('halfOpen', at, 'openDuration');
   }
 
-  private openDurationFor(opening: number): number {
+  /** `openDuration` for this opening; a function's throw or non-number result is reported and replaced. */
+  private openDurationFor(opening: number, at: number): number {
     const { openDuration } = this;
     if (typeof openDuration === 'number') return openDuration;
-    let ms: unknown;
+    let error: unknown;
     try {
-      ms = openDuration(opening);
-    } catch {
-      ms = 0;
+      const ms = openDuration(opening);
+      if (typeof ms === 'number' && !Number.isNaN(ms)) return ms > 0 ? ms : 0;
+      error = new TypeError(
+        `CircuitBreaker "${this.name}": openDuration(${opening}) returned ${describeValue(ms)}, not a number of milliseconds`,
+      );
+    } catch (thrown) {
+      error = thrown;
     }
-    return typeof ms === 'number' && ms > 0 ? ms : 0;
+    if (this.signals.eventsObserved) {
+      this.signals.event({
+        type: 'openDurationError',
+        at,
+        opening,
+        error,
+        fallback: DEFAULT_OPEN_DURATION,
+      });
+    }
+    return DEFAULT_OPEN_DURATION;
   }
 
   private transition(to: CircuitState, at: number, reason: CircuitTransitionReason): void {
@@ -655,10 +677,11 @@ export class CircuitBreaker {
     this.probeFailures = 0;
     this.probeSlowCalls = 0;
     this.arm();
-    const generation = this.generation;
-    if (this.eventWatchers > 0) this.events.next({ type: 'transition', at, from, to, reason });
-    // An events$ observer may have made another transition meanwhile: state$ then skips this stale one.
-    if (this.generation === generation) this.states.next(to);
+    if (this.watchers === 0) return;
+    const event = this.signals.eventsObserved
+      ? { type: 'transition' as const, at, from, to, reason }
+      : undefined;
+    this.signals.transition(event, to);
   }
 
   private restore(snapshot: CircuitBreakerSnapshot): void {

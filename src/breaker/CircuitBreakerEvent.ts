@@ -69,4 +69,19 @@ export type CircuitBreakerEvent =
       readonly reason: CircuitTransitionReason;
     }
   /** `reset()` was called (also when the breaker was already closed: its window was cleared). */
-  | { readonly type: 'reset'; readonly at: number };
+  | { readonly type: 'reset'; readonly at: number }
+  /**
+   * The `openDuration` function threw, or returned something other than a number (NaN included), when
+   * the breaker opened: it stays open for `fallback` ms (the default `openDuration`) instead. Reported just
+   * before the transition to open.
+   */
+  | {
+      readonly type: 'openDurationError';
+      readonly at: number;
+      /** The opening count the function was called with. */
+      readonly opening: number;
+      /** What it threw, or a `TypeError` naming what it returned. */
+      readonly error: unknown;
+      /** Milliseconds the breaker stays open instead. */
+      readonly fallback: number;
+    };
