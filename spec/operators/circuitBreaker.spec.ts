@@ -2,12 +2,14 @@ import { expect } from 'chai';
 import {
   EMPTY,
   NEVER,
+  Observable,
   Subject,
   catchError,
   concat,
   defer,
   first,
   firstValueFrom,
+  map,
   mergeMap,
   of,
   retry,
@@ -577,6 +579,68 @@ describe('circuitBreaker', () => {
         breaker.isolate();
         return of(1).pipe(circuitBreaker(breaker));
       });
+      expect((error as CircuitOpenError).info).to.deep.equal({ breaker: 'api', state: 'isolated', retryAfter: Infinity });
+    });
+  });
+
+  describe('the same breaker applied twice in one pipeline', () => {
+    const twice = <T>(source: Observable<T>, breaker: CircuitBreaker) =>
+      source.pipe(circuitBreaker(breaker), map((x) => x), circuitBreaker(breaker));
+
+    it('should probe and close a halfOpen breaker once, under the outer call\'s permit', marbles((m) => {
+      const breaker = smallBreaker({ minimumCalls: 1, openDuration: 2 });
+      m.expect(twice(m.cold('#'), breaker)).toBeObservable('#'); // opens at 0
+      const probe = m.cold('-a|');
+      m.expect(twice(probe, breaker), '--^').toBeObservable('---a|');
+      m.expect(probe).toHaveSubscriptions('--^-!');
+      m.expect(breaker.state$, '-^').toBeObservable('-oh-c', { o: 'open', h: 'halfOpen', c: 'closed' });
+      m.flush();
+      expect(breaker.metrics()).to.include({ inFlight: 0, refusals: 0 });
+    }));
+
+    it('should count each call once', marbles((m) => {
+      const breaker = new CircuitBreaker({ minimumCalls: 3, window: { type: 'count', size: 3 } });
+      m.expect(twice(m.cold('-#'), breaker)).toBeObservable('-#');
+      m.expect(twice(m.cold('--#'), breaker)).toBeObservable('--#');
+      m.flush();
+      // counted twice, 4 failures would have opened it
+      expect(breaker.metrics()).to.include({ state: 'closed', calls: 2, failures: 2, inFlight: 0 });
+    }));
+
+    it('should not nest calls started downstream of a call, even by its synchronous values', () => {
+      const breaker = new CircuitBreaker();
+      const seen: number[] = [];
+      of(1, 2)
+        .pipe(
+          circuitBreaker(breaker),
+          mergeMap((x) => of(x * 10).pipe(circuitBreaker(breaker))),
+        )
+        .subscribe((x) => seen.push(x));
+      expect(seen).to.deep.equal([10, 20]);
+      expect(breaker.metrics()).to.include({ calls: 3, inFlight: 0 });
+    });
+
+    it('should not nest a call an events$ observer starts while a call subscribes its source', () => {
+      const breaker = new CircuitBreaker({ name: 'api' });
+      let error: unknown;
+      let subscribed = 0;
+      breaker.events$.subscribe((e) => {
+        if (e.type !== 'transition' || e.to !== 'isolated') return;
+        defer(() => {
+          subscribed++;
+          return of(1);
+        })
+          .pipe(circuitBreaker(breaker))
+          .subscribe({ error: (e: unknown) => (error = e) });
+      });
+      // a source whose subscribe isolates the breaker: the observer's call, made then, is refused
+      defer(() => {
+        breaker.isolate();
+        return of(1);
+      })
+        .pipe(circuitBreaker(breaker))
+        .subscribe();
+      expect(subscribed).to.equal(0);
       expect((error as CircuitOpenError).info).to.deep.equal({ breaker: 'api', state: 'isolated', retryAfter: Infinity });
     });
   });

@@ -41,6 +41,11 @@ const ConfigCodec = c.config(
  * timed to that value; one that unsubscribes before any value records nothing and gives the permit back.
  * The outcome is recorded before it is forwarded, so a `retry` downstream already sees the new state.
  *
+ * The same breaker applied twice in one pipeline (a helper that applies it, wrapped again) counts each
+ * call once: a call subscribed while a call of the same breaker subscribes its source, as the operators
+ * between them do, runs under the outer call's permit, and only the outer call's outcome is recorded. A
+ * call subscribed later (by a `retry` between them, after an asynchronous error) is a call of its own.
+ *
  * ```text
  * breaker: minimumCalls 2, window { type: 'count', size: 2 }, openDuration 5
  * call 1, subscribed at 0   source --#        result --#
@@ -72,6 +77,13 @@ export function circuitBreaker<T>(
   const { scheduler } = breaker;
 
   return operate<T, T>((source, destination) => {
+    // The same breaker applied twice (a helper that applies it, wrapped again): a call subscribed while a
+    // call of this breaker subscribes its source runs under that call's permit, and only that call's
+    // outcome is recorded.
+    if (breaker.subscribing !== undefined) {
+      source.subscribe(destination);
+      return;
+    }
     const ticket = breaker.acquire();
     if (typeof ticket !== 'number') {
       destination.error(ticket);
@@ -79,13 +91,18 @@ export function circuitBreaker<T>(
     }
     // Durations are needed only for slow-call timing and events$: no clock read otherwise.
     const startedAt = breaker.timesCalls ? scheduler.now() : NaN;
-    const subscriber = createOperatorSubscriber<T>(
-      destination,
-      new BreakerCall<T>(breaker, ticket, startedAt, destination, onFirstValue),
-    );
+    const call = new BreakerCall<T>(breaker, ticket, startedAt, destination, onFirstValue);
+    const subscriber = createOperatorSubscriber<T>(destination, call);
     // An events$ or state$ observer may have cancelled the call while it was admitted: the subscriber is
     // then closed, its finalize has given the permit back, and the source is never subscribed.
-    if (!subscriber.closed) source.subscribe(subscriber);
+    if (subscriber.closed) return;
+    breaker.subscribing = call;
+    try {
+      source.subscribe(subscriber);
+    } finally {
+      breaker.subscribing = undefined;
+      call.subscribed();
+    }
   });
 }
 
@@ -93,17 +110,22 @@ export function circuitBreaker<T>(
  * One admitted call: records its outcome once (success, failure, or nothing when unsubscribed before any
  * value) and forwards. One object per call holds the call's state, instead of a closure per handler.
  *
- * The first value is seen by `firstValue`, which then removes itself (`next` becomes undefined), so later
+ * The first value is seen by `onValue`, which then removes itself (`next` becomes undefined), so later
  * values go straight to the destination: a call costs one extra function call, at its first value only.
+ * While its source is being subscribed (values a synchronous source emits then), the call is its breaker's
+ * `subscribing` call, except while it forwards downstream: what runs downstream (a `retry`, a `mergeMap`
+ * starting calls) is not nested in it.
  */
 class BreakerCall<T> implements OperatorHandlers<T> {
-  /** Set until the first value; then removed, and values are forwarded directly. */
-  next: ((value: T) => void) | undefined = this.firstValue;
+  /** Set until the first value once the source is subscribed; then values are forwarded directly. */
+  next: ((value: T) => void) | undefined = this.onValue;
   private settled = false;
   /** The call delivered a value: an unsubscribe is then a success (DESIGN §2.4 rule 2). */
   private answered = false;
   /** Scheduler time of the first value; NaN when the call is not timed. */
   private answeredAt = NaN;
+  /** Its source is being subscribed. */
+  private subscribing = true;
 
   constructor(
     private readonly breaker: CircuitBreaker,
@@ -113,35 +135,66 @@ class BreakerCall<T> implements OperatorHandlers<T> {
     private readonly onFirstValue: boolean,
   ) {}
 
-  private firstValue(value: T): void {
-    this.next = undefined;
-    if (!this.settled) {
+  /** Its source's subscribe has returned. */
+  subscribed(): void {
+    this.subscribing = false;
+    if (this.answered) this.next = undefined;
+  }
+
+  private onValue(value: T): void {
+    if (!this.answered) {
+      this.answered = true;
       if (this.onFirstValue) {
         this.settled = true;
         this.breaker.succeed(this.ticket, this.startedAt);
-      } else {
-        this.answered = true;
+      } else if (!Number.isNaN(this.startedAt)) {
         // Timed calls only: otherwise no clock is read per call.
-        if (!Number.isNaN(this.startedAt)) this.answeredAt = this.breaker.scheduler.now();
+        this.answeredAt = this.breaker.scheduler.now();
       }
     }
-    this.destination.next(value);
+    if (!this.subscribing) {
+      this.next = undefined;
+      this.destination.next(value);
+      return;
+    }
+    const { breaker } = this;
+    const outer = breaker.subscribing;
+    breaker.subscribing = undefined;
+    try {
+      this.destination.next(value);
+    } finally {
+      breaker.subscribing = outer;
+    }
   }
 
   error(err: unknown): void {
-    if (!this.settled) {
-      this.settled = true;
-      this.breaker.fail(this.ticket, this.startedAt, err);
+    const { breaker } = this;
+    const outer = breaker.subscribing;
+    breaker.subscribing = undefined;
+    try {
+      if (!this.settled) {
+        this.settled = true;
+        breaker.fail(this.ticket, this.startedAt, err);
+      }
+      this.destination.error(err);
+    } finally {
+      breaker.subscribing = outer;
     }
-    this.destination.error(err);
   }
 
   complete(): void {
-    if (!this.settled) {
-      this.settled = true;
-      this.breaker.succeed(this.ticket, this.startedAt);
+    const { breaker } = this;
+    const outer = breaker.subscribing;
+    breaker.subscribing = undefined;
+    try {
+      if (!this.settled) {
+        this.settled = true;
+        breaker.succeed(this.ticket, this.startedAt);
+      }
+      this.destination.complete();
+    } finally {
+      breaker.subscribing = outer;
     }
-    this.destination.complete();
   }
 
   finalize(): void {
