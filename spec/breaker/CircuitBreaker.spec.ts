@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { NEVER, Observable, Subscription, of, throwError } from 'rxjs';
+import { NEVER, Observable, Subject, Subscription, defer, of, takeUntil, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { CircuitBreaker, type CircuitBreakerConfig } from '../../src/breaker/CircuitBreaker';
 import type { CircuitBreakerEvent } from '../../src/breaker/CircuitBreakerEvent';
@@ -625,6 +625,40 @@ describe('CircuitBreaker', () => {
       d.fail();
       expect(seen).to.deep.equal(['admit', 'failure', 'closed->open', 'open->closed', 'reset']);
       expect(states).to.deep.equal(['closed', 'open', 'closed']);
+      expect(d.breaker.state).to.equal('closed');
+    });
+
+    it('should let observers act only on a complete operation: a reset on hearing a failure clears it', () => {
+      const d = new Driver({ minimumCalls: 1 });
+      d.breaker.events$.subscribe((e) => {
+        if (e.type === 'failure') d.breaker.reset();
+      });
+      d.fail(); // recorded (it opens), then heard, then reset
+      expect(d.breaker.metrics()).to.include({ state: 'closed', calls: 0, opening: 0, inFlight: 0 });
+    });
+
+    it('should give the permit back when an events$ observer cancels the call it hears admitted', () => {
+      const d = new Driver({ minimumCalls: 1, openDuration: 10 });
+      const cancel = new Subject<void>();
+      const events: string[] = [];
+      d.breaker.events$.subscribe((e) => {
+        events.push(e.type);
+        if (e.type === 'admit' && e.state === 'halfOpen') cancel.next();
+      });
+      d.fail();
+      d.at(10);
+      let reached = 0;
+      defer(() => {
+        reached++;
+        return NEVER;
+      })
+        .pipe(circuitBreaker(d.breaker), takeUntil(cancel))
+        .subscribe();
+      expect(reached).to.equal(0); // cancelled while admitted: never reaches the dependency
+      expect(d.breaker.metrics()).to.include({ state: 'halfOpen', inFlight: 0 });
+      expect(events.slice(-2)).to.deep.equal(['admit', 'cancel']);
+      cancel.complete(); // no more cancels: the next call is admitted as the probe, and closes
+      expect(d.succeed()).to.equal('ok');
       expect(d.breaker.state).to.equal('closed');
     });
 

@@ -10,31 +10,36 @@ interface Watcher<T> {
   closed: boolean;
 }
 
-/** An emission posted while another one was being delivered: it waits its turn. */
+/** An emission waiting for its turn. */
 interface Posted {
   readonly kind: 'event' | 'state';
   readonly value: CircuitBreakerEvent | CircuitState;
   readonly seq: number;
-  /** Set for the state a new `state$` subscriber is given: for that subscriber only. */
+  /** Set for the state a new `state$` subscriber starts from: for that subscriber only. */
   readonly only: Watcher<CircuitState> | undefined;
 }
 
 /**
  * The subscribers of one breaker's `events$` and `state$`, and the order they hear things in.
  *
- * An observer may react by changing the breaker (`reset()`, `isolate()`, a new call, a cancel), which
- * emits again while an emission is still on its way to the observers after it. A `Subject` would deliver
- * the new emission at once, so those later observers would see the newer state first and the older one
- * last, and end on a state the breaker is no longer in. Here an emission posted during a delivery waits
- * in a backlog, shared by both streams, until the one before it has reached every subscriber: every
- * subscriber sees every emission in the order it was posted, events and states interleaved as they
- * happened, and the last state each one sees is the breaker's. Delivery stays synchronous (the backlog is
- * empty before the outermost post returns), and a subscriber is never given what was posted before it
- * subscribed: a `state$` subscriber starts from the state current when it subscribed.
+ * An observer may react by changing the breaker (`reset()`, `isolate()`, a new call, a cancel). Two rules
+ * keep every observer right:
+ * - The breaker posts what an operation emits and delivers it with `flush()` once the operation is
+ *   complete: an observer never sees, nor acts on, a breaker halfway through recording an outcome or a
+ *   transition.
+ * - What is posted while a delivery is on waits in the same backlog, behind what was posted before it. A
+ *   `Subject` would deliver it at once, so the observers after the one that reacted would see the newer
+ *   state first and the older one last, and end on a state the breaker is no longer in.
+ *
+ * So every subscriber sees every emission in the order it was posted (events and states interleaved as
+ * they happened), the last state each one sees is the breaker's, and a subscriber is never given what
+ * was posted before it subscribed (a `state$` subscriber starts from the state current then). Delivery is
+ * synchronous: the backlog is empty when the outermost `flush()` returns. It holds only what one operation
+ * and the observers' reactions to it emit.
  *
  * While delivering, `host.subscribing` (the call of this breaker whose source is being subscribed, which
- * `circuitBreaker` uses to recognise a nested application of the same breaker) is cleared: a call that an
- * observer starts is never nested in another.
+ * `circuitBreaker` uses to recognise the same breaker applied twice) is cleared: a call an observer starts
+ * is never nested in another.
  * @internal
  */
 export class BreakerSignals {
@@ -52,30 +57,15 @@ export class BreakerSignals {
     return this.eventWatchers.length > 0;
   }
 
-  /** Posts an event to every `events$` subscriber. */
+  /** Posts an event for every `events$` subscriber (delivered by `flush`). */
   event(event: CircuitBreakerEvent): void {
-    this.post('event', event, undefined);
+    this.backlog.push({ kind: 'event', value: event, seq: ++this.seq, only: undefined });
   }
 
-  /**
-   * Posts a transition: its event (when `events$` is observed) and its new state, one right after the
-   * other, before anything an observer does on hearing the event.
-   */
-  transition(event: CircuitBreakerEvent | undefined, state: CircuitState): void {
-    if (event === undefined) {
-      this.post('state', state, undefined);
-      return;
-    }
-    const eventSeq = ++this.seq;
-    const stateSeq = ++this.seq;
-    const posted: Posted = { kind: 'state', value: state, seq: stateSeq, only: undefined };
-    if (this.delivering) {
-      this.backlog.push({ kind: 'event', value: event, seq: eventSeq, only: undefined }, posted);
-      return;
-    }
-    // First in the backlog: delivered as soon as the event has reached every subscriber.
-    this.backlog.push(posted);
-    this.drain('event', event, eventSeq, undefined);
+  /** Posts a state for every `state$` subscriber (delivered by `flush`). */
+  state(state: CircuitState): void {
+    if (this.stateWatchers.length === 0) return;
+    this.backlog.push({ kind: 'state', value: state, seq: ++this.seq, only: undefined });
   }
 
   /** Adds an `events$` subscriber; returns its removal. */
@@ -88,47 +78,27 @@ export class BreakerSignals {
     };
   }
 
-  /** Adds a `state$` subscriber and gives it `current` (in turn, if a delivery is on); returns its removal. */
+  /** Adds a `state$` subscriber and delivers `current` to it, in turn; returns its removal. */
   addStateWatcher(subscriber: Subscriber<CircuitState>, current: CircuitState): () => void {
     const watcher = { subscriber, seen: this.seq, closed: false };
     this.stateWatchers = [...this.stateWatchers, watcher];
-    this.post('state', current, watcher);
+    this.backlog.push({ kind: 'state', value: current, seq: watcher.seen, only: watcher });
+    this.flush();
     return () => {
       watcher.closed = true;
       this.stateWatchers = this.stateWatchers.filter((w) => w !== watcher);
     };
   }
 
-  private post(
-    kind: 'event' | 'state',
-    value: CircuitBreakerEvent | CircuitState,
-    only: Watcher<CircuitState> | undefined,
-  ): void {
-    const seq = only === undefined ? ++this.seq : only.seen;
-    if (this.delivering) {
-      this.backlog.push({ kind, value, seq, only });
-      return;
-    }
-    this.drain(kind, value, seq, only);
-  }
-
-  /** Delivers one emission, then the backlog, with `delivering` set. */
-  private drain(
-    kind: 'event' | 'state',
-    value: CircuitBreakerEvent | CircuitState,
-    seq: number,
-    only: Watcher<CircuitState> | undefined,
-  ): void {
+  /** Delivers what was posted, in order, unless a delivery further up the stack will. */
+  flush(): void {
+    if (this.delivering || this.backlog.length === 0) return;
     this.delivering = true;
     const subscribing = this.host.subscribing;
     this.host.subscribing = undefined;
     try {
-      this.deliver(kind, value, seq, only);
       // The backlog may grow while it is delivered: read its length on every turn.
-      for (let i = 0; i < this.backlog.length; i++) {
-        const posted = this.backlog[i]!;
-        this.deliver(posted.kind, posted.value, posted.seq, posted.only);
-      }
+      for (let i = 0; i < this.backlog.length; i++) this.deliver(this.backlog[i]!);
     } finally {
       this.backlog.length = 0;
       this.delivering = false;
@@ -136,12 +106,7 @@ export class BreakerSignals {
     }
   }
 
-  private deliver(
-    kind: 'event' | 'state',
-    value: CircuitBreakerEvent | CircuitState,
-    seq: number,
-    only: Watcher<CircuitState> | undefined,
-  ): void {
+  private deliver({ kind, value, seq, only }: Posted): void {
     if (only !== undefined) {
       if (!only.closed) only.subscriber.next(value as CircuitState);
       return;

@@ -311,6 +311,7 @@ export class CircuitBreaker {
     this.events$ = new Observable<CircuitBreakerEvent>((subscriber) => {
       const remove = this.signals.addEventWatcher(subscriber);
       this.watch();
+      this.signals.flush();
       return () => {
         remove();
         this.unwatch();
@@ -362,6 +363,7 @@ export class CircuitBreaker {
   get state(): CircuitState {
     if (this.phase === 'closed') return 'closed';
     this.sync(this.scheduler.now());
+    this.signals.flush();
     return this.phase;
   }
 
@@ -369,6 +371,7 @@ export class CircuitBreaker {
   metrics(): CircuitBreakerMetrics {
     const now = this.scheduler.now();
     this.sync(now);
+    this.signals.flush();
     this.window.advance(now);
     const halfOpen = this.phase === 'halfOpen';
     const calls = halfOpen ? this.probesDone : this.window.calls;
@@ -393,8 +396,8 @@ export class CircuitBreaker {
   isolate(): void {
     const now = this.scheduler.now();
     this.sync(now);
-    if (this.phase === 'isolated') return;
-    this.transition('isolated', now, 'isolate');
+    if (this.phase !== 'isolated') this.transition('isolated', now, 'isolate');
+    this.signals.flush();
   }
 
   /**
@@ -414,6 +417,7 @@ export class CircuitBreaker {
       this.transition('closed', now, 'reset');
     }
     if (this.signals.eventsObserved) this.signals.event({ type: 'reset', at: now });
+    this.signals.flush();
   }
 
   /**
@@ -423,6 +427,7 @@ export class CircuitBreaker {
   toJSON(): CircuitBreakerSnapshot {
     const now = this.scheduler.now();
     this.sync(now);
+    this.signals.flush();
     this.window.advance(now);
     const base = {
       version: 1 as const,
@@ -464,7 +469,9 @@ export class CircuitBreaker {
       const now = this.scheduler.now();
       this.sync(now);
       if (this.phase !== 'halfOpen' || this.probesActive + this.probesDone >= this.halfOpenCalls) {
-        return this.refuse(now);
+        const refusal = this.refuse(now);
+        this.signals.flush();
+        return refusal;
       }
       this.probesActive++;
       // The phase's first probe starts its maxHalfOpenDuration. One below the clock's precision (now + it
@@ -484,7 +491,10 @@ export class CircuitBreaker {
         state: this.phase as 'closed' | 'halfOpen',
       });
     }
-    return this.generation;
+    // The ticket is taken before observers hear of the admission: one that resets meanwhile makes it stale.
+    const ticket = this.generation;
+    this.signals.flush();
+    return ticket;
   }
 
   /**
@@ -518,6 +528,7 @@ export class CircuitBreaker {
     if (this.signals.eventsObserved)
       this.signals.event({ type: 'success', at: now, duration, slow, counted });
     if (counted) this.record(false, slow, now);
+    this.signals.flush();
   }
 
   /**
@@ -548,6 +559,7 @@ export class CircuitBreaker {
       if (this.signals.eventsObserved) this.signals.event({ type: 'ignore', at: now, duration, error });
       if (counted && this.phase === 'halfOpen') this.probesActive--;
     }
+    this.signals.flush();
     if (thrown !== undefined) throw thrown.error;
   }
 
@@ -559,6 +571,7 @@ export class CircuitBreaker {
     if (this.signals.eventsObserved)
       this.signals.event({ type: 'cancel', at: now, duration: now - startedAt });
     if (ticket === this.generation && this.phase === 'halfOpen') this.probesActive--;
+    this.signals.flush();
   }
 
   private record(failed: boolean, slow: boolean, now: number): void {
@@ -678,10 +691,8 @@ export class CircuitBreaker {
     this.probeSlowCalls = 0;
     this.arm();
     if (this.watchers === 0) return;
-    const event = this.signals.eventsObserved
-      ? { type: 'transition' as const, at, from, to, reason }
-      : undefined;
-    this.signals.transition(event, to);
+    if (this.signals.eventsObserved) this.signals.event({ type: 'transition', at, from, to, reason });
+    this.signals.state(to);
   }
 
   private restore(snapshot: CircuitBreakerSnapshot): void {
@@ -726,6 +737,7 @@ export class CircuitBreaker {
     const fire = (): void => {
       this.timer = undefined;
       this.sync(this.scheduler.now());
+      this.signals.flush();
       // A real clock may wake a little early: aim again at what is still due.
       if (this.timer === undefined) this.arm();
     };
