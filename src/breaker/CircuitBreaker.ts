@@ -201,11 +201,20 @@ export class CircuitBreaker {
   /** Where the breaker reads time. @internal */
   readonly scheduler: SchedulerLike;
 
-  /** Emits the state on subscribe, then every transition, each at the instant it happens. */
+  /**
+   * Emits the state on subscribe, then every transition, each at the instant it happens. Observers hear
+   * an operation once it is complete, and in order even when one of them reacts by changing the breaker
+   * (`reset()`, a call): the last state each one hears is the breaker's.
+   *
+   * Time alone makes two transitions: open -> halfOpen after `openDuration`, and halfOpen -> open when a
+   * probe has been running `maxHalfOpenDuration` without a decision. Nothing else happens without calls,
+   * so in a marble test observing `state$` the breaker ends in halfOpen and the test flushes.
+   */
   readonly state$: Observable<CircuitState>;
   /**
-   * Emits admissions, refusals, outcomes, transitions and resets, each with `at` (scheduler time). Hot:
-   * events before a subscription are not replayed. Costs nothing while nobody observes it.
+   * Emits admissions, refusals, outcomes, transitions, resets and `openDurationError`s, each with `at`
+   * (scheduler time), in the same order as `state$`. Hot: events before a subscription are not replayed.
+   * Costs nothing while nobody observes it.
    */
   readonly events$: Observable<CircuitBreakerEvent>;
 
