@@ -100,7 +100,8 @@ describe('resilient', () => {
         expect(counting.calls.map((c) => c.delay)).to.deep.equal([50, 100]); // attempt timeout, deadline
         expect(counting.calls.every((c) => c.action.closed)).to.equal(true);
         expect(slots.active).to.equal(0);
-        expect(breaker.metrics()).to.include({ inFlight: 0, calls: 0 });
+        // left after a value: a success (DESIGN §2.4 rule 2)
+        expect(breaker.metrics()).to.include({ inFlight: 0, calls: 1, failures: 0 });
       }),
     );
 

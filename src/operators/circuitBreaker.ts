@@ -91,11 +91,6 @@ export function circuitBreaker<T>(
     }
     // Durations are needed only for slow-call timing and events$: no clock read otherwise.
     const startedAt = breaker.timesCalls ? scheduler.now() : NaN;
-    // An events$ observer that heard of the admission may have cancelled the call already.
-    if (destination.closed) {
-      breaker.release(ticket, startedAt);
-      return;
-    }
     const call = new BreakerCall<T>(breaker, ticket, startedAt, destination, onFirstValue);
     const subscriber = createOperatorSubscriber<T>(destination, call);
     // An events$ or state$ observer may have cancelled the call while it was admitted: the subscriber is

@@ -64,6 +64,12 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
   private held = false;
   private ticket = 0;
   private breakerStartedAt = NaN;
+  /**
+   * The attempt holding the permit delivered a value: giving the permit back is then a success, timed to
+   * that first value (`breakerAnsweredAt`, NaN when the breaker does not time calls). DESIGN §2.4 rule 2.
+   */
+  private breakerAnswered = false;
+  private breakerAnsweredAt = NaN;
   /** The current attempt holds a bulkhead slot. */
   private slot = false;
   /** The current attempt's place in the bulkhead's queue. */
@@ -141,6 +147,11 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
   // ---- an attempt's outcome, reported by the form ----
 
   protected attemptNext(value: T): void {
+    if (this.held && !this.breakerAnswered) {
+      this.breakerAnswered = true;
+      if (!Number.isNaN(this.breakerStartedAt))
+        this.breakerAnsweredAt = this.pipeline.breaker!.scheduler.now();
+    }
     this.attemptSeen++;
     if (this.pipeline.retryPlan?.resetOnSuccess === true) this.retries = 0;
     this.seen++;
@@ -188,6 +199,7 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
       this.held = true;
       this.ticket = ticket;
       this.breakerStartedAt = startedAt;
+      this.breakerAnswered = false;
     }
     if (bulkhead !== undefined) {
       const entry = bulkhead.admit(this);
@@ -372,7 +384,9 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
     }
     if (this.held) {
       this.held = false;
-      this.pipeline.breaker!.release(this.ticket, this.breakerStartedAt);
+      const breaker = this.pipeline.breaker!;
+      if (this.breakerAnswered) breaker.succeed(this.ticket, this.breakerStartedAt, this.breakerAnsweredAt);
+      else breaker.release(this.ticket, this.breakerStartedAt);
     }
     if (cancelled) this.attemptEvent(this.attemptSeen > 0 ? 'success' : 'cancelled', undefined);
   }
