@@ -168,30 +168,26 @@ class BreakerCall<T> implements OperatorHandlers<T> {
   }
 
   error(err: unknown): void {
-    const { breaker } = this;
-    const outer = breaker.subscribing;
-    breaker.subscribing = undefined;
-    try {
-      if (!this.settled) {
-        this.settled = true;
-        breaker.fail(this.ticket, this.startedAt, err);
-      }
-      this.destination.error(err);
-    } finally {
-      breaker.subscribing = outer;
-    }
+    this.end(true, err);
   }
 
   complete(): void {
+    this.end(false, undefined);
+  }
+
+  /** Records the outcome (unless already settled at the first value), then forwards the end. */
+  private end(errored: boolean, err: unknown): void {
     const { breaker } = this;
     const outer = breaker.subscribing;
     breaker.subscribing = undefined;
     try {
       if (!this.settled) {
         this.settled = true;
-        breaker.succeed(this.ticket, this.startedAt);
+        if (errored) breaker.fail(this.ticket, this.startedAt, err);
+        else breaker.succeed(this.ticket, this.startedAt);
       }
-      this.destination.complete();
+      if (errored) this.destination.error(err);
+      else this.destination.complete();
     } finally {
       breaker.subscribing = outer;
     }
