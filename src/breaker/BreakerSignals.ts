@@ -52,11 +52,6 @@ export class BreakerSignals {
 
   constructor(private readonly host: { subscribing: unknown }) {}
 
-  /** Whether `events$` has a subscriber: events are built only then. */
-  get eventsObserved(): boolean {
-    return this.eventWatchers.length > 0;
-  }
-
   /** Posts an event for every `events$` subscriber (delivered by `flush`). */
   event(event: CircuitBreakerEvent): void {
     this.backlog.push({ kind: 'event', value: event, seq: ++this.seq, only: undefined });

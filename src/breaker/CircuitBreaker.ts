@@ -254,6 +254,8 @@ export class CircuitBreaker {
   subscribing: unknown = undefined;
   /** Subscribers of `events$` and `state$`, and the order they hear things in. */
   private readonly signals = new BreakerSignals(this);
+  /** Subscribers of `events$` (events are built only when > 0). */
+  private eventWatchers = 0;
   /** Subscribers of `state$` and `events$`: the transition timer lives only while > 0. */
   private watchers = 0;
   private timer: Subscription | undefined;
@@ -319,10 +321,12 @@ export class CircuitBreaker {
     });
     this.events$ = new Observable<CircuitBreakerEvent>((subscriber) => {
       const remove = this.signals.addEventWatcher(subscriber);
+      this.eventWatchers++;
       this.watch();
       this.signals.flush();
       return () => {
         remove();
+        this.eventWatchers--;
         this.unwatch();
       };
     });
@@ -372,7 +376,7 @@ export class CircuitBreaker {
   get state(): CircuitState {
     if (this.phase === 'closed') return 'closed';
     this.sync(this.scheduler.now());
-    this.signals.flush();
+    if (this.watchers > 0) this.signals.flush();
     return this.phase;
   }
 
@@ -380,7 +384,7 @@ export class CircuitBreaker {
   metrics(): CircuitBreakerMetrics {
     const now = this.scheduler.now();
     this.sync(now);
-    this.signals.flush();
+    if (this.watchers > 0) this.signals.flush();
     this.window.advance(now);
     const halfOpen = this.phase === 'halfOpen';
     const calls = halfOpen ? this.probesDone : this.window.calls;
@@ -406,7 +410,7 @@ export class CircuitBreaker {
     const now = this.scheduler.now();
     this.sync(now);
     if (this.phase !== 'isolated') this.transition('isolated', now, 'isolate');
-    this.signals.flush();
+    if (this.watchers > 0) this.signals.flush();
   }
 
   /**
@@ -425,8 +429,8 @@ export class CircuitBreaker {
     } else {
       this.transition('closed', now, 'reset');
     }
-    if (this.signals.eventsObserved) this.signals.event({ type: 'reset', at: now });
-    this.signals.flush();
+    if (this.eventWatchers > 0) this.signals.event({ type: 'reset', at: now });
+    if (this.watchers > 0) this.signals.flush();
   }
 
   /**
@@ -436,7 +440,7 @@ export class CircuitBreaker {
   toJSON(): CircuitBreakerSnapshot {
     const now = this.scheduler.now();
     this.sync(now);
-    this.signals.flush();
+    if (this.watchers > 0) this.signals.flush();
     this.window.advance(now);
     const base = {
       version: 1 as const,
@@ -479,7 +483,7 @@ export class CircuitBreaker {
       this.sync(now);
       if (this.phase !== 'halfOpen' || this.probesActive + this.probesDone >= this.halfOpenCalls) {
         const refusal = this.refuse(now);
-        this.signals.flush();
+        if (this.watchers > 0) this.signals.flush();
         return refusal;
       }
       this.probesActive++;
@@ -493,7 +497,7 @@ export class CircuitBreaker {
       }
     }
     this.inFlight++;
-    if (this.signals.eventsObserved) {
+    if (this.eventWatchers > 0) {
       this.signals.event({
         type: 'admit',
         at: this.scheduler.now(),
@@ -502,7 +506,7 @@ export class CircuitBreaker {
     }
     // The ticket is taken before observers hear of the admission: one that resets meanwhile makes it stale.
     const ticket = this.generation;
-    this.signals.flush();
+    if (this.watchers > 0) this.signals.flush();
     return ticket;
   }
 
@@ -512,7 +516,7 @@ export class CircuitBreaker {
    * @internal
    */
   get timesCalls(): boolean {
-    return this.slowCallDuration !== Infinity || this.signals.eventsObserved;
+    return this.slowCallDuration !== Infinity || this.eventWatchers > 0;
   }
 
   /**
@@ -534,10 +538,10 @@ export class CircuitBreaker {
     const duration = (answeredAt ?? now) - startedAt;
     const slow = duration >= this.slowCallDuration;
     const counted = ticket === this.generation;
-    if (this.signals.eventsObserved)
+    if (this.eventWatchers > 0)
       this.signals.event({ type: 'success', at: now, duration, slow, counted });
     if (counted) this.record(false, slow, now);
-    this.signals.flush();
+    if (this.watchers > 0) this.signals.flush();
   }
 
   /**
@@ -561,14 +565,14 @@ export class CircuitBreaker {
     const counted = ticket === this.generation;
     if (failed) {
       const slow = duration >= this.slowCallDuration;
-      if (this.signals.eventsObserved)
+      if (this.eventWatchers > 0)
         this.signals.event({ type: 'failure', at: now, duration, slow, counted, error });
       if (counted) this.record(true, slow, now);
     } else {
-      if (this.signals.eventsObserved) this.signals.event({ type: 'ignore', at: now, duration, error });
+      if (this.eventWatchers > 0) this.signals.event({ type: 'ignore', at: now, duration, error });
       if (counted && this.phase === 'halfOpen') this.probesActive--;
     }
-    this.signals.flush();
+    if (this.watchers > 0) this.signals.flush();
     if (thrown !== undefined) throw thrown.error;
   }
 
@@ -577,10 +581,10 @@ export class CircuitBreaker {
     this.inFlight--;
     const now = this.outcomeTime();
     if (this.phase !== 'closed') this.sync(now);
-    if (this.signals.eventsObserved)
+    if (this.eventWatchers > 0)
       this.signals.event({ type: 'cancel', at: now, duration: now - startedAt });
     if (ticket === this.generation && this.phase === 'halfOpen') this.probesActive--;
-    this.signals.flush();
+    if (this.watchers > 0) this.signals.flush();
   }
 
   private record(failed: boolean, slow: boolean, now: number): void {
@@ -620,7 +624,7 @@ export class CircuitBreaker {
     this.refusals++;
     const state = this.phase as 'open' | 'halfOpen' | 'isolated';
     const retryAfter = this.retryAfter(now);
-    if (this.signals.eventsObserved) this.signals.event({ type: 'refuse', at: now, state, retryAfter });
+    if (this.eventWatchers > 0) this.signals.event({ type: 'refuse', at: now, state, retryAfter });
     return withoutStack(() => new CircuitOpenError({ breaker: this.name, state, retryAfter }));
   }
 
@@ -678,7 +682,7 @@ export class CircuitBreaker {
     } catch (thrown) {
       error = thrown;
     }
-    if (this.signals.eventsObserved) {
+    if (this.eventWatchers > 0) {
       this.signals.event({
         type: 'openDurationError',
         at,
@@ -700,7 +704,7 @@ export class CircuitBreaker {
     this.probeSlowCalls = 0;
     this.arm();
     if (this.watchers === 0) return;
-    if (this.signals.eventsObserved) this.signals.event({ type: 'transition', at, from, to, reason });
+    if (this.eventWatchers > 0) this.signals.event({ type: 'transition', at, from, to, reason });
     this.signals.state(to);
   }
 
@@ -746,7 +750,7 @@ export class CircuitBreaker {
     const fire = (): void => {
       this.timer = undefined;
       this.sync(this.scheduler.now());
-      this.signals.flush();
+      if (this.watchers > 0) this.signals.flush();
       // A real clock may wake a little early: aim again at what is still due.
       if (this.timer === undefined) this.arm();
     };

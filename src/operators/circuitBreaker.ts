@@ -157,14 +157,12 @@ class BreakerCall<T> implements OperatorHandlers<T> {
       this.destination.next(value);
       return;
     }
+    // Forwarded outside the window (rxjs delivers a downstream throw as an error, it does not throw here).
     const { breaker } = this;
     const outer = breaker.subscribing;
     breaker.subscribing = undefined;
-    try {
-      this.destination.next(value);
-    } finally {
-      breaker.subscribing = outer;
-    }
+    this.destination.next(value);
+    breaker.subscribing = outer;
   }
 
   error(err: unknown): void {
@@ -175,22 +173,30 @@ class BreakerCall<T> implements OperatorHandlers<T> {
     this.end(false, undefined);
   }
 
-  /** Records the outcome (unless already settled at the first value), then forwards the end. */
+  /**
+   * Records the outcome (unless already settled at the first value), then forwards the end, outside the
+   * window. A throw from `isFailure` errors the call with what it threw.
+   */
   private end(errored: boolean, err: unknown): void {
     const { breaker } = this;
     const outer = breaker.subscribing;
     breaker.subscribing = undefined;
-    try {
-      if (!this.settled) {
-        this.settled = true;
-        if (errored) breaker.fail(this.ticket, this.startedAt, err);
-        else breaker.succeed(this.ticket, this.startedAt);
+    let error = err;
+    if (!this.settled) {
+      this.settled = true;
+      if (!errored) {
+        breaker.succeed(this.ticket, this.startedAt);
+      } else {
+        try {
+          breaker.fail(this.ticket, this.startedAt, err);
+        } catch (thrown) {
+          error = thrown;
+        }
       }
-      if (errored) this.destination.error(err);
-      else this.destination.complete();
-    } finally {
-      breaker.subscribing = outer;
     }
+    if (errored) this.destination.error(error);
+    else this.destination.complete();
+    breaker.subscribing = outer;
   }
 
   finalize(): void {
