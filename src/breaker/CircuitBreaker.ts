@@ -538,8 +538,7 @@ export class CircuitBreaker {
     const duration = (answeredAt ?? now) - startedAt;
     const slow = duration >= this.slowCallDuration;
     const counted = ticket === this.generation;
-    if (this.eventWatchers > 0)
-      this.signals.event({ type: 'success', at: now, duration, slow, counted });
+    if (this.eventWatchers > 0) this.signals.event({ type: 'success', at: now, duration, slow, counted });
     if (counted) this.record(false, slow, now);
     if (this.watchers > 0) this.signals.flush();
   }
@@ -581,8 +580,7 @@ export class CircuitBreaker {
     this.inFlight--;
     const now = this.outcomeTime();
     if (this.phase !== 'closed') this.sync(now);
-    if (this.eventWatchers > 0)
-      this.signals.event({ type: 'cancel', at: now, duration: now - startedAt });
+    if (this.eventWatchers > 0) this.signals.event({ type: 'cancel', at: now, duration: now - startedAt });
     if (ticket === this.generation && this.phase === 'halfOpen') this.probesActive--;
     if (this.watchers > 0) this.signals.flush();
   }
