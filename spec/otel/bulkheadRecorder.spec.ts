@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import { Bulkhead } from '../../src/bulkhead/Bulkhead';
+import { BulkheadRejectedError } from '../../src/errors/BulkheadRejectedError';
+import { bulkhead } from '../../src/operators/bulkhead';
+import { instrument } from '../../src/otel/instrument';
+import { marbles } from '../helpers/marbles';
+import { InMemoryMetrics } from '../helpers/otelSdk';
+
+describe('bulkheadRecorder', () => {
+  let sdk: InMemoryMetrics;
+  beforeEach(() => (sdk = new InMemoryMetrics()));
+  afterEach(() => sdk.shutdown());
+
+  // prettier-ignore
+  it('should record refusals by reason, queue waits, and occupancy at collection time', async () => {
+    marbles((m) => {
+      const pool = new Bulkhead({ name: 'users', maxConcurrent: 1, maxQueued: 1, queueTimeout: 2, scheduler: m.scheduler });
+      const stuck = new Bulkhead({ name: 'stuck', maxConcurrent: 2, maxQueued: 5, scheduler: m.scheduler });
+      instrument([pool, stuck], { meterProvider: sdk.provider });
+      const call = (source: string) => m.cold(source).pipe(bulkhead(pool));
+      const full = new BulkheadRejectedError({ bulkhead: 'users', reason: 'full', active: 1, maxConcurrent: 1, queued: 1, maxQueued: 1 });
+      const late = new BulkheadRejectedError({ bulkhead: 'users', reason: 'queueTimeout', active: 1, maxConcurrent: 1, queued: 0, maxQueued: 1 });
+      m.expect(call('---|')).toBeObservable(                 '---|');      // runs 0-3
+      m.expect(call('-|'), '-^').toBeObservable(             '----|');     // waits 1-3, runs 3-4
+      m.expect(call('-|'), '--^').toBeObservable(            '--#', undefined, full);
+      m.expect(call('----|'), '-----^').toBeObservable(      '---------|'); // runs 5-9
+      m.expect(call('-|'), '------^').toBeObservable(        '--------#', undefined, late); // waits 6-8
+      for (let i = 0; i < 3; i++) m.cold('-').pipe(bulkhead(stuck)).subscribe();
+    })();
+    expect(await sdk.points()).to.deep.equal({
+      'rxjs_resilience.bulkhead.refusals': {
+        'bulkhead.reason=full policy.name=users': 1,
+        'bulkhead.reason=queueTimeout policy.name=users': 1,
+      },
+      'rxjs_resilience.bulkhead.queue.duration': {
+        'policy.name=users': { count: 1, sum: 0.002, min: 0.002, max: 0.002 },
+      },
+      'rxjs_resilience.bulkhead.active': { 'policy.name=users': 0, 'policy.name=stuck': 2 },
+      'rxjs_resilience.bulkhead.queued': { 'policy.name=users': 0, 'policy.name=stuck': 1 },
+      'rxjs_resilience.bulkhead.limit': { 'policy.name=users': 1, 'policy.name=stuck': 2 },
+    });
+  });
+
+  it('should name the units and kinds of its instruments', async () => {
+    const pool = new Bulkhead({ name: 'users', maxConcurrent: 1 });
+    instrument(pool, { meterProvider: sdk.provider });
+    pool.events$.subscribe().unsubscribe();
+    expect(await sdk.descriptors()).to.deep.equal({
+      'rxjs_resilience.bulkhead.active': { unit: '{call}', description: 'Calls running', type: 'SUM' },
+      'rxjs_resilience.bulkhead.queued': {
+        unit: '{call}',
+        description: 'Calls waiting for a slot',
+        type: 'SUM',
+      },
+      'rxjs_resilience.bulkhead.limit': {
+        unit: '{call}',
+        description: 'Calls that may run at once (maxConcurrent)',
+        type: 'SUM',
+      },
+    });
+  });
+});

@@ -1,0 +1,21 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { InstrumentSpec } from './instruments';
+
+/** An instrument whose value is read when the SDK collects, never recorded. @internal */
+export type ObservableSpec = InstrumentSpec<'observableUpDownCounter' | 'observableGauge'>;
+
+/** Where a {@link GaugeSource} puts what it reads. Values of equal attribute sets add up. @internal */
+export interface GaugeSink {
+  observe(spec: ObservableSpec, value: number, attributes: Attributes): void;
+}
+
+/**
+ * Something read at collection time (a breaker's state, a pool's occupancy): the instruments it fills and
+ * how it reads them. Reading at collection time is exact whatever happened between two collections, and
+ * needs no event: a breaker that turned halfOpen with nobody calling still reads halfOpen.
+ * @internal
+ */
+export interface GaugeSource {
+  readonly instruments: ReadonlyArray<ObservableSpec>;
+  read(sink: GaugeSink): void;
+}

@@ -1,0 +1,81 @@
+import { Subscription } from 'rxjs';
+import { CircuitBreaker } from '../breaker/CircuitBreaker';
+import type { CircuitBreakerEvent } from '../breaker/CircuitBreakerEvent';
+import type { CircuitState } from '../breaker/CircuitState';
+import { BREAKER_PREVIOUS_STATE, BREAKER_STATE, OUTCOME, POLICY_NAME } from './attributes';
+import { AttributeSets } from './AttributeSets';
+import type { GaugeSink, GaugeSource } from './GaugeSource';
+import { INSTRUMENTS } from './instruments';
+import type { PolicyRecorder } from './PolicyRecorder';
+import type { Recording } from './Recording';
+import type { Telemetry } from './Telemetry';
+
+const STATES: ReadonlyArray<CircuitState> = ['closed', 'open', 'halfOpen', 'isolated'];
+const { breakerCalls, breakerRefusals, breakerTransitions, breakerState } = INSTRUMENTS;
+
+/** One breaker's recording: its attribute sets, its event handler and its state gauge. */
+class BreakerRecording implements GaugeSource {
+  readonly instruments = [breakerState];
+  private readonly sets: AttributeSets;
+
+  constructor(
+    private readonly breaker: CircuitBreaker,
+    private readonly telemetry: Telemetry,
+  ) {
+    this.sets = new AttributeSets({ [POLICY_NAME]: breaker.name });
+  }
+
+  /** Every state, 1 for the current one: a breaker's series exist from the first collection on. */
+  read(sink: GaugeSink): void {
+    const state = this.breaker.state;
+    for (const s of STATES) sink.observe(breakerState, s === state ? 1 : 0, this.sets.with(BREAKER_STATE, s));
+  }
+
+  readonly onEvent = (event: CircuitBreakerEvent): void => {
+    switch (event.type) {
+      case 'success':
+        this.telemetry.meters().get(breakerCalls).add(1, this.sets.with(OUTCOME, 'success'));
+        return;
+      case 'failure':
+        this.telemetry.meters().get(breakerCalls).add(1, this.sets.failure('failure', event.error));
+        return;
+      case 'ignore':
+        this.telemetry.meters().get(breakerCalls).add(1, this.sets.failure('ignored', event.error));
+        return;
+      case 'cancel':
+        this.telemetry.meters().get(breakerCalls).add(1, this.sets.with(OUTCOME, 'cancelled'));
+        return;
+      case 'refuse':
+        this.telemetry.meters().get(breakerRefusals).add(1, this.sets.with(BREAKER_STATE, event.state));
+        return;
+      case 'transition':
+        this.telemetry
+          .meters()
+          .get(breakerTransitions)
+          .add(1, this.sets.with2(BREAKER_STATE, event.to, BREAKER_PREVIOUS_STATE, event.from));
+        return;
+      case 'admit':
+      case 'reset':
+        return;
+    }
+  };
+}
+
+/**
+ * Records a `CircuitBreaker`: `rxjs_resilience.circuit_breaker.calls` (by outcome, with `error.type`),
+ * `.refusals` (by the refusing state), `.transitions` (by state entered and left) from `events$`, and
+ * `.state` read at collection time. Observing `events$` keeps the breaker's open-to-halfOpen timer
+ * armed while it is open, so that transition is counted at its instant.
+ * @internal
+ */
+export const breakerRecorder: PolicyRecorder<CircuitBreaker> = {
+  kind: 'CircuitBreaker',
+  accepts: (policy): policy is CircuitBreaker => policy instanceof CircuitBreaker,
+  record(breaker: CircuitBreaker, recording: Recording): Subscription {
+    const recorder = new BreakerRecording(breaker, recording.telemetry);
+    const subscription = new Subscription();
+    subscription.add(breaker.events$.subscribe(recorder.onEvent));
+    subscription.add(recording.telemetry.observe(recorder));
+    return subscription;
+  },
+};

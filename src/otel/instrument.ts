@@ -1,0 +1,141 @@
+import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
+import * as t from 'io-ts';
+import { Subscription } from 'rxjs';
+import type { CircuitBreaker } from '../breaker/CircuitBreaker';
+import type { Bulkhead } from '../bulkhead/Bulkhead';
+import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
+import { config } from '../internal/codecs';
+import { configIssue, configIssues } from '../internal/decodeConfig';
+import type { PolicyRegistry } from '../registry/PolicyRegistry';
+import { recorders } from './recorders';
+import { Recording } from './Recording';
+import { Telemetry } from './Telemetry';
+
+/**
+ * What `instrument` records: a policy, or a registry of them (`PolicyRegistry<K, P>` for any key and
+ * policy; policies of other kinds in it are skipped).
+ */
+export type InstrumentablePolicy =
+  | CircuitBreaker
+  | Bulkhead
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  | PolicyRegistry<any, unknown>;
+
+/** Options of {@link instrument}. */
+export interface InstrumentOptions {
+  /**
+   * Where metrics go. Left out, each record goes to the global provider as it is at that instant
+   * (`metrics.getMeterProvider()`), so an SDK started after `instrument` still receives everything.
+   * @default the global MeterProvider
+   */
+  readonly meterProvider?: MeterProvider | undefined;
+  /**
+   * Where spans go. Left out, the global provider (`trace.getTracerProvider()`), at each call.
+   * @default the global TracerProvider
+   */
+  readonly tracerProvider?: TracerProvider | undefined;
+}
+
+/** An object with a method `method`, named for the config-error reporter. */
+function withMethod(name: string, method: string): t.Type<object, object, unknown> {
+  const ok = (u: unknown): u is object =>
+    typeof u === 'object' && u !== null && typeof (u as Record<string, unknown>)[method] === 'function';
+  return new t.Type<object, object, unknown>(
+    name,
+    ok,
+    (u, ctx) => (ok(u) ? t.success(u) : t.failure(u, ctx)),
+    t.identity,
+  );
+}
+
+const OptionsCodec = config(
+  'InstrumentOptions',
+  {},
+  {
+    meterProvider: withMethod('a MeterProvider (an object with getMeter())', 'getMeter'),
+    tracerProvider: withMethod('a TracerProvider (an object with getTracer())', 'getTracer'),
+  },
+);
+
+/** `a CircuitBreaker, a Bulkhead or a PolicyRegistry`, from the recorders' kinds. */
+function kinds(): string {
+  const names = recorders.map((recorder) => `a ${recorder.kind}`);
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+}
+
+function validate(policies: unknown, options: unknown): ReadonlyArray<object> {
+  const issues: ConfigIssue[] = [];
+  const list: unknown[] = Array.isArray(policies) ? policies : [policies];
+  const expected = Array.isArray(policies) ? kinds() : `${kinds()}, or an array of them`;
+  list.forEach((policy, i) => {
+    if (recorders.some((recorder) => recorder.accepts(policy))) return;
+    issues.push(configIssue(Array.isArray(policies) ? `policies[${i}]` : 'policies', expected, policy));
+  });
+  if (options !== undefined) {
+    for (const issue of configIssues(OptionsCodec, options)) {
+      const path = issue.path === '' ? 'options' : `options.${issue.path}`;
+      issues.push(
+        issue.expected.startsWith('one of the known options')
+          ? { ...issue, path, message: issue.message.replace(`\`${issue.path}\``, `\`${path}\``) }
+          : configIssue(path, issue.expected, issue.received),
+      );
+    }
+  }
+  if (issues.length > 0) throw new InvalidConfigError({ operator: 'instrument', issues });
+  return list as object[];
+}
+
+/**
+ * Records the given policies in OpenTelemetry until the returned subscription is unsubscribed: metrics
+ * from each policy's `events$` and state (durations in seconds, outcomes, refusals, breaker state and
+ * transitions, pool occupancy), every one tagged with the policy's `name` (attribute
+ * `rxjs_resilience.policy.name`) and, for failures, `error.type`; no attribute grows with traffic.
+ * See docs/telemetry.md for every name, beside resilience4j's and Polly's.
+ *
+ * A policy reached twice (given twice, or held by a given registry) is recorded once. Instruments are
+ * made from the provider in force at each record, so an SDK registered after `instrument` receives every
+ * later record; gauges (breaker state, pool occupancy) are read when the SDK collects, through one batch
+ * callback. Unsubscribing removes every observer from the policies and the callback from the meter.
+ *
+ * As a timeline (breaker: window of 2, `minimumCalls: 2`, `openDuration: 4`; from its spec):
+ *
+ * ```text
+ * call f1   ^-#          fails at 1
+ * call f2   ^-#          fails at 1: the breaker opens
+ * call r    ---^#        refused at 3
+ * state     c-o---h      halfOpen at 5
+ * circuit_breaker.calls        {outcome=failure, error.type=HttpStatusError}  2
+ * circuit_breaker.transitions  {state=open, previous_state=closed}            1
+ *                              {state=halfOpen, previous_state=open}          1
+ * circuit_breaker.refusals     {state=open}                                   1
+ * circuit_breaker.state        {state=halfOpen} 1, every other state 0
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { metrics } from '@opentelemetry/api';
+ * import { CircuitBreaker } from 'rxjs-resilience';
+ * import { instrument } from 'rxjs-resilience/otel';
+ *
+ * const breaker = new CircuitBreaker({ name: 'prices' });
+ * const pools = new PolicyRegistry({ create: () => new Bulkhead({ name: 'per-host', maxConcurrent: 4 }) });
+ * const recording = instrument([breaker, pools]);
+ * // ... on shutdown:
+ * recording.unsubscribe();
+ * ```
+ * @throws {InvalidConfigError} when a policy is of no known kind, or an option is not a provider.
+ */
+export function instrument(
+  policies: InstrumentablePolicy | ReadonlyArray<InstrumentablePolicy>,
+  options: InstrumentOptions = {},
+): Subscription {
+  const list = validate(policies, options);
+  const telemetry = new Telemetry(options);
+  const recording = new Recording(telemetry, recorders);
+  telemetry.meters();
+  for (const policy of list) recording.add(policy);
+  return new Subscription(() => {
+    recording.close();
+    telemetry.close();
+  });
+}

@@ -1,0 +1,11 @@
+import { breakerRecorder } from './breakerRecorder';
+import { bulkheadRecorder } from './bulkheadRecorder';
+import type { PolicyRecorder } from './PolicyRecorder';
+import { registryRecorder } from './registryRecorder';
+
+/** Every kind of policy `instrument` records, one recorder each. @internal */
+export const recorders: ReadonlyArray<PolicyRecorder> = [
+  breakerRecorder,
+  bulkheadRecorder,
+  registryRecorder,
+] as ReadonlyArray<PolicyRecorder>;
