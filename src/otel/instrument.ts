@@ -5,7 +5,7 @@ import type { CircuitBreaker } from '../breaker/CircuitBreaker';
 import type { Bulkhead } from '../bulkhead/Bulkhead';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
 import { config } from '../internal/codecs';
-import { configIssue, configIssues } from '../internal/decodeConfig';
+import { configIssue, readConfig } from '../internal/decodeConfig';
 import type { PolicyRegistry } from '../registry/PolicyRegistry';
 import { recorders } from './recorders';
 import { Recording } from './Recording';
@@ -19,7 +19,7 @@ export type InstrumentablePolicy =
   | CircuitBreaker
   | Bulkhead
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  | PolicyRegistry<any, unknown>;
+  | PolicyRegistry<any, any>;
 
 /** Options of {@link instrument}. */
 export interface InstrumentOptions {
@@ -63,26 +63,32 @@ function kinds(): string {
   return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
 }
 
-function validate(policies: unknown, options: unknown): ReadonlyArray<object> {
+/** The policies and options as read once and validated (the copies `instrument` uses). */
+interface Read {
+  readonly policies: ReadonlyArray<object>;
+  readonly options: InstrumentOptions;
+}
+
+function read(policies: unknown, options: unknown): Read {
   const issues: ConfigIssue[] = [];
-  const list: unknown[] = Array.isArray(policies) ? policies : [policies];
+  // One read of the array: a copy, so what was validated is what is recorded.
+  const list: unknown[] = Array.isArray(policies) ? Array.from(policies as unknown[]) : [policies];
   const expected = Array.isArray(policies) ? kinds() : `${kinds()}, or an array of them`;
   list.forEach((policy, i) => {
     if (recorders.some((recorder) => recorder.accepts(policy))) return;
     issues.push(configIssue(Array.isArray(policies) ? `policies[${i}]` : 'policies', expected, policy));
   });
-  if (options !== undefined) {
-    for (const issue of configIssues(OptionsCodec, options)) {
-      const path = issue.path === '' ? 'options' : `options.${issue.path}`;
-      issues.push(
-        issue.expected.startsWith('one of the known options')
-          ? { ...issue, path, message: issue.message.replace(`\`${issue.path}\``, `\`${path}\``) }
-          : configIssue(path, issue.expected, issue.received),
-      );
-    }
+  const config = readConfig<InstrumentOptions>(OptionsCodec, options);
+  for (const issue of config.issues) {
+    const path = issue.path === '' ? 'options' : `options.${issue.path}`;
+    issues.push(
+      issue.expected.startsWith('one of the known options')
+        ? { ...issue, path, message: issue.message.replace(`\`${issue.path}\``, `\`${path}\``) }
+        : configIssue(path, issue.expected, issue.received),
+    );
   }
   if (issues.length > 0) throw new InvalidConfigError({ operator: 'instrument', issues });
-  return list as object[];
+  return { policies: list as object[], options: config.value };
 }
 
 /**
@@ -129,11 +135,11 @@ export function instrument(
   policies: InstrumentablePolicy | ReadonlyArray<InstrumentablePolicy>,
   options: InstrumentOptions = {},
 ): Subscription {
-  const list = validate(policies, options);
-  const telemetry = new Telemetry(options);
+  const config = read(policies, options);
+  const telemetry = new Telemetry(config.options);
   const recording = new Recording(telemetry, recorders);
   telemetry.meters();
-  for (const policy of list) recording.add(policy);
+  for (const policy of config.policies) recording.add(policy);
   return new Subscription(() => {
     recording.close();
     telemetry.close();

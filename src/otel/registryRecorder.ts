@@ -6,7 +6,7 @@ import type { Recording } from './Recording';
 
 /** A registry of any key and policy. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyRegistry = PolicyRegistry<any, unknown>;
+type AnyRegistry = PolicyRegistry<any, any>;
 
 /**
  * Records a `PolicyRegistry`: every policy it holds now and every one it creates later, each as its own

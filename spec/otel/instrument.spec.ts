@@ -1,0 +1,200 @@
+import { metrics } from '@opentelemetry/api';
+import { expect } from 'chai';
+import { of, throwError } from 'rxjs';
+import { CircuitBreaker } from '../../src/breaker/CircuitBreaker';
+import { Bulkhead } from '../../src/bulkhead/Bulkhead';
+import { InvalidConfigError, isInvalidConfigError } from '../../src/errors/InvalidConfigError';
+import { bulkhead } from '../../src/operators/bulkhead';
+import { circuitBreaker } from '../../src/operators/circuitBreaker';
+import { instrument } from '../../src/otel/instrument';
+import { PolicyRegistry } from '../../src/registry/PolicyRegistry';
+import { captureThrow } from '../helpers/captureError';
+import { CountingMeterProvider } from '../helpers/countingMeterProvider';
+import { InMemoryMetrics } from '../helpers/otelSdk';
+
+/** `n` calls through `breaker` that fail with a TypeError, then `ok` that succeed. */
+function traffic(breaker: CircuitBreaker, failures: number, successes = 0): void {
+  const noop = { error: () => undefined };
+  for (let i = 0; i < failures; i++)
+    throwError(() => new TypeError('down'))
+      .pipe(circuitBreaker(breaker))
+      .subscribe(noop);
+  for (let i = 0; i < successes; i++) of(1).pipe(circuitBreaker(breaker)).subscribe(noop);
+}
+
+/** Whether anything observes a policy's events (its private Subject). */
+function observed(policy: object): boolean {
+  const p = policy as { events?: { observed: boolean }; subject?: { observed: boolean } | null };
+  return (p.events ?? p.subject)?.observed ?? false;
+}
+
+describe('instrument', () => {
+  describe('config', () => {
+    it('should throw InvalidConfigError naming a policy of no known kind', () => {
+      const error = captureThrow(() => instrument(42 as never));
+      expect(isInvalidConfigError(error)).to.equal(true);
+      expect((error as InvalidConfigError).message).to.equal(
+        'instrument: invalid config: `policies` must be a CircuitBreaker, a Bulkhead or a PolicyRegistry, ' +
+          'or an array of them, got 42 (number)',
+      );
+    });
+
+    it('should name each bad element of an array and each bad option', () => {
+      const error = captureThrow(() =>
+        instrument([new CircuitBreaker(), {} as never, 'pool' as never], {
+          meterProvider: {} as never,
+          tracerProvider: 1 as never,
+          meter: 2,
+        } as never),
+      );
+      expect((error as InvalidConfigError).message).to.equal(
+        'instrument: invalid config: ' +
+          '`policies[1]` must be a CircuitBreaker, a Bulkhead or a PolicyRegistry, got {} (object); ' +
+          '`policies[2]` must be a CircuitBreaker, a Bulkhead or a PolicyRegistry, got "pool" (string); ' +
+          '`options.meterProvider` must be a MeterProvider (an object with getMeter()), got {} (object); ' +
+          '`options.tracerProvider` must be a TracerProvider (an object with getTracer()), got 1 (number); ' +
+          'unknown option `options.meter`: expected one of the known options (`meterProvider`, `tracerProvider`), got 2 (number)',
+      );
+    });
+
+    it('should accept an empty array, and record nothing', async () => {
+      const sdk = new InMemoryMetrics();
+      instrument([], { meterProvider: sdk.provider }).unsubscribe();
+      expect(await sdk.points()).to.deep.equal({});
+      await sdk.shutdown();
+    });
+  });
+
+  describe('policies', () => {
+    let sdk: InMemoryMetrics;
+    beforeEach(() => (sdk = new InMemoryMetrics()));
+    afterEach(() => sdk.shutdown());
+
+    it('should record a policy given twice, or also held by a given registry, once', async () => {
+      const breaker = new CircuitBreaker({ name: 'prices' });
+      const registry = new PolicyRegistry({ create: () => breaker });
+      registry.get('a');
+      const recording = instrument([breaker, breaker, registry], { meterProvider: sdk.provider });
+      traffic(breaker, 1);
+      expect((await sdk.points())['rxjs_resilience.circuit_breaker.calls']).to.deep.equal({
+        'error.type=TypeError outcome=failure policy.name=prices': 1,
+      });
+      expect((await sdk.points())['rxjs_resilience.circuit_breaker.state']).to.include({
+        'circuit_breaker.state=closed policy.name=prices': 1,
+      });
+      registry.delete('a');
+      expect(observed(breaker), 'still given directly').to.equal(true);
+      recording.unsubscribe();
+      expect(observed(breaker)).to.equal(false);
+    });
+
+    it('should record the policies a registry holds, then creates, until it evicts them', async () => {
+      const registry = new PolicyRegistry({
+        create: (host: string) => new Bulkhead({ name: `pool-${host}`, maxConcurrent: 2 }),
+      });
+      const a = registry.get('a');
+      const recording = instrument(registry, { meterProvider: sdk.provider });
+      const b = registry.get('b');
+      of(1).pipe(bulkhead(b)).subscribe();
+      expect(observed(a) && observed(b)).to.equal(true);
+      expect((await sdk.points())['rxjs_resilience.bulkhead.limit']).to.deep.equal({
+        'policy.name=pool-a': 2,
+        'policy.name=pool-b': 2,
+      });
+      registry.delete('a');
+      expect(observed(a)).to.equal(false);
+      const { 'rxjs_resilience.bulkhead.active': active } = await sdk.points();
+      expect(active).to.deep.equal({ 'policy.name=pool-a': 0, 'policy.name=pool-b': 0 }); // pool-a: its last value
+      recording.unsubscribe();
+      expect([observed(b), observed(registry)]).to.deep.equal([false, false]);
+    });
+  });
+
+  describe('an SDK registered after instrument', () => {
+    afterEach(() => metrics.disable());
+
+    it('should receive every record made after it registered, and the gauges', async () => {
+      const breaker = new CircuitBreaker({
+        name: 'prices',
+        minimumCalls: 2,
+        window: { type: 'count', size: 2 },
+      });
+      const recording = instrument(breaker);
+      traffic(breaker, 1); // before any SDK: to the no-op provider
+      const sdk = new InMemoryMetrics();
+      metrics.setGlobalMeterProvider(sdk.provider);
+      traffic(breaker, 1, 1); // the breaker opens; one call refused
+      expect(await sdk.points()).to.deep.equal({
+        'rxjs_resilience.circuit_breaker.calls': {
+          'error.type=TypeError outcome=failure policy.name=prices': 1,
+        },
+        'rxjs_resilience.circuit_breaker.transitions': {
+          'circuit_breaker.previous_state=closed circuit_breaker.state=open policy.name=prices': 1,
+        },
+        'rxjs_resilience.circuit_breaker.refusals': { 'circuit_breaker.state=open policy.name=prices': 1 },
+        'rxjs_resilience.circuit_breaker.state': {
+          'circuit_breaker.state=closed policy.name=prices': 0,
+          'circuit_breaker.state=open policy.name=prices': 1,
+          'circuit_breaker.state=halfOpen policy.name=prices': 0,
+          'circuit_breaker.state=isolated policy.name=prices': 0,
+        },
+      });
+      recording.unsubscribe();
+      await sdk.shutdown();
+    });
+
+    it('should move its gauge callback to a provider that replaces the global one', async () => {
+      const first = new CountingMeterProvider(new InMemoryMetrics().provider);
+      metrics.setGlobalMeterProvider(first);
+      const breaker = new CircuitBreaker({ name: 'prices' });
+      const recording = instrument(breaker);
+      expect([first.liveCallbacks, first.addedCallbacks]).to.deep.equal([1, 1]);
+      metrics.disable();
+      const sdk = new InMemoryMetrics();
+      const second = new CountingMeterProvider(sdk.provider);
+      metrics.setGlobalMeterProvider(second);
+      traffic(breaker, 0, 1); // the first record after the change moves the callback
+      expect([first.liveCallbacks, second.liveCallbacks]).to.deep.equal([0, 1]);
+      expect(await sdk.points()).to.deep.equal({
+        'rxjs_resilience.circuit_breaker.calls': { 'outcome=success policy.name=prices': 1 },
+        'rxjs_resilience.circuit_breaker.state': {
+          'circuit_breaker.state=closed policy.name=prices': 1,
+          'circuit_breaker.state=open policy.name=prices': 0,
+          'circuit_breaker.state=halfOpen policy.name=prices': 0,
+          'circuit_breaker.state=isolated policy.name=prices': 0,
+        },
+      });
+      recording.unsubscribe();
+      expect(second.liveCallbacks).to.equal(0);
+      await sdk.shutdown();
+    });
+  });
+
+  describe('unsubscribe', () => {
+    it('should stop recording and leave no observer on any policy and no callback in the SDK', async () => {
+      const sdk = new InMemoryMetrics();
+      const provider = new CountingMeterProvider(sdk.provider);
+      const breaker = new CircuitBreaker({ name: 'prices' });
+      const pool = new Bulkhead({ name: 'users', maxConcurrent: 1 });
+      const registry = new PolicyRegistry({
+        create: () => new Bulkhead({ name: 'per-host', maxConcurrent: 1 }),
+      });
+      const held = registry.get('a');
+      const recording = instrument([breaker, pool, registry], { meterProvider: provider });
+      traffic(breaker, 1);
+      const before = await sdk.points();
+      expect(provider.liveCallbacks).to.equal(1);
+
+      recording.unsubscribe();
+      expect([breaker, pool, registry, held].map(observed)).to.deep.equal([false, false, false, false]);
+      expect(provider.liveCallbacks).to.equal(0);
+      traffic(breaker, 3);
+      breaker.isolate();
+      of(1).pipe(bulkhead(pool)).subscribe();
+      registry.get('b');
+      expect(await sdk.points(), 'the SDK keeps its last values, and nothing more').to.deep.equal(before);
+      recording.unsubscribe(); // twice: nothing more
+      await sdk.shutdown();
+    });
+  });
+});
