@@ -12,7 +12,7 @@ describe('bulkheadRecorder', () => {
   afterEach(() => sdk.shutdown());
 
   // prettier-ignore
-  it('should record refusals by reason, queue waits, and occupancy at collection time', async () => {
+  it('should read refusals by reason (from 0 on) and occupancy when the SDK collects', async () => {
     marbles((m) => {
       const pool = new Bulkhead({ name: 'users', maxConcurrent: 1, maxQueued: 1, queueTimeout: 2, scheduler: m.scheduler });
       const stuck = new Bulkhead({ name: 'stuck', maxConcurrent: 2, maxQueued: 5, scheduler: m.scheduler });
@@ -31,9 +31,8 @@ describe('bulkheadRecorder', () => {
       'rxjs_resilience.bulkhead.refusals': {
         'bulkhead.reason=full policy.name=users': 1,
         'bulkhead.reason=queueTimeout policy.name=users': 1,
-      },
-      'rxjs_resilience.bulkhead.queue.duration': {
-        'policy.name=users': { count: 1, sum: 0.002, min: 0.002, max: 0.002 },
+        'bulkhead.reason=full policy.name=stuck': 0,
+        'bulkhead.reason=queueTimeout policy.name=stuck': 0,
       },
       'rxjs_resilience.bulkhead.active': { 'policy.name=users': 0, 'policy.name=stuck': 2 },
       'rxjs_resilience.bulkhead.queued': { 'policy.name=users': 0, 'policy.name=stuck': 1 },
@@ -55,6 +54,11 @@ describe('bulkheadRecorder', () => {
       'rxjs_resilience.bulkhead.limit': {
         unit: '{call}',
         description: 'Calls that may run at once (maxConcurrent)',
+        type: 'SUM',
+      },
+      'rxjs_resilience.bulkhead.refusals': {
+        unit: '{call}',
+        description: 'Calls a bulkhead refused with BulkheadRejectedError, by reason (full, queueTimeout)',
         type: 'SUM',
       },
     });

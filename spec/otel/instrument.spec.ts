@@ -1,6 +1,6 @@
 import { metrics } from '@opentelemetry/api';
 import { expect } from 'chai';
-import { of, throwError } from 'rxjs';
+import { NEVER, of, throwError } from 'rxjs';
 import { CircuitBreaker } from '../../src/breaker/CircuitBreaker';
 import { Bulkhead } from '../../src/bulkhead/Bulkhead';
 import { InvalidConfigError, isInvalidConfigError } from '../../src/errors/InvalidConfigError';
@@ -90,43 +90,69 @@ describe('instrument', () => {
 
     it('should record the policies a registry holds, then creates, until it evicts them', async () => {
       const registry = new PolicyRegistry({
-        create: (host: string) => new Bulkhead({ name: `pool-${host}`, maxConcurrent: 2 }),
+        create: () => new Bulkhead({ name: 'per-host', maxConcurrent: 1 }),
       });
       const a = registry.get('a');
       const recording = instrument(registry, { meterProvider: sdk.provider });
       const b = registry.get('b');
-      of(1).pipe(bulkhead(b)).subscribe();
-      expect(observed(a) && observed(b)).to.equal(true);
-      expect((await sdk.points())['rxjs_resilience.bulkhead.limit']).to.deep.equal({
-        'policy.name=pool-a': 2,
-        'policy.name=pool-b': 2,
-      });
+      const runningA = NEVER.pipe(bulkhead(a)).subscribe();
+      NEVER.pipe(bulkhead(b)).subscribe();
+      of(1)
+        .pipe(bulkhead(a))
+        .subscribe({ error: () => undefined }); // refused: a is full
+      const sums = async () => {
+        const points = await sdk.points();
+        return ['active', 'limit', 'refusals'].map((metric) => points[`rxjs_resilience.bulkhead.${metric}`]);
+      };
+      expect(await sums()).to.deep.equal([
+        { 'policy.name=per-host': 2 },
+        { 'policy.name=per-host': 2 },
+        {
+          'bulkhead.reason=full policy.name=per-host': 1,
+          'bulkhead.reason=queueTimeout policy.name=per-host': 0,
+        },
+      ]);
+      runningA.unsubscribe();
       registry.delete('a');
-      expect(observed(a)).to.equal(false);
-      const { 'rxjs_resilience.bulkhead.active': active } = await sdk.points();
-      expect(active).to.deep.equal({ 'policy.name=pool-a': 0, 'policy.name=pool-b': 0 }); // pool-a: its last value
+      NEVER.pipe(bulkhead(a)).subscribe();
+      of(1)
+        .pipe(bulkhead(a))
+        .subscribe({ error: () => undefined }); // a refusal by an evicted pool: not seen
+      expect(await sums(), 'the refusal a made before it went is kept').to.deep.equal([
+        { 'policy.name=per-host': 1 },
+        { 'policy.name=per-host': 1 },
+        {
+          'bulkhead.reason=full policy.name=per-host': 1,
+          'bulkhead.reason=queueTimeout policy.name=per-host': 0,
+        },
+      ]);
       recording.unsubscribe();
-      expect([observed(b), observed(registry)]).to.deep.equal([false, false]);
+      expect(observed(registry)).to.equal(false);
     });
   });
 
   describe('an SDK registered after instrument', () => {
     afterEach(() => metrics.disable());
 
-    it('should receive every record made after it registered, and the gauges', async () => {
+    it('should receive every count since instrument and the gauges', async () => {
       const breaker = new CircuitBreaker({
         name: 'prices',
         minimumCalls: 2,
         window: { type: 'count', size: 2 },
       });
-      const recording = instrument(breaker);
-      traffic(breaker, 1); // before any SDK: to the no-op provider
+      const pool = new Bulkhead({ name: 'users', maxConcurrent: 1 });
+      const recording = instrument([breaker, pool]);
+      traffic(breaker, 1); // before any SDK: counted all the same
+      const running = NEVER.pipe(bulkhead(pool)).subscribe();
+      of(1)
+        .pipe(bulkhead(pool))
+        .subscribe({ error: () => undefined }); // refused: counted all the same
       const sdk = new InMemoryMetrics();
       metrics.setGlobalMeterProvider(sdk.provider);
       traffic(breaker, 1, 1); // the breaker opens; one call refused
       expect(await sdk.points()).to.deep.equal({
         'rxjs_resilience.circuit_breaker.calls': {
-          'error.type=TypeError outcome=failure policy.name=prices': 1,
+          'error.type=TypeError outcome=failure policy.name=prices': 2,
         },
         'rxjs_resilience.circuit_breaker.transitions': {
           'circuit_breaker.previous_state=closed circuit_breaker.state=open policy.name=prices': 1,
@@ -138,7 +164,15 @@ describe('instrument', () => {
           'circuit_breaker.state=halfOpen policy.name=prices': 0,
           'circuit_breaker.state=isolated policy.name=prices': 0,
         },
+        'rxjs_resilience.bulkhead.refusals': {
+          'bulkhead.reason=full policy.name=users': 1,
+          'bulkhead.reason=queueTimeout policy.name=users': 0,
+        },
+        'rxjs_resilience.bulkhead.active': { 'policy.name=users': 1 },
+        'rxjs_resilience.bulkhead.queued': { 'policy.name=users': 0 },
+        'rxjs_resilience.bulkhead.limit': { 'policy.name=users': 1 },
       });
+      running.unsubscribe();
       recording.unsubscribe();
       await sdk.shutdown();
     });

@@ -1,9 +1,15 @@
-import type { Counter, Histogram, Meter, ObservableGauge, ObservableUpDownCounter } from '@opentelemetry/api';
+import type {
+  Histogram,
+  Meter,
+  ObservableCounter,
+  ObservableGauge,
+  ObservableUpDownCounter,
+} from '@opentelemetry/api';
 import { DURATION_BUCKETS, type InstrumentKind, type InstrumentSpec } from './instruments';
 
 /** The API instrument of each kind. @internal */
-export type InstrumentOf<K extends InstrumentKind> = K extends 'counter'
-  ? Counter
+export type InstrumentOf<K extends InstrumentKind> = K extends 'observableCounter'
+  ? ObservableCounter
   : K extends 'histogram'
     ? Histogram
     : K extends 'observableUpDownCounter'
@@ -33,8 +39,8 @@ export class Meters {
   private create(spec: InstrumentSpec): unknown {
     const options = { unit: spec.unit, description: spec.description };
     switch (spec.kind) {
-      case 'counter':
-        return this.meter.createCounter(spec.name, options);
+      case 'observableCounter':
+        return this.meter.createObservableCounter(spec.name, options);
       case 'histogram':
         return this.meter.createHistogram(spec.name, {
           ...options,

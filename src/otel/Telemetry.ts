@@ -11,6 +11,7 @@ import {
 } from '@opentelemetry/api';
 import { Subscription } from 'rxjs';
 import type { GaugeSink, GaugeSource, ObservableSpec } from './GaugeSource';
+import type { InstrumentSpec } from './instruments';
 import { Meters } from './Meters';
 
 /** The instrumentation scope of every meter and tracer: the package's name. @internal */
@@ -20,6 +21,21 @@ export const SCOPE = 'rxjs-resilience';
 export interface TelemetryProviders {
   readonly meterProvider?: MeterProvider | undefined;
   readonly tracerProvider?: TracerProvider | undefined;
+}
+
+/** A counter kept here, reported cumulatively at each collection. */
+type CounterSpec = InstrumentSpec<'observableCounter'>;
+
+/** One series of a counter: its attributes and its total since `instrument`. */
+interface Count {
+  readonly attributes: Attributes;
+  value: number;
+}
+
+/** The series of one counter: found by the attribute object a recorder holds, or by content. */
+interface Counts {
+  readonly byObject: WeakMap<Attributes, Count>;
+  readonly byContent: Map<string, Count>;
 }
 
 /** Sums of one collection: per instrument, per attribute set (by content). */
@@ -40,28 +56,41 @@ class Sums implements GaugeSink {
 }
 
 /**
- * The meters and tracer of one `instrument` call, resolved lazily. OpenTelemetry's JS metrics API has no
- * delegating provider (opentelemetry-js #3622): an instrument created from the global provider before an
- * SDK registers stays a no-op forever. So every record asks for the provider first (the explicit one, or
- * `metrics.getMeterProvider()`, a property read) and, when it changed, builds its instruments anew on
- * the new provider and moves the observable callback there. An SDK registered after `instrument` thereby
- * receives every later record, and its first collection reads the gauges.
+ * The meters and tracer of one `instrument` call, resolved lazily.
  *
- * Gauges (breaker state, pool occupancy) are read at collection time through ONE batch callback, which
- * sums the values of policies sharing a name (ten breakers named `per-host` report how many of them are
- * open). It is registered while at least one gauge source exists and removed by `close`.
+ * OpenTelemetry's JS metrics API has no delegating provider (opentelemetry-js #3622): an instrument made
+ * from the global provider before an SDK registers stays a no-op forever. So every record first asks for
+ * the provider in force (the explicit one, or `metrics.getMeterProvider()`, a property read) and, when it
+ * changed, makes its instruments anew on the new provider and moves its observable callback there.
+ *
+ * Counts are kept here, not in the SDK: `add` is an increment on a plain object, and ONE batch callback
+ * reports every count (cumulative since `instrument`, as observable counters) and every gauge (breaker
+ * state, pool occupancy, read from the policies) when the SDK collects. The SDK's synchronous `add`
+ * hashes its attributes on every call (about as long as a whole breaker call), so counting here keeps
+ * recording off the calls' path; and an SDK registered after `instrument` receives the counts from
+ * `instrument` on. Counts are keyed by attribute content and outlive the policy that made them (a
+ * registry evicting a pool must not make a counter go down); gauges of policies sharing a name are summed
+ * (ten breakers named `per-host` report how many of them are open). Only durations are recorded at once,
+ * as histograms: the metrics API has no observable histogram.
  * @internal
  */
 export class Telemetry {
   private provider: MeterProvider | undefined;
   private current: Meters | undefined;
-  private readonly gauges = new Set<GaugeSource>();
-  /** How many sources fill each observable instrument: the callback is re-registered only when this
-   * set of instruments changes, so a registry adding its ten thousandth pool costs O(1). */
-  private readonly specCounts = new Map<ObservableSpec, number>();
+  private readonly counts = new Map<CounterSpec, Counts>();
+  private readonly sources = new Set<GaugeSource>();
+  /** How many sources fill each instrument: the callback is re-registered only when the set of observable
+   * instruments changes, so a registry adding its ten thousandth pool costs O(1). */
+  private readonly sourceSpecs = new Map<ObservableSpec, number>();
   /** The meter and observables the batch callback is registered with, if it is. */
   private registered: { readonly meters: Meters; readonly observables: Observable[] } | undefined;
   private readonly callback: BatchObservableCallback = (result) => this.collect(result);
+  /** Where the last totals of a source that went are kept, as counts (its gauges are dropped). */
+  private readonly retired: GaugeSink = {
+    observe: (spec, value, attributes) => {
+      if (spec.kind === 'observableCounter' && value !== 0) this.add(spec as CounterSpec, attributes, value);
+    },
+  };
 
   private tracerProvider: TracerProvider | undefined;
   private currentTracer: Tracer | undefined;
@@ -69,7 +98,7 @@ export class Telemetry {
 
   constructor(private readonly providers: TelemetryProviders) {}
 
-  /** The instruments of the meter provider in force now. */
+  /** The instruments of the meter provider in force now (moving the callback there if it changed). */
   meters(): Meters {
     const provider = this.providers.meterProvider ?? metrics.getMeterProvider();
     if (provider !== this.provider) this.switchTo(provider);
@@ -86,38 +115,76 @@ export class Telemetry {
     return this.currentTracer!;
   }
 
-  /** Reads `source` at every collection until the returned subscription is unsubscribed. */
+  /**
+   * Adds `n` to the counter `spec` at `attributes`. Hold on to `attributes` (an `AttributeSets` entry):
+   * its count is then found by identity, without hashing.
+   */
+  add(spec: CounterSpec, attributes: Attributes, n = 1): void {
+    if (this.closed) return;
+    this.meters();
+    let counts = this.counts.get(spec);
+    if (counts === undefined) {
+      counts = { byObject: new WeakMap(), byContent: new Map() };
+      this.counts.set(spec, counts);
+      this.register(this.current!);
+    }
+    let count = counts.byObject.get(attributes);
+    if (count === undefined) {
+      const key = JSON.stringify(attributes);
+      count = counts.byContent.get(key);
+      if (count === undefined) {
+        count = { attributes, value: 0 };
+        counts.byContent.set(key, count);
+      }
+      counts.byObject.set(attributes, count);
+    }
+    count.value += n;
+  }
+
+  /** Records `value` in the histogram `spec` at `attributes`, in the SDK at once. */
+  record(spec: InstrumentSpec<'histogram'>, value: number, attributes: Attributes): void {
+    if (this.closed) return;
+    this.meters().get(spec).record(value, attributes);
+  }
+
+  /**
+   * Reads `source` at every collection until the returned subscription is unsubscribed. Its gauges are
+   * values as they are, dropped when the source goes; its counters are totals since the source started,
+   * read once more when it goes and kept, so a counter shared by policies of one name never goes down
+   * when a registry evicts one of them.
+   */
   observe(source: GaugeSource): Subscription {
-    if (this.closed) return Subscription.EMPTY;
-    if (this.gauges.has(source)) return Subscription.EMPTY;
-    this.gauges.add(source);
+    if (this.closed || this.sources.has(source)) return Subscription.EMPTY;
+    this.sources.add(source);
     let changed = false;
     for (const spec of source.instruments) {
-      const count = this.specCounts.get(spec) ?? 0;
-      this.specCounts.set(spec, count + 1);
+      const count = this.sourceSpecs.get(spec) ?? 0;
+      this.sourceSpecs.set(spec, count + 1);
       if (count === 0) changed = true;
     }
     const meters = this.meters();
     if (changed || this.registered === undefined) this.register(meters);
     return new Subscription(() => {
-      if (this.closed || !this.gauges.delete(source)) return;
+      if (this.closed || !this.sources.delete(source)) return;
+      source.read(this.retired);
       let changed = false;
       for (const spec of source.instruments) {
-        const count = this.specCounts.get(spec)! - 1;
+        const count = this.sourceSpecs.get(spec)! - 1;
         if (count === 0) {
-          this.specCounts.delete(spec);
+          this.sourceSpecs.delete(spec);
           changed = true;
-        } else this.specCounts.set(spec, count);
+        } else this.sourceSpecs.set(spec, count);
       }
       if (changed) this.register(this.meters());
     });
   }
 
-  /** Removes the observable callback and forgets every source. */
+  /** Removes the observable callback and forgets every source and count. */
   close(): void {
     this.closed = true;
-    this.gauges.clear();
-    this.specCounts.clear();
+    this.sources.clear();
+    this.sourceSpecs.clear();
+    this.counts.clear();
     this.unregister();
   }
 
@@ -127,11 +194,12 @@ export class Telemetry {
     if (this.registered !== undefined) this.register(this.current);
   }
 
-  /** (Re)registers the batch callback on `meters` for the instruments the current sources fill. */
+  /** (Re)registers the batch callback on `meters` for every counter and gauge there is. */
   private register(meters: Meters): void {
     this.unregister();
-    if (this.specCounts.size === 0) return;
-    const observables = Array.from(this.specCounts.keys(), (spec) => meters.get(spec));
+    if (this.counts.size === 0 && this.sourceSpecs.size === 0) return;
+    const specs = new Set<ObservableSpec>([...this.counts.keys(), ...this.sourceSpecs.keys()]);
+    const observables = Array.from(specs, (spec) => meters.get(spec));
     meters.meter.addBatchObservableCallback(this.callback, observables);
     this.registered = { meters, observables };
   }
@@ -147,7 +215,10 @@ export class Telemetry {
     const meters = this.registered?.meters;
     if (meters === undefined) return;
     const sums = new Sums();
-    for (const source of this.gauges) source.read(sums);
+    for (const [spec, counts] of this.counts) {
+      for (const { attributes, value } of counts.byContent.values()) sums.observe(spec, value, attributes);
+    }
+    for (const source of this.sources) source.read(sums);
     for (const [spec, bySet] of sums.values) {
       const observable = meters.get(spec);
       for (const { attributes, value } of bySet.values()) result.observe(observable, value, attributes);

@@ -34,25 +34,25 @@ class BreakerRecording implements GaugeSource {
   readonly onEvent = (event: CircuitBreakerEvent): void => {
     switch (event.type) {
       case 'success':
-        this.telemetry.meters().get(breakerCalls).add(1, this.sets.with(OUTCOME, 'success'));
+        this.telemetry.add(breakerCalls, this.sets.with(OUTCOME, 'success'));
         return;
       case 'failure':
-        this.telemetry.meters().get(breakerCalls).add(1, this.sets.failure('failure', event.error));
+        this.telemetry.add(breakerCalls, this.sets.failure('failure', event.error));
         return;
       case 'ignore':
-        this.telemetry.meters().get(breakerCalls).add(1, this.sets.failure('ignored', event.error));
+        this.telemetry.add(breakerCalls, this.sets.failure('ignored', event.error));
         return;
       case 'cancel':
-        this.telemetry.meters().get(breakerCalls).add(1, this.sets.with(OUTCOME, 'cancelled'));
+        this.telemetry.add(breakerCalls, this.sets.with(OUTCOME, 'cancelled'));
         return;
       case 'refuse':
-        this.telemetry.meters().get(breakerRefusals).add(1, this.sets.with(BREAKER_STATE, event.state));
+        this.telemetry.add(breakerRefusals, this.sets.with(BREAKER_STATE, event.state));
         return;
       case 'transition':
-        this.telemetry
-          .meters()
-          .get(breakerTransitions)
-          .add(1, this.sets.with2(BREAKER_STATE, event.to, BREAKER_PREVIOUS_STATE, event.from));
+        this.telemetry.add(
+          breakerTransitions,
+          this.sets.with2(BREAKER_STATE, event.to, BREAKER_PREVIOUS_STATE, event.from),
+        );
         return;
       case 'admit':
       case 'reset':

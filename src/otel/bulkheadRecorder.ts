@@ -1,62 +1,50 @@
-import { Subscription } from 'rxjs';
-import { Bulkhead } from '../bulkhead/Bulkhead';
-import type { BulkheadEvent } from '../bulkhead/BulkheadEvent';
+import type { Subscription } from 'rxjs';
+import { Bulkhead, type BulkheadMetrics } from '../bulkhead/Bulkhead';
 import { BULKHEAD_REASON, POLICY_NAME } from './attributes';
 import { AttributeSets } from './AttributeSets';
 import type { GaugeSink, GaugeSource } from './GaugeSource';
 import { INSTRUMENTS } from './instruments';
 import type { PolicyRecorder } from './PolicyRecorder';
 import type { Recording } from './Recording';
-import type { Telemetry } from './Telemetry';
 
-const { bulkheadActive, bulkheadQueued, bulkheadLimit, bulkheadRefusals, bulkheadQueueDuration } =
-  INSTRUMENTS;
+const { bulkheadActive, bulkheadQueued, bulkheadLimit, bulkheadRefusals } = INSTRUMENTS;
 
-/** One pool's recording: its attribute sets, its event handler and its occupancy gauges. */
+/** One pool's recording: everything read from the pool when the SDK collects. */
 class BulkheadRecording implements GaugeSource {
-  readonly instruments = [bulkheadActive, bulkheadQueued, bulkheadLimit];
+  readonly instruments = [bulkheadActive, bulkheadQueued, bulkheadLimit, bulkheadRefusals];
   private readonly sets: AttributeSets;
+  /** The pool's counters when recording began: totals are reported from there. */
+  private readonly start: BulkheadMetrics;
 
-  constructor(
-    private readonly pool: Bulkhead,
-    private readonly telemetry: Telemetry,
-  ) {
+  constructor(private readonly pool: Bulkhead) {
     this.sets = new AttributeSets({ [POLICY_NAME]: pool.name });
+    this.start = pool.metrics();
   }
 
   read(sink: GaugeSink): void {
-    const { base } = this.sets;
-    sink.observe(bulkheadActive, this.pool.active, base);
-    sink.observe(bulkheadQueued, this.pool.queued, base);
-    sink.observe(bulkheadLimit, this.pool.maxConcurrent, base);
+    const { pool, sets, start } = this;
+    const now = pool.metrics();
+    sink.observe(bulkheadActive, now.active, sets.base);
+    sink.observe(bulkheadQueued, now.queued, sets.base);
+    sink.observe(bulkheadLimit, now.maxConcurrent, sets.base);
+    sink.observe(bulkheadRefusals, now.rejectedFull - start.rejectedFull, sets.with(BULKHEAD_REASON, 'full'));
+    sink.observe(
+      bulkheadRefusals,
+      now.rejectedQueueTimeout - start.rejectedQueueTimeout,
+      sets.with(BULKHEAD_REASON, 'queueTimeout'),
+    );
   }
-
-  readonly onEvent = (event: BulkheadEvent): void => {
-    if (event.type === 'rejected') {
-      this.telemetry.meters().get(bulkheadRefusals).add(1, this.sets.with(BULKHEAD_REASON, event.reason));
-    } else if (event.type === 'started') {
-      this.telemetry
-        .meters()
-        .get(bulkheadQueueDuration)
-        .record(event.waited / 1000, this.sets.base);
-    }
-  };
 }
 
 /**
- * Records a `Bulkhead`: `rxjs_resilience.bulkhead.refusals` (by reason) and `.queue.duration` (the wait
- * of each queued call that took a slot) from `events$`, and `.active`, `.queued` and `.limit` read at
- * collection time.
+ * Records a `Bulkhead` without observing its calls: `rxjs_resilience.bulkhead.active`, `.queued`,
+ * `.limit` and `.refusals` (by reason, since recording began) are all read from `metrics()` when the SDK
+ * collects, so an instrumented pool's calls cost what they cost without it.
  * @internal
  */
 export const bulkheadRecorder: PolicyRecorder<Bulkhead> = {
   kind: 'Bulkhead',
   accepts: (policy): policy is Bulkhead => policy instanceof Bulkhead,
-  record(pool: Bulkhead, recording: Recording): Subscription {
-    const recorder = new BulkheadRecording(pool, recording.telemetry);
-    const subscription = new Subscription();
-    subscription.add(pool.events$.subscribe(recorder.onEvent));
-    subscription.add(recording.telemetry.observe(recorder));
-    return subscription;
-  },
+  record: (pool: Bulkhead, recording: Recording): Subscription =>
+    recording.telemetry.observe(new BulkheadRecording(pool)),
 };

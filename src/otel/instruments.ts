@@ -1,5 +1,6 @@
 /** The kinds of OpenTelemetry instrument the recorders use. @internal */
-export type InstrumentKind = 'counter' | 'histogram' | 'observableUpDownCounter' | 'observableGauge';
+export type InstrumentKind =
+  'observableCounter' | 'histogram' | 'observableUpDownCounter' | 'observableGauge';
 
 /** One metric: its name, instrument kind, unit and description, as exported. @internal */
 export interface InstrumentSpec<K extends InstrumentKind = InstrumentKind> {
@@ -50,13 +51,13 @@ export const INSTRUMENTS = {
     'Duration of pipeline attempts that reached the dependency, by outcome',
   ),
   pipelineRetries: spec(
-    'counter',
+    'observableCounter',
     'rxjs_resilience.pipeline.retries',
     '{attempt}',
     'Attempts after the first that reached the dependency, in pipelines that retry',
   ),
   pipelineHedges: spec(
-    'counter',
+    'observableCounter',
     'rxjs_resilience.pipeline.hedges',
     '{attempt}',
     'Attempts after the first that reached the dependency, in pipelines that hedge',
@@ -64,19 +65,19 @@ export const INSTRUMENTS = {
 
   /* CircuitBreaker */
   breakerCalls: spec(
-    'counter',
+    'observableCounter',
     'rxjs_resilience.circuit_breaker.calls',
     '{call}',
     'Calls a breaker admitted that ended, by outcome (success, failure, ignored, cancelled)',
   ),
   breakerRefusals: spec(
-    'counter',
+    'observableCounter',
     'rxjs_resilience.circuit_breaker.refusals',
     '{call}',
     'Calls a breaker refused with CircuitOpenError, by the state that refused them',
   ),
   breakerTransitions: spec(
-    'counter',
+    'observableCounter',
     'rxjs_resilience.circuit_breaker.transitions',
     '{transition}',
     'State changes of a breaker, by the state entered and the state left',
@@ -108,15 +109,9 @@ export const INSTRUMENTS = {
     'Calls that may run at once (maxConcurrent)',
   ),
   bulkheadRefusals: spec(
-    'counter',
+    'observableCounter',
     'rxjs_resilience.bulkhead.refusals',
     '{call}',
     'Calls a bulkhead refused with BulkheadRejectedError, by reason (full, queueTimeout)',
-  ),
-  bulkheadQueueDuration: spec(
-    'histogram',
-    'rxjs_resilience.bulkhead.queue.duration',
-    's',
-    'Time a queued call waited before it took a slot',
   ),
 } as const;
