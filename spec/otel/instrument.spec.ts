@@ -8,6 +8,7 @@ import { bulkhead } from '../../src/operators/bulkhead';
 import { circuitBreaker } from '../../src/operators/circuitBreaker';
 import { instrument } from '../../src/otel/instrument';
 import { PolicyRegistry } from '../../src/registry/PolicyRegistry';
+import { GLOBAL_PROVIDER_POLL } from '../../src/otel/watchGlobalProvider';
 import { captureThrow } from '../helpers/captureError';
 import { CountingMeterProvider } from '../helpers/countingMeterProvider';
 import { InMemoryMetrics } from '../helpers/otelSdk';
@@ -174,6 +175,28 @@ describe('instrument', () => {
       });
       running.unsubscribe();
       recording.unsubscribe();
+      await sdk.shutdown();
+    });
+
+    it('should find it by itself, within half a second, when no policy has an event to tell', async function () {
+      this.timeout(5000); // two real waits of GLOBAL_PROVIDER_POLL
+      const wait = () => new Promise((resolve) => setTimeout(resolve, GLOBAL_PROVIDER_POLL + 100));
+      const pool = new Bulkhead({ name: 'users', maxConcurrent: 3 });
+      const recording = instrument(pool); // a pool is only read when the SDK collects: no event
+      const sdk = new InMemoryMetrics();
+      const counting = new CountingMeterProvider(sdk.provider);
+      metrics.setGlobalMeterProvider(counting);
+      await wait();
+      expect((await sdk.points())['rxjs_resilience.bulkhead.limit']).to.deep.equal({
+        'policy.name=users': 3,
+      });
+      recording.unsubscribe();
+      expect(counting.liveCallbacks).to.equal(0);
+      metrics.disable();
+      const later = new CountingMeterProvider(new InMemoryMetrics().provider);
+      metrics.setGlobalMeterProvider(later);
+      await wait();
+      expect(later.addedCallbacks, 'the poll stopped with the recording').to.equal(0);
       await sdk.shutdown();
     });
 

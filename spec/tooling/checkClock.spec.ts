@@ -48,7 +48,14 @@ describe('check:clock', () => {
       'src/operators/b.ts': '/**\n * setInterval(f, 1)\n */\nexport const b = 1;\n',
       'src/testing/server.ts': 'export const t = setTimeout(() => undefined, 1);\n',
       'src/adapters/fetchRequest.ts': 'export const now = Date.now();\n',
+      'src/otel/watchGlobalProvider.ts': 'export const t = setInterval(() => undefined, 500);\n',
     });
     expect(status).to.equal(0);
+  });
+
+  it('should exempt only the telemetry watcher by name, not the rest of src/otel', () => {
+    const { status, output } = check({ 'src/otel/Telemetry.ts': 'export const t = setInterval(f, 500);\n' });
+    expect(status).to.equal(1);
+    expect(output).to.contain('src/otel/Telemetry.ts:1');
   });
 });

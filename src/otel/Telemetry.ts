@@ -13,6 +13,7 @@ import { Subscription } from 'rxjs';
 import type { GaugeSink, GaugeSource, ObservableSpec } from './GaugeSource';
 import type { InstrumentSpec } from './instruments';
 import { Meters } from './Meters';
+import { watchGlobalProvider } from './watchGlobalProvider';
 
 /** The instrumentation scope of every meter and tracer: the package's name. @internal */
 export const SCOPE = 'rxjs-resilience';
@@ -26,8 +27,8 @@ export interface TelemetryProviders {
 /** A counter kept here, reported cumulatively at each collection. */
 type CounterSpec = InstrumentSpec<'observableCounter'>;
 
-/** One series of a counter: its attributes and its total since `instrument`. */
-interface Count {
+/** One series of a counter: its attributes and its total since `instrument`. @internal */
+export interface Count {
   readonly attributes: Attributes;
   value: number;
 }
@@ -61,7 +62,9 @@ class Sums implements GaugeSink {
  * OpenTelemetry's JS metrics API has no delegating provider (opentelemetry-js #3622): an instrument made
  * from the global provider before an SDK registers stays a no-op forever. So every record first asks for
  * the provider in force (the explicit one, or `metrics.getMeterProvider()`, a property read) and, when it
- * changed, makes its instruments anew on the new provider and moves its observable callback there.
+ * changed, makes its instruments anew on the new provider and moves its observable callback there. With
+ * the global provider, an unref'd timer asks too, twice a second, for recordings whose policies have no
+ * event to notice a new provider by (a pool, read only when the SDK collects).
  *
  * Counts are kept here, not in the SDK: `add` is an increment on a plain object, and ONE batch callback
  * reports every count (cumulative since `instrument`, as observable counters) and every gauge (breaker
@@ -96,7 +99,13 @@ export class Telemetry {
   private currentTracer: Tracer | undefined;
   private closed = false;
 
-  constructor(private readonly providers: TelemetryProviders) {}
+  /** Stops the poll for a new global provider (none with an explicit `meterProvider`). */
+  private readonly unwatch: () => void;
+
+  constructor(private readonly providers: TelemetryProviders) {
+    this.unwatch =
+      providers.meterProvider === undefined ? watchGlobalProvider(() => this.meters()) : () => undefined;
+  }
 
   /** The instruments of the meter provider in force now (moving the callback there if it changed). */
   meters(): Meters {
@@ -116,17 +125,16 @@ export class Telemetry {
   }
 
   /**
-   * Adds `n` to the counter `spec` at `attributes`. Hold on to `attributes` (an `AttributeSets` entry):
-   * its count is then found by identity, without hashing.
+   * The count of the counter `spec` at `attributes`, made on first use: increment its `value` (after
+   * {@link Telemetry.meters}, so a new provider is noticed). Hold on to it, or to `attributes` (an
+   * `AttributeSets` entry): it is then found by identity, without hashing.
    */
-  add(spec: CounterSpec, attributes: Attributes, n = 1): void {
-    if (this.closed) return;
-    this.meters();
+  count(spec: CounterSpec, attributes: Attributes): Count {
     let counts = this.counts.get(spec);
     if (counts === undefined) {
       counts = { byObject: new WeakMap(), byContent: new Map() };
       this.counts.set(spec, counts);
-      this.register(this.current!);
+      if (!this.closed) this.register(this.meters());
     }
     let count = counts.byObject.get(attributes);
     if (count === undefined) {
@@ -138,7 +146,14 @@ export class Telemetry {
       }
       counts.byObject.set(attributes, count);
     }
-    count.value += n;
+    return count;
+  }
+
+  /** Adds `n` to the counter `spec` at `attributes`. */
+  add(spec: CounterSpec, attributes: Attributes, n = 1): void {
+    if (this.closed) return;
+    this.meters();
+    this.count(spec, attributes).value += n;
   }
 
   /** Records `value` in the histogram `spec` at `attributes`, in the SDK at once. */
@@ -182,6 +197,7 @@ export class Telemetry {
   /** Removes the observable callback and forgets every source and count. */
   close(): void {
     this.closed = true;
+    this.unwatch();
     this.sources.clear();
     this.sourceSpecs.clear();
     this.counts.clear();
