@@ -58,6 +58,7 @@ export type { ResilientOptions, ResilientEitherOptions } from './pipeline/resili
 export type { CallFailure } from './pipeline/CallFailure';
 export type {
   PipelineEvent,
+  PipelineStartEvent,
   PipelineAttemptEvent,
   PipelineCallEvent,
   PipelineAttemptOutcome,

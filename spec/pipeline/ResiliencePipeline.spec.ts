@@ -1,12 +1,16 @@
 import { expect } from 'chai';
-import { EmptyError, Observable, asyncScheduler, defer, of, type SchedulerLike } from 'rxjs';
+import { EmptyError, Observable, Subscriber, asyncScheduler, defer, of, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { CircuitBreaker } from '../../src/breaker/CircuitBreaker';
 import { Bulkhead } from '../../src/bulkhead/Bulkhead';
 import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { CircuitOpenError } from '../../src/errors/CircuitOpenError';
 import { TimeoutExceededError, isTimeoutExceededError } from '../../src/errors/TimeoutExceededError';
-import type { PipelineEvent } from '../../src/pipeline/PipelineEvent';
+import type {
+  PipelineAttemptEvent,
+  PipelineCallEvent,
+  PipelineEvent,
+} from '../../src/pipeline/PipelineEvent';
 import { ResiliencePipeline } from '../../src/pipeline/ResiliencePipeline';
 import { resilient } from '../../src/pipeline/resilient';
 import { captureThrow } from '../helpers/captureError';
@@ -61,6 +65,11 @@ const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
 function attemptsOf<T>(...attempts: Array<Observable<T>>): Observable<T> {
   let n = 0;
   return defer(() => attempts[Math.min(n++, attempts.length - 1)]!);
+}
+
+/** An event's type, instant, call number and outcome (none for 'start'). */
+function outline(e: PipelineEvent): { type: string; at: number; call: number; outcome: string | undefined } {
+  return { type: e.type, at: e.at, call: e.call, outcome: e.type === 'start' ? undefined : e.outcome };
 }
 
 describe('ResiliencePipeline', () => {
@@ -153,8 +162,9 @@ describe('ResiliencePipeline', () => {
         const source = attemptsOf(m.cold('-#', undefined, error), m.cold('-----'), m.cold('-a|'));
         m.expect(source.pipe(resilient(p, { key: 'k', meta: 'm' }))).toBeObservable('--------a|');
         m.flush();
-        const base = { pipeline: 'users', key: 'k', meta: 'm' };
+        const base = { pipeline: 'users', key: 'k', meta: 'm', call: 1 };
         expect(events).to.deep.equal([
+          { type: 'start', at: 0, ...base },
           { type: 'attempt', at: 1, ...base, attempt: 1, outcome: 'failure', duration: 1, error },
           {
             type: 'attempt',
@@ -163,12 +173,12 @@ describe('ResiliencePipeline', () => {
             attempt: 2,
             outcome: 'failure',
             duration: 3,
-            error: events[1]!.error,
+            error: (events[2] as PipelineAttemptEvent).error,
           },
           { type: 'attempt', at: 9, ...base, attempt: 3, outcome: 'success', duration: 2, error: undefined },
           { type: 'call', at: 9, ...base, outcome: 'success', attempts: 3, duration: 9, error: undefined },
         ]);
-        expect(isTimeoutExceededError(events[1]!.error)).to.equal(true);
+        expect(isTimeoutExceededError((events[2] as PipelineAttemptEvent).error)).to.equal(true);
       }),
     );
 
@@ -184,11 +194,12 @@ describe('ResiliencePipeline', () => {
           new TimeoutExceededError({ limit: 'total', after: 4, seen: 0, meta: undefined }),
         );
         m.flush();
-        expect(events.map(({ type, at, outcome }) => ({ type, at, outcome }))).to.deep.equal([
-          { type: 'attempt', at: 4, outcome: 'cancelled' },
-          { type: 'call', at: 4, outcome: 'failure' },
+        expect(events.map(outline)).to.deep.equal([
+          { type: 'start', at: 0, call: 1, outcome: undefined },
+          { type: 'attempt', at: 4, call: 1, outcome: 'cancelled' },
+          { type: 'call', at: 4, call: 1, outcome: 'failure' },
         ]);
-        expect(isTimeoutExceededError(events[1]!.error)).to.equal(true);
+        expect(isTimeoutExceededError((events[2] as PipelineCallEvent).error)).to.equal(true);
       }),
     );
 
@@ -201,11 +212,13 @@ describe('ResiliencePipeline', () => {
         m.expect(m.cold('---a|').pipe(resilient(p)), '^-!').toBeObservable('---');
         m.expect(m.cold('-a--|').pipe(resilient(p)), '^--!').toBeObservable('-a-');
         m.flush();
-        expect(events.map(({ type, at, outcome }) => ({ type, at, outcome }))).to.deep.equal([
-          { type: 'attempt', at: 2, outcome: 'cancelled' },
-          { type: 'call', at: 2, outcome: 'cancelled' },
-          { type: 'attempt', at: 3, outcome: 'success' },
-          { type: 'call', at: 3, outcome: 'success' },
+        expect(events.map(outline)).to.deep.equal([
+          { type: 'start', at: 0, call: 1, outcome: undefined },
+          { type: 'start', at: 0, call: 2, outcome: undefined },
+          { type: 'attempt', at: 2, call: 1, outcome: 'cancelled' },
+          { type: 'call', at: 2, call: 1, outcome: 'cancelled' },
+          { type: 'attempt', at: 3, call: 2, outcome: 'success' },
+          { type: 'call', at: 3, call: 2, outcome: 'success' },
         ]);
       }),
     );
@@ -224,9 +237,40 @@ describe('ResiliencePipeline', () => {
           new CircuitOpenError({ breaker: 'unnamed', state: 'isolated', retryAfter: Infinity }),
         );
         m.flush();
-        expect(events.map((e) => [e.type, e.outcome, e.type === 'call' && e.attempts])).to.deep.equal([
+        expect(
+          events.map((e) => [e.type, outline(e).outcome, e.type === 'call' && e.attempts]),
+        ).to.deep.equal([
+          ['start', undefined, false],
           ['call', 'failure', 0],
         ]);
+      }),
+    );
+
+    it(
+      "should emit 'start' inside the caller's subscribe, before attempt 1, and let its observer cancel the call",
+      marbles((m) => {
+        const p = new ResiliencePipeline({ scheduler: m.scheduler });
+        const source = m.cold('-a|');
+        const seen: string[] = [];
+        let subscribing = false;
+        const second = new Subscriber<string>();
+        p.events$.subscribe((e) => {
+          seen.push(`${e.type} ${e.call}${subscribing ? ' (in subscribe)' : ''}`);
+          if (e.type === 'start' && e.call === 2) second.unsubscribe();
+        });
+        subscribing = true;
+        source.pipe(resilient(p)).subscribe();
+        source.pipe(resilient(p)).subscribe(second);
+        subscribing = false;
+        m.flush();
+        expect(seen).to.deep.equal([
+          'start 1 (in subscribe)',
+          'start 2 (in subscribe)',
+          'call 2 (in subscribe)',
+          'attempt 1',
+          'call 1',
+        ]);
+        m.expect(source).toHaveSubscriptions(['^-!']); // the cancelled call never subscribed its source
       }),
     );
 
@@ -234,11 +278,20 @@ describe('ResiliencePipeline', () => {
       'should be hot: a late subscriber sees only what happens after it subscribed',
       marbles((m) => {
         const p = new ResiliencePipeline({ scheduler: m.scheduler });
-        const base = { pipeline: 'pipeline', key: undefined, meta: undefined, error: undefined };
+        const base = { pipeline: 'pipeline', key: undefined, meta: undefined, call: 2 };
         m.expect(m.cold('-a|').pipe(resilient(p))).toBeObservable('-a|');
-        m.expect(p.events$, '---^').toBeObservable('------(ac)', {
-          a: { type: 'attempt', at: 6, attempt: 1, outcome: 'success', duration: 2, ...base },
-          c: { type: 'call', at: 6, outcome: 'success', attempts: 1, duration: 2, ...base },
+        m.expect(p.events$, '---^').toBeObservable('----s-(ac)', {
+          s: { type: 'start', at: 4, ...base },
+          a: {
+            type: 'attempt',
+            at: 6,
+            attempt: 1,
+            outcome: 'success',
+            duration: 2,
+            ...base,
+            error: undefined,
+          },
+          c: { type: 'call', at: 6, outcome: 'success', attempts: 1, duration: 2, ...base, error: undefined },
         });
         m.expect(m.cold('-a|').pipe(resilient(p)), '----^').toBeObservable('-----a|');
       }),
@@ -469,7 +522,8 @@ describe('ResiliencePipeline', () => {
         p.execute(() => Promise.resolve(1), { key: 'tenant-7' }),
         clock,
       );
-      expect(events.map((e) => [e.type, e.key, e.outcome])).to.deep.equal([
+      expect(events.map((e) => [e.type, e.key, outline(e).outcome])).to.deep.equal([
+        ['start', 'tenant-7', undefined],
         ['attempt', 'tenant-7', 'success'],
         ['call', 'tenant-7', 'success'],
       ]);

@@ -449,6 +449,19 @@ describe('ResiliencePipeline (property: resilient(p) is the explicit stack)', ()
             stack.attempts[e.meta as number]!.length,
           );
         }
+        // One 'start' per call, its first event, and one 'call'; every event of a call carries its
+        // number, and only its events do. (Not checked: that 'call' comes last. When a policy's events$
+        // observer cancels the call while its attempt fails, the 'call' event comes before that attempt's.)
+        expect(pipelineEvents.filter((e) => e.type === 'start')).to.have.length(s.calls.length);
+        for (const number of new Set(pipelineEvents.map((e) => e.call))) {
+          const own = pipelineEvents.filter((e) => e.call === number);
+          expect(own[0]!.type, `first event of call ${number}`).to.equal('start');
+          expect(
+            own.filter((e) => e.type === 'call'),
+            `'call' events of call ${number}`,
+          ).to.have.length(1);
+          expect(new Set(own.map((e) => e.meta)).size, `meta of call ${number}`).to.equal(1);
+        }
       }),
       { numRuns: runs, seed },
     );

@@ -80,11 +80,16 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
   /** An 'attempt' event is owed for the current attempt. */
   private attemptOpen = false;
 
+  /** The call's number on its pipeline, in its events. */
+  private readonly id: number;
+
   constructor(
     protected readonly pipeline: ResiliencePipeline,
     readonly key: string | undefined,
     readonly meta: unknown,
-  ) {}
+  ) {
+    this.id = pipeline.nextCall();
+  }
 
   /** Subscribes the current attempt's source (or runs the function); its outcome comes back through
    * {@link attemptNext}, {@link attemptComplete} and {@link attemptError}. */
@@ -101,10 +106,25 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
   /** The call failed with `error`: deliver it, or what stands in for it. */
   protected abstract failed(error: unknown): void;
 
-  /** Starts the call: attempt 1, then the deadline timer if the call is still running. */
+  /**
+   * Starts the call: its 'start' event (an observer may cancel the call from there), attempt 1, then the
+   * deadline timer if the call is still running.
+   */
   start(): void {
-    const { scheduler, deadline } = this.pipeline;
+    const { pipeline } = this;
+    const { scheduler, deadline } = pipeline;
     this.subscribedAt = scheduler.now();
+    if (pipeline.observed) {
+      pipeline.emit({
+        type: 'start',
+        at: this.subscribedAt,
+        pipeline: pipeline.name,
+        key: this.key,
+        meta: this.meta,
+        call: this.id,
+      });
+      if (this.done) return;
+    }
     this.attempt();
     if (!this.done && deadline !== Infinity) {
       const delay = Math.max(0, this.subscribedAt + deadline - scheduler.now());
@@ -403,6 +423,7 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
       pipeline: pipeline.name,
       key: this.key,
       meta: this.meta,
+      call: this.id,
       attempt: this.reached,
       outcome,
       duration: at - this.attemptStartedAt,
@@ -420,6 +441,7 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
       pipeline: pipeline.name,
       key: this.key,
       meta: this.meta,
+      call: this.id,
       outcome,
       attempts: this.reached,
       duration: at - this.subscribedAt,

@@ -21,6 +21,19 @@ interface PipelineEventBase {
   readonly key: string | undefined;
   /** The call's `meta` (`resilient(p, { meta })`), or `undefined`. */
   readonly meta: unknown;
+  /**
+   * The call's number on this pipeline, from 1: the same in its `'start'`, `'attempt'` and `'call'`
+   * events, so the events of calls that overlap can be told apart (a span per call, say).
+   */
+  readonly call: number;
+}
+
+/**
+ * A call was subscribed (or `execute` called): emitted synchronously in the caller's subscribe, before
+ * its first attempt, so whatever the caller had in context then (an OpenTelemetry span) is still current.
+ */
+export interface PipelineStartEvent extends PipelineEventBase {
+  readonly type: 'start';
 }
 
 /** One attempt that reached the call (subscribed the source) ended. */
@@ -48,7 +61,8 @@ export interface PipelineCallEvent extends PipelineEventBase {
 }
 
 /**
- * What `ResiliencePipeline.events$` emits: one `'attempt'` event per attempt that reached the call (refused
- * attempts are in the policies' own `events$`), and one `'call'` event per call.
+ * What `ResiliencePipeline.events$` emits: per call, one `'start'` event when it is subscribed, one
+ * `'attempt'` event per attempt that reached the call (refused attempts are in the policies' own
+ * `events$`), and one `'call'` event when it ends; all three carry the call's number, `call`.
  */
-export type PipelineEvent = PipelineAttemptEvent | PipelineCallEvent;
+export type PipelineEvent = PipelineStartEvent | PipelineAttemptEvent | PipelineCallEvent;

@@ -151,6 +151,8 @@ export class ResiliencePipeline {
   /** Built on first access of `events$`: a pipeline nobody observes builds no event. */
   private subject: Subject<PipelineEvent> | null = null;
   private view: Observable<PipelineEvent> | null = null;
+  /** Calls made so far: the last call's number in events. */
+  private calls = 0;
 
   constructor(input: ResiliencePipelineConfig = {}) {
     const config = decodeConfig('ResiliencePipeline', ConfigCodec, input) as ResiliencePipelineConfig;
@@ -166,8 +168,9 @@ export class ResiliencePipeline {
   }
 
   /**
-   * One `{ type: 'attempt', ... }` per attempt that reached the call and one `{ type: 'call', ... }` per
-   * call, each with `at` (scheduler time), the pipeline's name and the call's `key` and `meta`. Hot: emits
+   * Per call, one `{ type: 'start', ... }` when it is subscribed, one `{ type: 'attempt', ... }` per attempt
+   * that reached the call and one `{ type: 'call', ... }` when it ends, each with `at` (scheduler time),
+   * the pipeline's name, the call's `key` and `meta`, and the call's number `call` (from 1). Hot: emits
    * synchronously as calls move; nothing is built while nobody subscribes.
    */
   get events$(): Observable<PipelineEvent> {
@@ -209,6 +212,11 @@ export class ResiliencePipeline {
   /** True while someone subscribes to `events$`. @internal */
   get observed(): boolean {
     return this.subject !== null && this.subject.observed;
+  }
+
+  /** The next call's number. @internal */
+  nextCall(): number {
+    return ++this.calls;
   }
 
   /** @internal */
