@@ -25,11 +25,11 @@ export interface HistogramPoint {
 /** Metric name -> rendered attribute set -> value (a number, or a histogram's summary). */
 export type Points = Record<string, Record<string, number | HistogramPoint>>;
 
-/** `key=value` pairs sorted by key, the `rxjs_resilience.` prefix dropped from keys. */
+/** `key=value` pairs, the `rxjs_resilience.` prefix dropped from keys, sorted. */
 export function renderAttributes(attributes: Attributes): string {
   return Object.keys(attributes)
-    .sort()
     .map((key) => `${key.replace(/^rxjs_resilience\./, '')}=${String(attributes[key])}`)
+    .sort()
     .join(' ');
 }
 

@@ -6,6 +6,7 @@ import type { Bulkhead } from '../bulkhead/Bulkhead';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
 import { config } from '../internal/codecs';
 import { configIssue, readConfig } from '../internal/decodeConfig';
+import type { ResiliencePipeline } from '../pipeline/ResiliencePipeline';
 import type { PolicyRegistry } from '../registry/PolicyRegistry';
 import { recorders } from './recorders';
 import { Recording } from './Recording';
@@ -16,6 +17,7 @@ import { Telemetry } from './Telemetry';
  * policy; policies of other kinds in it are skipped).
  */
 export type InstrumentablePolicy =
+  | ResiliencePipeline
   | CircuitBreaker
   | Bulkhead
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
