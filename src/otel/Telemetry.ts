@@ -1,5 +1,6 @@
 import {
   metrics,
+  ProxyTracerProvider,
   trace,
   type Attributes,
   type BatchObservableCallback,
@@ -14,6 +15,9 @@ import type { GaugeSink, GaugeSource, ObservableSpec } from './GaugeSource';
 import type { InstrumentSpec } from './instruments';
 import { Meters } from './Meters';
 import { watchGlobalProvider } from './watchGlobalProvider';
+
+/** What the global tracer provider delegates to while no SDK is registered (the API's no-op). */
+const NO_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
 
 /** The instrumentation scope of every meter and tracer: the package's name. @internal */
 export const SCOPE = 'rxjs-resilience';
@@ -114,14 +118,19 @@ export class Telemetry {
     return this.current!;
   }
 
-  /** The tracer of the tracer provider in force now. */
-  tracer(): Tracer {
+  /**
+   * The tracer of the tracer provider in force now, or `undefined` while the global provider has no SDK
+   * behind it (every span would be a no-op: not worth starting one per call).
+   */
+  tracer(): Tracer | undefined {
     const provider = this.providers.tracerProvider ?? trace.getTracerProvider();
+    if (provider instanceof ProxyTracerProvider && provider.getDelegate() === NO_TRACER_PROVIDER)
+      return undefined;
     if (provider !== this.tracerProvider) {
       this.tracerProvider = provider;
       this.currentTracer = provider.getTracer(SCOPE);
     }
-    return this.currentTracer!;
+    return this.currentTracer;
   }
 
   /**

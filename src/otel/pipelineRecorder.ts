@@ -82,13 +82,13 @@ class PipelineRecording {
 
   /** Opens the call's span under the context active in the caller's subscribe, where 'start' is emitted. */
   private start(call: number, at: number): void {
-    const span = this.telemetry
-      .tracer()
-      .startSpan(
-        this.spanName,
-        { kind: SpanKind.INTERNAL, startTime: hrTime(at), attributes: this.sets.base },
-        context.active(),
-      );
+    const tracer = this.telemetry.tracer();
+    if (tracer === undefined) return;
+    const span = tracer.startSpan(
+      this.spanName,
+      { kind: SpanKind.INTERNAL, startTime: hrTime(at), attributes: this.sets.base },
+      context.active(),
+    );
     if (span.isRecording()) this.spans.set(call, span);
   }
 
