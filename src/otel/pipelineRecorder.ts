@@ -13,7 +13,7 @@ import type { Count, Telemetry } from './Telemetry';
 
 const { pipelineCallDuration, pipelineAttemptDuration, pipelineRetries } = INSTRUMENTS;
 
-/** The name of each span event that reports an attempt. */
+/** The name of each span event that reports an attempt. @internal */
 export const ATTEMPT_EVENT = 'rxjs_resilience.attempt';
 
 /** One pipeline's recording: its histograms and retry count, and one span per call in flight. */
