@@ -11,6 +11,7 @@ import { PolicyRegistry } from '../../src/registry/PolicyRegistry';
 import { GLOBAL_PROVIDER_POLL } from '../../src/otel/watchGlobalProvider';
 import { captureThrow } from '../helpers/captureError';
 import { CountingMeterProvider } from '../helpers/countingMeterProvider';
+import { isObserved } from '../helpers/isObserved';
 import { InMemoryMetrics } from '../helpers/otelSdk';
 
 /** `n` calls through `breaker` that fail with a TypeError, then `ok` that succeed. */
@@ -21,12 +22,6 @@ function traffic(breaker: CircuitBreaker, failures: number, successes = 0): void
       .pipe(circuitBreaker(breaker))
       .subscribe(noop);
   for (let i = 0; i < successes; i++) of(1).pipe(circuitBreaker(breaker)).subscribe(noop);
-}
-
-/** Whether anything observes a policy's events (its private Subject). */
-function observed(policy: object): boolean {
-  const p = policy as { events?: { observed: boolean }; subject?: { observed: boolean } | null };
-  return (p.events ?? p.subject)?.observed ?? false;
 }
 
 describe('instrument', () => {
@@ -84,9 +79,9 @@ describe('instrument', () => {
         'circuit_breaker.state=closed policy.name=prices': 1,
       });
       registry.delete('a');
-      expect(observed(breaker), 'still given directly').to.equal(true);
+      expect(isObserved(breaker), 'still given directly').to.equal(true);
       recording.unsubscribe();
-      expect(observed(breaker)).to.equal(false);
+      expect(isObserved(breaker)).to.equal(false);
     });
 
     it('should record the policies a registry holds, then creates, until it evicts them', async () => {
@@ -128,7 +123,7 @@ describe('instrument', () => {
         },
       ]);
       recording.unsubscribe();
-      expect(observed(registry)).to.equal(false);
+      expect(isObserved(registry)).to.equal(false);
     });
   });
 
@@ -243,7 +238,7 @@ describe('instrument', () => {
       expect(provider.liveCallbacks).to.equal(1);
 
       recording.unsubscribe();
-      expect([breaker, pool, registry, held].map(observed)).to.deep.equal([false, false, false, false]);
+      expect([breaker, pool, registry, held].map(isObserved)).to.deep.equal([false, false, false, false]);
       expect(provider.liveCallbacks).to.equal(0);
       traffic(breaker, 3);
       breaker.isolate();
