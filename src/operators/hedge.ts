@@ -1,0 +1,257 @@
+import * as t from 'io-ts';
+import {
+  asyncScheduler,
+  identity,
+  type MonoTypeOperatorFunction,
+  type Observable,
+  type SchedulerAction,
+  type SchedulerLike,
+  type Subscriber,
+  type Subscription,
+} from 'rxjs';
+import { RetryBudget } from '../budget/RetryBudget';
+import { isTransient } from '../errors/isTransient';
+import * as c from '../internal/codecs';
+import { decodeConfig } from '../internal/decodeConfig';
+import { createOperatorSubscriber, operate, type OperatorHandlers } from '../internal/operate';
+import { MAX_TIMER_DELAY } from '../internal/schedule';
+
+/** Configuration of {@link hedge}. */
+export interface HedgeConfig {
+  /**
+   * ms after the latest attempt started, with no value yet, at which the next attempt starts. `0` starts
+   * them all at once; `Infinity` starts the next one only when an attempt fails. >= 0.
+   */
+  readonly delay: number;
+  /** Attempts in all, the first included. A positive integer. @default 2 */
+  readonly maxAttempts?: number | undefined;
+  /**
+   * Asked with the error of an attempt that failed before any value: `true` starts the next attempt at
+   * once (if any is left) and lets the others run on; `false` ends the result with that error at once.
+   * A throw errors the result with what was thrown. @default isTransient
+   */
+  readonly shouldHedge?: ((error: unknown) => boolean) | undefined;
+  /** Shared cap on extra attempts: each one is withdrawn as a retry is; a refused one is not started. */
+  readonly budget?: RetryBudget | undefined;
+  /** Scheduler of the delays. @default asyncScheduler */
+  readonly scheduler?: SchedulerLike | undefined;
+}
+
+const budgetCodec = new t.Type<RetryBudget, RetryBudget, unknown>(
+  'a RetryBudget (new RetryBudget({ ... }))',
+  (u): u is RetryBudget => u instanceof RetryBudget,
+  (u, context) => (u instanceof RetryBudget ? t.success(u) : t.failure(u, context)),
+  t.identity,
+);
+
+const HedgeConfigCodec = c.config(
+  'HedgeConfig',
+  { delay: c.nonNegativeMs },
+  { maxAttempts: c.positiveInt, shouldHedge: c.fn, budget: budgetCodec, scheduler: c.scheduler },
+);
+
+/** The constants of one `hedge(...)`, shared by its calls. */
+interface HedgePlan {
+  readonly delay: number;
+  readonly maxAttempts: number;
+  readonly shouldHedge: (error: unknown) => boolean;
+  readonly budget: RetryBudget | undefined;
+  readonly scheduler: SchedulerLike;
+}
+
+/** One attempt: the handlers of its subscriber, routed to its call. */
+class Attempt<T> implements OperatorHandlers<T> {
+  subscriber: Subscriber<T> | null = null;
+
+  constructor(readonly call: HedgeCall<T>) {}
+
+  next(value: T): void {
+    this.call.value(this, value);
+  }
+
+  error(err: unknown): void {
+    this.call.failed(this, err);
+  }
+
+  complete(): void {
+    this.call.completed(this);
+  }
+}
+
+function fireWork(this: SchedulerAction<HedgeCall<unknown>>, call?: HedgeCall<unknown>): void {
+  call!.fire();
+}
+
+/**
+ * One subscription to the result: its attempts, its one delay timer and its winner. Reads top to
+ * bottom as the call's life: start, hedge, win or fail.
+ */
+class HedgeCall<T> {
+  private readonly attempts: Array<Attempt<T>> = [];
+  /** Attempts that have neither emitted nor failed. */
+  private running = 0;
+  /** No further attempt may start (the budget refused one). */
+  private exhausted = false;
+  private winner: Attempt<T> | null = null;
+  private timer: Subscription | null = null;
+  /** Scheduler time the pending timer is due at (a long delay is waited for in steps). */
+  private due = 0;
+
+  constructor(
+    private readonly plan: HedgePlan,
+    private readonly source: Observable<T>,
+    private readonly destination: Subscriber<T>,
+  ) {}
+
+  /** Subscribes the next attempt, and arms the delay for the one after it. */
+  start(): void {
+    const attempt = new Attempt<T>(this);
+    const subscriber = createOperatorSubscriber<T>(this.destination, attempt);
+    attempt.subscriber = subscriber;
+    const attempts = this.attempts;
+    attempts.push(attempt);
+    const index = attempts.length;
+    this.running++;
+    this.source.subscribe(subscriber);
+    // Not when the call ended while subscribing, nor when a later attempt started meanwhile (this one
+    // failed synchronously) and armed the delay itself.
+    if (this.winner === null && !this.destination.closed && attempts.length === index) this.arm();
+  }
+
+  /** The delay after the latest attempt elapsed with no value: hedge. */
+  fire(): void {
+    const now = this.plan.scheduler.now();
+    if (now < this.due) {
+      this.timer = this.plan.scheduler.schedule(fireWork, Math.min(this.due - now, MAX_TIMER_DELAY), this);
+      this.destination.add(this.timer);
+      return;
+    }
+    this.disarm();
+    this.hedge();
+  }
+
+  value(attempt: Attempt<T>, value: T): void {
+    if (this.winner === null) this.win(attempt);
+    this.destination.next(value);
+  }
+
+  completed(attempt: Attempt<T>): void {
+    if (this.winner === null) this.win(attempt);
+    this.destination.complete();
+  }
+
+  failed(attempt: Attempt<T>, err: unknown): void {
+    if (this.winner === attempt) {
+      this.destination.error(err);
+      return;
+    }
+    this.running--;
+    let accepted: boolean;
+    try {
+      accepted = this.plan.shouldHedge(err);
+    } catch (thrown) {
+      this.end();
+      this.destination.error(thrown);
+      return;
+    }
+    if (!accepted) {
+      this.end();
+      this.destination.error(err);
+      return;
+    }
+    if (this.hedge()) return;
+    if (this.running === 0) {
+      this.end();
+      this.destination.error(err);
+    }
+  }
+
+  /** Starts another attempt if one is left and the budget allows it; false if none was started. */
+  private hedge(): boolean {
+    if (this.exhausted || this.attempts.length >= this.plan.maxAttempts) return false;
+    const budget = this.plan.budget;
+    if (budget !== undefined && !budget.tryWithdraw()) {
+      this.exhausted = true;
+      this.disarm();
+      return false;
+    }
+    this.start();
+    return true;
+  }
+
+  /** `attempt` emitted first (or completed empty): every other attempt is unsubscribed now. */
+  private win(attempt: Attempt<T>): void {
+    this.winner = attempt;
+    this.disarm();
+    for (const other of this.attempts) if (other !== attempt) other.subscriber!.unsubscribe();
+  }
+
+  /** The call ends in an error: every attempt still running and the timer go. */
+  private end(): void {
+    this.disarm();
+    for (const attempt of this.attempts) attempt.subscriber!.unsubscribe();
+  }
+
+  private arm(): void {
+    this.disarm();
+    const { delay, maxAttempts, scheduler } = this.plan;
+    if (delay === Infinity || this.exhausted || this.attempts.length >= maxAttempts) return;
+    this.due = scheduler.now() + delay;
+    this.timer = scheduler.schedule(fireWork, Math.min(delay, MAX_TIMER_DELAY), this);
+    this.destination.add(this.timer);
+  }
+
+  private disarm(): void {
+    if (this.timer === null) return;
+    this.timer.unsubscribe();
+    this.timer = null;
+  }
+}
+
+/**
+ * Hedges a slow call: subscribes to the source (attempt 1) and, while no attempt has emitted, subscribes
+ * it again `delay` ms after the latest attempt started, up to `maxAttempts` in all; an attempt that fails
+ * with an error `shouldHedge` accepts starts the next one at once. The first attempt to emit a value wins:
+ * every other attempt is unsubscribed at that instant (a `fetchRequest` loser is aborted), and the result
+ * follows the winner. An attempt that completes without a value wins the same way. A value exactly at
+ * `delay` is in time: no hedge starts. An error `shouldHedge` rejects ends the result at once; when every
+ * attempt has failed and none is left, the result errors with the last error. With a `budget`, each call
+ * deposits once and every extra attempt is withdrawn as a retry is; one the budget refuses is not started,
+ * and counts as none left. Use it only for idempotent calls.
+ *
+ * A call whose first attempt answers before `delay` costs one subscription and one timer.
+ *
+ * ```text
+ * source (attempt 1)   ------a|      { delay: 2, maxAttempts: 3 }
+ * source (attempt 2)     ---b|       started at 2: wins at 5, attempts 1 and 3 unsubscribed
+ * source (attempt 3)       ------c|  started at 4
+ * result               -----b|
+ * subs                 ^----!
+ *                      --^--!
+ *                      ----^!
+ * ```
+ *
+ * @example
+ * ```ts
+ * const budget = new RetryBudget();
+ * // p95 of this endpoint is about 80 ms: a second request after 100 ms cuts the tail.
+ * const profile$ = fetchRequest(url).pipe(timeoutAfter(1000), hedge({ delay: 100, budget }));
+ * ```
+ * @throws {InvalidConfigError} when the config is not valid (every bad field is named).
+ */
+export function hedge<T>(config: HedgeConfig): MonoTypeOperatorFunction<T> {
+  decodeConfig('hedge', HedgeConfigCodec, config);
+  const { delay, maxAttempts = 2, shouldHedge = isTransient, budget, scheduler = asyncScheduler } = config;
+  if (maxAttempts === 1) {
+    if (budget === undefined) return identity;
+    return operate<T, T>((source, destination) => {
+      budget.deposit();
+      source.subscribe(destination);
+    });
+  }
+  const plan: HedgePlan = { delay, maxAttempts, shouldHedge, budget, scheduler };
+  return operate<T, T>((source, destination) => {
+    budget?.deposit();
+    new HedgeCall(plan, source, destination).start();
+  });
+}
