@@ -8,6 +8,8 @@ export { bulkhead } from './operators/bulkhead';
 export { boundedMergeMap } from './operators/boundedMergeMap';
 export { boundedMergeMapNotices } from './operators/boundedMergeMapNotices';
 export { isNotice, isTerminalNotice } from './operators/BoundedMergeMapNotice';
+export { rateLimit } from './operators/rateLimit';
+export { hedge } from './operators/hedge';
 
 /* Adapters (the edge: Promise-based APIs as cancellable Observables) */
 export { fetchRequest } from './adapters/fetchRequest';
@@ -21,6 +23,9 @@ export { resilientEither } from './pipeline/resilientEither';
 export { CircuitBreaker } from './breaker/CircuitBreaker';
 export { Bulkhead } from './bulkhead/Bulkhead';
 export { PolicyRegistry } from './registry/PolicyRegistry';
+export { RateLimiter } from './limiter/RateLimiter';
+export { MemoryRateLimitStore } from './limiter/MemoryRateLimitStore';
+export { RetryBudget } from './budget/RetryBudget';
 
 /* Errors */
 export { ResilienceError, isResilienceError } from './errors/ResilienceError';
@@ -109,3 +114,18 @@ export type {
   DroppedNotice,
   NoticeOfKind,
 } from './operators/BoundedMergeMapNotice';
+export type { RateLimiterConfig, RateLimiterMetrics } from './limiter/RateLimiter';
+export type {
+  RateLimiterEvent,
+  RateLimiterAdmittedEvent,
+  RateLimiterDelayedEvent,
+  RateLimiterStartedEvent,
+  RateLimiterRejectedEvent,
+  RateLimiterAbandonedEvent,
+  RateLimiterPenalizedEvent,
+} from './limiter/RateLimiterEvent';
+export type { RateLimitStore, RateLimitRule, RateLimitAnswer } from './limiter/RateLimitStore';
+export type { RateLimitConfig } from './operators/rateLimit';
+export type { RetryBudgetConfig, RetryBudgetMetrics } from './budget/RetryBudget';
+export type { RetryBudgetEvent } from './budget/RetryBudgetEvent';
+export type { HedgeConfig } from './operators/hedge';

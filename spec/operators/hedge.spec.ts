@@ -54,7 +54,9 @@ describe('hedge', () => {
     );
 
     it('should unsubscribe every attempt and cancel the delay on early unsubscribe', () => {
-      const scheduler = new TestScheduler((a, b) => expect(a).to.deep.equal(b));
+      const scheduler = new TestScheduler((a, b) => {
+        expect(a).to.deep.equal(b);
+      });
       scheduler.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
         const clock = countingScheduler(scheduler);
         // prettier-ignore
