@@ -37,7 +37,9 @@ describe('MemoryRateLimitStore', () => {
     expect([0, 0, 0, 0].map(() => burst3.acquire('k', 1, r3, 0))).to.deep.equal([0, 0, 0, -1000 / 3]);
     const burst7 = new MemoryRateLimitStore();
     const r7 = rule({ limit: 7, interval: 100, burst: 7, maxWait: 0 });
-    expect(Array.from({ length: 7 }, () => burst7.acquire('k', 1, r7, 0))).to.deep.equal([0, 0, 0, 0, 0, 0, 0]);
+    expect(Array.from({ length: 7 }, () => burst7.acquire('k', 1, r7, 0))).to.deep.equal([
+      0, 0, 0, 0, 0, 0, 0,
+    ]);
   });
 
   it('should hold a penalized key until now + ms, and never shorten a hold', () => {

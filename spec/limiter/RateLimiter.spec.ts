@@ -20,7 +20,13 @@ describe('RateLimiter', () => {
       }).to.deep.equal({ name: 'rateLimiter', limit: 10, interval: 1000, burst: 10, maxWait: 0 });
       expect(limiter.scheduler).to.equal(asyncScheduler);
       expect(limiter.store).to.be.instanceOf(MemoryRateLimitStore);
-      expect(limiter.rule).to.deep.equal({ name: 'rateLimiter', limit: 10, interval: 1000, burst: 10, maxWait: 0 });
+      expect(limiter.rule).to.deep.equal({
+        name: 'rateLimiter',
+        limit: 10,
+        interval: 1000,
+        burst: 10,
+        maxWait: 0,
+      });
       expect(Object.isFrozen(limiter.rule)).to.equal(true);
     });
 
@@ -80,8 +86,13 @@ describe('RateLimiter', () => {
       const count = { next: () => admitted++, error: () => refused++ };
       for (let i = 0; i < 1_000_000; i++) {
         clock.time = Math.floor(i / perMs);
-        of(i).pipe(rateLimit(limiter, { key: `user-${i}` })).subscribe(count);
-        if (i % perMs === 0) of(i).pipe(rateLimit(limiter, { key: 'hot' })).subscribe(count);
+        of(i)
+          .pipe(rateLimit(limiter, { key: `user-${i}` }))
+          .subscribe(count);
+        if (i % perMs === 0)
+          of(i)
+            .pipe(rateLimit(limiter, { key: 'hot' }))
+            .subscribe(count);
         const keys = limiter.metrics().keys!;
         if (keys > most) most = keys;
       }
@@ -91,7 +102,9 @@ describe('RateLimiter', () => {
       expect(clock.pending, 'no timer kept').to.equal(0);
       // Quiet for 10 ms: the next call drops every key but its own.
       clock.time += 10;
-      of(0).pipe(rateLimit(limiter, { key: 'late' })).subscribe(count);
+      of(0)
+        .pipe(rateLimit(limiter, { key: 'late' }))
+        .subscribe(count);
       expect(limiter.metrics().keys).to.equal(1);
     });
   });
