@@ -199,13 +199,11 @@ function startWork(this: SchedulerAction<Call>, call?: Call): void {
  * the call then waits for the answer.
  *
  * ```text
- * limiter: { limit: 1, interval: 2, burst: 2, maxWait: 2 }, one key, calls subscribed at these frames
- * calls      aaaa-b            a: four calls at 0; b: one call at 4
- * a1 result  (x|)              admitted (burst)
- * a2 result  (x|)              admitted (burst)
- * a3 result  --(x|)            waited 2 ms (its permit reserved)
- * a4 result  #                 RateLimitedError, retryAfter 4 (> maxWait)
- * b  result      --(x|)        waited 2 ms behind a3
+ * limiter: { limit: 1, interval: 2, maxWait: 4 } (T = 2, burst 1), four calls to one key at frame 0
+ * call a   (a|)        admitted at once
+ * call b   --(b|)      waited 2 ms, its permit reserved
+ * call c   ----(c|)    waited 4 ms (= maxWait)
+ * call d   #           RateLimitedError, retryAfter 6 (> maxWait): never subscribed
  * ```
  *
  * @example

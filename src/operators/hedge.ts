@@ -226,9 +226,9 @@ class HedgeCall<T> {
  * source (attempt 2)     ---b|       started at 2: wins at 5, attempts 1 and 3 unsubscribed
  * source (attempt 3)       ------c|  started at 4
  * result               -----b|
- * subs                 ^----!
- *                      --^--!
- *                      ----^!
+ * subs                 ^----!        attempt 1
+ *                      --^---!       attempt 2, the winner
+ *                      ----^!        attempt 3
  * ```
  *
  * @example

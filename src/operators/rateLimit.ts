@@ -24,10 +24,12 @@ const codec = config('RateLimitConfig', {}, { key: string, cost: positiveInt });
  * not given back: the limiter counts what was promised to the dependency, not what was sent).
  *
  * ```text
- * limiter: { limit: 1, interval: 3, maxWait: 3 }, calls subscribed at frames 0, 1 and 2 (key '')
- * call at 0   source a|      result a|
- * call at 1   source a|      result ---a|      waited 2 (its permit at 3)
- * call at 2   (never subscribed)  result --#   RateLimitedError, retryAfter 4 (> maxWait)
+ * limiter: { limit: 2, interval: 10 } (T = 5, burst 2), calls to one key subscribed at these frames
+ * call at 0   (x|)
+ * call at 0   (x|)
+ * call at 0   #            RateLimitedError, retryAfter 5: never subscribed
+ * call at 2   --#          retryAfter 3 (a refusal takes nothing)
+ * call at 5   -----(x|)    admitted exactly when due
  * ```
  *
  * @example
