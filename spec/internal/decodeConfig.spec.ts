@@ -8,11 +8,15 @@ import { of } from 'rxjs';
 import { captureThrow } from '../helpers/captureError';
 import { fetchRequest } from '../../src/adapters/fetchRequest';
 import { CircuitBreaker } from '../../src/breaker/CircuitBreaker';
+import { RetryBudget } from '../../src/budget/RetryBudget';
 import { Bulkhead } from '../../src/bulkhead/Bulkhead';
 import { injectFaults } from '../../src/chaos/injectFaults';
+import { RateLimiter } from '../../src/limiter/RateLimiter';
 import { boundedMergeMap } from '../../src/operators/boundedMergeMap';
 import { boundedMergeMapNotices } from '../../src/operators/boundedMergeMapNotices';
 import { circuitBreaker } from '../../src/operators/circuitBreaker';
+import { hedge } from '../../src/operators/hedge';
+import { rateLimit } from '../../src/operators/rateLimit';
 import { retryBackoff } from '../../src/operators/retryBackoff';
 import { timeoutAfter } from '../../src/operators/timeoutAfter';
 import { PolicyRegistry } from '../../src/registry/PolicyRegistry';
@@ -356,6 +360,14 @@ describe('decodeConfig', () => {
         { capacity: 1, overflow: 'dropIncoming' },
       ],
       ['fetchRequest', (c) => fetchRequest('http://127.0.0.1:9/', undefined, c), { read: 'json' }],
+      [
+        'RateLimiter',
+        (c) => new RateLimiter(c),
+        { limit: 5, interval: 100, burst: 2, maxWait: 10, name: 'r' },
+      ],
+      ['rateLimit', (c) => rateLimit(new RateLimiter({ limit: 5, interval: 100 }), c), { key: 'k', cost: 2 }],
+      ['RetryBudget', (c) => new RetryBudget(c), { ttl: 1000, minRetriesPerSecond: 1, percentCanRetry: 0.5 }],
+      ['hedge', (c) => hedge(c), { delay: 5, maxAttempts: 3 }],
     ];
 
     /** `config` behind a Proxy that counts the reads of each field. */

@@ -1,5 +1,17 @@
 import { expect } from 'chai';
-import { Observable, asyncScheduler, defer, mergeMap, of, retry, take, timer, map } from 'rxjs';
+import {
+  Observable,
+  Subject,
+  asyncScheduler,
+  takeUntil,
+  defer,
+  mergeMap,
+  of,
+  retry,
+  take,
+  timer,
+  map,
+} from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { RateLimitedError, isRateLimitedError } from '../../src/errors/RateLimitedError';
@@ -612,6 +624,32 @@ describe('rateLimit', () => {
         expect(calls).to.equal(admitted + started + rejected + abandoned + failed + deciding + waiting);
       }),
     );
+
+    it('should never subscribe the source of a call an events$ observer cancels on admitted or started', () => {
+      const scheduler = new TestScheduler(() => undefined);
+      scheduler.run(() => {
+        const limiter = new RateLimiter({ limit: 1, interval: 2, maxWait: 2 });
+        const cancels: Array<Subject<void>> = [];
+        let subscribed = 0;
+        const source = new Observable<number>((subscriber) => {
+          subscribed++;
+          subscriber.next(1);
+        });
+        limiter.events$.subscribe((e) => {
+          if (e.type === 'admitted' || e.type === 'started') cancels[cancels.length - 1]!.next();
+        });
+        const call = (): void => {
+          const cancel = new Subject<void>();
+          cancels.push(cancel);
+          source.pipe(rateLimit(limiter), takeUntil(cancel)).subscribe();
+        };
+        call();
+        call();
+        scheduler.flush();
+        expect(subscribed).to.equal(0);
+        expect(limiter.metrics()).to.include({ admitted: 1, delayed: 1, started: 1 });
+      });
+    });
 
     it('should build no event while events$ is not observed', () => {
       const limiter = limiterOf();

@@ -1,7 +1,8 @@
 import * as t from 'io-ts';
-import { asyncScheduler, Subject, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import { config, scheduler, string } from '../internal/codecs';
 import { decodeConfig } from '../internal/decodeConfig';
+import { OrderedSubject } from '../internal/OrderedSubject';
 import type { RetryBudgetEvent } from './RetryBudgetEvent';
 
 /** Configuration of a {@link RetryBudget}. The defaults are Finagle's. */
@@ -142,18 +143,17 @@ export class RetryBudget {
   private deposits = 0;
   private withdrawals = 0;
   private readonly totals = { totalDeposits: 0, totalWithdrawals: 0, totalRefusals: 0 };
-  private subject: Subject<RetryBudgetEvent> | null = null;
+  private subject: OrderedSubject<RetryBudgetEvent> | null = null;
   private view: Observable<RetryBudgetEvent> | null = null;
 
   constructor(config: RetryBudgetConfig = {}) {
-    decodeConfig('RetryBudget', codec, config);
     const {
       ttl = 10_000,
       minRetriesPerSecond = 10,
       percentCanRetry = 0.2,
       name = 'retryBudget',
       scheduler = asyncScheduler,
-    } = config;
+    } = decodeConfig('RetryBudget', codec, config) as RetryBudgetConfig;
     this.name = name;
     this.ttl = ttl;
     this.minRetriesPerSecond = minRetriesPerSecond;
@@ -176,7 +176,7 @@ export class RetryBudget {
    */
   get events$(): Observable<RetryBudgetEvent> {
     if (this.view === null) {
-      this.subject = new Subject<RetryBudgetEvent>();
+      this.subject = new OrderedSubject<RetryBudgetEvent>();
       this.view = this.subject.asObservable();
     }
     return this.view;

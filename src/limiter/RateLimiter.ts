@@ -2,7 +2,6 @@ import * as t from 'io-ts';
 import {
   asyncScheduler,
   from,
-  Subject,
   type Observable,
   type SchedulerAction,
   type SchedulerLike,
@@ -15,6 +14,7 @@ import { RateLimitedError } from '../errors/RateLimitedError';
 import { config, finitePositiveMs, positiveInt, scheduler, string } from '../internal/codecs';
 import { configIssue, decodeConfig } from '../internal/decodeConfig';
 import { createOperatorSubscriber, type OperatorHandlers } from '../internal/operate';
+import { OrderedSubject } from '../internal/OrderedSubject';
 import { MAX_TIMER_DELAY } from '../internal/schedule';
 import { withoutStack } from '../internal/withoutStack';
 import { MemoryRateLimitStore } from './MemoryRateLimitStore';
@@ -231,7 +231,7 @@ export class RateLimiter {
   readonly rule: RateLimitRule;
 
   /** Built on first access of `events$`: an unobserved limiter builds no event. */
-  private subject: Subject<RateLimiterEvent> | null = null;
+  private subject: OrderedSubject<RateLimiterEvent> | null = null;
   private view: Observable<RateLimiterEvent> | null = null;
   private readonly hooks: LimiterHooks;
   private readonly counts = {
@@ -248,7 +248,6 @@ export class RateLimiter {
   };
 
   constructor(config: RateLimiterConfig) {
-    decodeConfig('RateLimiter', codec, config);
     const {
       limit,
       interval,
@@ -257,7 +256,7 @@ export class RateLimiter {
       name = 'rateLimiter',
       scheduler = asyncScheduler,
       store = new MemoryRateLimitStore(),
-    } = config;
+    } = decodeConfig('RateLimiter', codec, config) as RateLimiterConfig;
     this.name = name;
     this.limit = limit;
     this.interval = interval;
@@ -283,7 +282,7 @@ export class RateLimiter {
    */
   get events$(): Observable<RateLimiterEvent> {
     if (this.view === null) {
-      this.subject = new Subject<RateLimiterEvent>();
+      this.subject = new OrderedSubject<RateLimiterEvent>();
       this.view = this.subject.asObservable();
     }
     return this.view;
@@ -373,8 +372,11 @@ export class RateLimiter {
         call.phase = 'done';
         destination.remove(call);
       }
-      if (this.observed)
+      if (this.observed) {
         this.emit({ type: 'admitted', limiter: this.name, at: this.scheduler.now(), key, cost });
+        // An observer may have cancelled the call: it never subscribes its source.
+        if (destination.closed) return;
+      }
       source.subscribe(destination);
       return;
     }
@@ -441,6 +443,7 @@ export class RateLimiter {
         cost: call.cost,
         waited: now - call.since,
       });
+      if (call.destination.closed) return;
     }
     call.source.subscribe(call.destination);
   }

@@ -240,8 +240,13 @@ class HedgeCall<T> {
  * @throws {InvalidConfigError} when the config is not valid (every bad field is named).
  */
 export function hedge<T>(config: HedgeConfig): MonoTypeOperatorFunction<T> {
-  decodeConfig('hedge', HedgeConfigCodec, config);
-  const { delay, maxAttempts = 2, shouldHedge = isTransient, budget, scheduler = asyncScheduler } = config;
+  const {
+    delay,
+    maxAttempts = 2,
+    shouldHedge = isTransient,
+    budget,
+    scheduler = asyncScheduler,
+  } = decodeConfig('hedge', HedgeConfigCodec, config) as HedgeConfig;
   if (maxAttempts === 1) {
     if (budget === undefined) return identity;
     return operate<T, T>((source, destination) => {

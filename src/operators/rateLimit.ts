@@ -1,9 +1,8 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
-import type { ConfigIssue } from '../errors/InvalidConfigError';
 import { RateLimiter } from '../limiter/RateLimiter';
 import { config, positiveInt, string } from '../internal/codecs';
-import { configIssue, configIssues } from '../internal/decodeConfig';
+import { configIssue, readConfig } from '../internal/decodeConfig';
 import { operate } from '../internal/operate';
 
 /** Options of {@link rateLimit}: what one call is counted as. */
@@ -48,39 +47,53 @@ export function rateLimit<T>(
   limiter: RateLimiter,
   config: RateLimitConfig = {},
 ): MonoTypeOperatorFunction<T> {
-  // Created once per call in the usual `defer(...).pipe(rateLimit(limiter, { key }))`: the valid case is
-  // checked by hand first; the codec runs only to say what is wrong.
-  const key = config?.key ?? '';
-  const cost = config?.cost ?? 1;
-  if (
-    typeof config !== 'object' ||
-    config === null ||
-    !(limiter instanceof RateLimiter) ||
-    typeof key !== 'string' ||
-    !Number.isSafeInteger(cost) ||
-    cost < 1 ||
-    cost > limiter.burst ||
-    !onlyKnownKeys(config)
-  ) {
-    throw new InvalidConfigError({ operator: 'rateLimit', issues: issuesOf(limiter, config) });
+  const options = readOptions(limiter, config);
+  const { key, cost } = options;
+  return operate<T, T>((source, destination) => options.limiter.enter(source, destination, key, cost));
+}
+
+interface Options {
+  readonly limiter: RateLimiter;
+  readonly key: string;
+  readonly cost: number;
+}
+
+/**
+ * Reads the options once. Created once per call in the usual `defer(...).pipe(rateLimit(limiter, { key
+ * }))`, so the valid case is checked by hand first; the full read (`readConfig`), which names every bad
+ * field, runs only when that check fails, and its copy is what is used.
+ */
+function readOptions(limiter: RateLimiter, config: unknown): Options {
+  try {
+    if (limiter instanceof RateLimiter && isPlainObject(config) && onlyKnownKeys(config)) {
+      const key = config['key'] ?? '';
+      const cost = config['cost'] ?? 1;
+      if (typeof key === 'string' && Number.isSafeInteger(cost) && (cost as number) >= 1) {
+        if ((cost as number) <= limiter.burst) return { limiter, key, cost: cost as number };
+      }
+    }
+  } catch {
+    // A getter or proxy that throws: the full read below names the field.
   }
-  return operate<T, T>((source, destination) => limiter.enter(source, destination, key, cost));
+  const { value, issues } = readConfig<RateLimitConfig>(codec, config);
+  if (!(limiter instanceof RateLimiter)) {
+    issues.unshift(
+      configIssue('limiter', 'a RateLimiter (new RateLimiter({ limit, interval, ... }))', limiter),
+    );
+  } else if (positiveInt.is(value?.cost) && value.cost > limiter.burst) {
+    issues.push(configIssue('cost', `at most the limiter's burst (${limiter.burst})`, value.cost));
+  }
+  if (issues.length > 0) throw new InvalidConfigError({ operator: 'rateLimit', issues });
+  return { limiter, key: value.key ?? '', cost: value.cost ?? 1 };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 function onlyKnownKeys(config: object): boolean {
   for (const key in config) if (key !== 'key' && key !== 'cost') return false;
   return true;
-}
-
-function issuesOf(limiter: unknown, config: unknown): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  if (!(limiter instanceof RateLimiter)) {
-    issues.push(configIssue('limiter', 'a RateLimiter (new RateLimiter({ limit, interval, ... }))', limiter));
-  }
-  issues.push(...configIssues(codec, config));
-  const cost = (config as RateLimitConfig | null)?.cost;
-  if (limiter instanceof RateLimiter && positiveInt.is(cost) && cost > limiter.burst) {
-    issues.push(configIssue('cost', `at most the limiter's burst (${limiter.burst})`, cost));
-  }
-  return issues;
 }
