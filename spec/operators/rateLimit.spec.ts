@@ -166,7 +166,7 @@ describe('rateLimit', () => {
         m.expect(source.pipe(rateLimit(limiter))).toBeObservable('#', undefined, new Error('store down'));
         m.expect(source).toHaveSubscriptions([]);
         m.flush();
-        expect(limiter.metrics()).to.include({ calls: 1, admitted: 0 });
+        expect(limiter.metrics()).to.include({ calls: 1, admitted: 0, failed: 1 });
       }),
     );
 
@@ -504,6 +504,21 @@ describe('rateLimit', () => {
         expect(limiter.metrics()).to.include({ calls: 1, abandoned: 1, deciding: 0, admitted: 0 });
       }),
     );
+
+    it('should fail the call when the answer is neither a number, a promise nor an Observable', () => {
+      const limiter = new RateLimiter({
+        limit: 1,
+        interval: 1000,
+        store: { acquire: () => ({}) as never, penalize: () => undefined },
+      });
+      const errors: unknown[] = [];
+      of(1)
+        .pipe(rateLimit(limiter))
+        .subscribe({ error: (e: unknown) => errors.push(e) });
+      expect(errors).to.have.length(1);
+      expect(errors[0]).to.be.instanceOf(TypeError);
+      expect(limiter.metrics()).to.include({ calls: 1, failed: 1, deciding: 0, abandoned: 0 });
+    });
 
     it('should accept a promise as the answer', async () => {
       const limiter = new RateLimiter({

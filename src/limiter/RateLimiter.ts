@@ -335,7 +335,13 @@ export class RateLimiter {
   enter<T>(source: Observable<T>, destination: Subscriber<T>, key: string, cost: number): void {
     this.counts.calls++;
     const now = this.scheduler.now();
-    const answer = this.store.acquire(key, cost, this.rule, now);
+    let answer: ReturnType<RateLimitStore['acquire']>;
+    try {
+      answer = this.store.acquire(key, cost, this.rule, now);
+    } catch (err) {
+      this.fail(null, destination, err);
+      return;
+    }
     if (typeof answer === 'number') {
       this.decide(answer, source, destination, key, cost, null);
       return;
@@ -352,7 +358,15 @@ export class RateLimiter {
     destination.add(call);
     const subscriber = createOperatorSubscriber<RateLimitAnswer>(destination, call);
     call.answer = subscriber;
-    from(answer).subscribe(subscriber);
+    let answers: Observable<RateLimitAnswer>;
+    try {
+      answers = from(answer);
+    } catch (err) {
+      // Not a promise nor an Observable: the store is broken, the call fails.
+      call.error(err);
+      return;
+    }
+    answers.subscribe(subscriber);
   }
 
   /** Acts on a store's answer for a call (`call` is null when it was decided synchronously). */
