@@ -28,7 +28,7 @@ export class ObservableCall<T> extends PipelineCall<T> implements OperatorHandle
     /** `undefined`: the call errors; `null`: `resilientEither`; a function: `resilient`'s fallback. */
     private readonly fallback: ((failure: CallFailure) => ObservableInput<T>) | null | undefined,
   ) {
-    super(pipeline, key, meta);
+    super(pipeline, key, meta, fallback !== undefined);
   }
 
   override start(): void {

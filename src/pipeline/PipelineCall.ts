@@ -87,6 +87,8 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
     protected readonly pipeline: ResiliencePipeline,
     readonly key: string | undefined,
     readonly meta: unknown,
+    /** The call's failure is given as a `CallFailure` (its `elapsed` needs the subscribe instant). */
+    private readonly measured: boolean,
   ) {
     this.id = pipeline.nextCall();
   }
@@ -113,8 +115,11 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
   start(): void {
     const { pipeline } = this;
     const { scheduler, deadline } = pipeline;
-    this.subscribedAt = scheduler.now();
-    if (pipeline.observed) {
+    const observed = pipeline.observed;
+    // The clock is read only when something needs the subscribe instant: a call that completes
+    // synchronously with no deadline, no CallFailure and nobody observing events$ reads no clock.
+    if (deadline !== Infinity || this.measured || observed) this.subscribedAt = scheduler.now();
+    if (observed) {
       pipeline.emit({
         type: 'start',
         at: this.subscribedAt,
@@ -266,14 +271,19 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
   private run(): void {
     const { scheduler, attemptTimeout } = this.pipeline;
     const timed = attemptTimeout !== Infinity;
-    this.attemptStartedAt = timed || this.pipeline.observed ? scheduler.now() : NaN;
+    const observed = this.pipeline.observed;
+    this.attemptStartedAt = observed ? scheduler.now() : NaN;
     this.reached++;
     this.attemptSeen = 0;
     this.attemptOpen = true;
     this.running = true;
     this.subscribeAttempt();
+    // The attempt's clock starts at its subscribe; an attempt that ended while being subscribed needs no
+    // timer, and no clock read (the subscribe itself takes no time in virtual time, microseconds in real).
     if (this.running && timed) {
-      const delay = Math.max(0, this.attemptStartedAt + attemptTimeout - scheduler.now());
+      const now = scheduler.now();
+      if (!observed) this.attemptStartedAt = now;
+      const delay = Math.max(0, this.attemptStartedAt + attemptTimeout - now);
       this.attemptTimer = scheduler.schedule(attemptTimeoutWork, Math.min(MAX_TIMER_DELAY, delay), this);
     }
   }

@@ -36,7 +36,7 @@ export class PromiseCall<T> extends PipelineCall<T> {
     private readonly resolve: (value: T) => void,
     private readonly reject: (error: unknown) => void,
   ) {
-    super(pipeline, key, undefined);
+    super(pipeline, key, undefined, false);
   }
 
   /** Listens to the caller's signal, if any, while the call runs. */

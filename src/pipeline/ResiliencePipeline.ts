@@ -1,5 +1,12 @@
 import * as t from 'io-ts';
-import { asyncScheduler, Subject, type Observable, type ObservableInput, type SchedulerLike } from 'rxjs';
+import {
+  asyncScheduler,
+  Subject,
+  type MonoTypeOperatorFunction,
+  type Observable,
+  type ObservableInput,
+  type SchedulerLike,
+} from 'rxjs';
 import { CircuitBreaker } from '../breaker/CircuitBreaker';
 import { Bulkhead } from '../bulkhead/Bulkhead';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
@@ -147,6 +154,9 @@ export class ResiliencePipeline {
   readonly bulkhead: Bulkhead | undefined;
   /** The retry stage, built once; `undefined` without retries. @internal */
   readonly retryPlan: RetryPlan | undefined;
+
+  /** `resilient(this)` without options, built on first use by `resilient`. @internal */
+  plainOperator: MonoTypeOperatorFunction<unknown> | undefined = undefined;
 
   /** Built on first access of `events$`: a pipeline nobody observes builds no event. */
   private subject: Subject<PipelineEvent> | null = null;

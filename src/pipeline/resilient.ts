@@ -103,6 +103,21 @@ export function resilient<T>(
   options?: ResilientOptions<T>,
 ): MonoTypeOperatorFunction<T> {
   const { fallback, key, meta } = readArguments('resilient', pipeline, options, true) as ResilientOptions<T>;
+  // Written inline per call (`call(x).pipe(resilient(p))`), the usual form has no options: it shares one
+  // operator per pipeline.
+  if (options === undefined) {
+    pipeline.plainOperator ??= resilientOperator<unknown>(pipeline, undefined, undefined, undefined);
+    return pipeline.plainOperator as MonoTypeOperatorFunction<T>;
+  }
+  return resilientOperator(pipeline, key, meta, fallback);
+}
+
+function resilientOperator<T>(
+  pipeline: ResiliencePipeline,
+  key: string | undefined,
+  meta: unknown,
+  fallback: ((failure: CallFailure) => ObservableInput<T>) | undefined,
+): MonoTypeOperatorFunction<T> {
   return operate<T, T>((source, destination) => {
     const call = new ObservableCall<T>(pipeline, source, destination, key, meta, fallback);
     destination.add(call);
