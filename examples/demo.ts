@@ -2,7 +2,8 @@
  * What `npm run demo:acts` runs: the moves of rxjs-resilience against real HTTP servers on 127.0.0.1 (free ports),
  * in four acts, one per file in examples/demo/:
  *
- * 1. Fail fast with timeouts and retries: seven scripted calls through `timeoutAfter` + `retryBackoff`.
+ * 1. Fail fast with timeouts and retries: seven scripted calls through a `ResiliencePipeline` (attempt
+ *    timeout, retries, deadline).
  * 2. Fail fast with a shared `CircuitBreaker`: it opens on an outage, refuses calls without sending them,
  *    and a probe closes it once the service is back.
  * 3. Isolate failures with a `Bulkhead` per dependency: a slow service fills its own pool while a healthy

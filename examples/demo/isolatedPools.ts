@@ -9,9 +9,10 @@
 import { catchError, concat, lastValueFrom, map, merge, mergeMap, of, tap, timer, toArray } from 'rxjs';
 import {
   Bulkhead,
-  bulkhead,
+  ResiliencePipeline,
   fetchRequest,
   isBulkheadRejectedError,
+  resilient,
   type BulkheadMetrics,
 } from '../../src/index';
 import { startFaultServer } from '../../src/testing/index';
@@ -71,12 +72,17 @@ export async function isolatedPools(options: ActOptions = {}): Promise<IsolatedP
 
   const start = performance.now();
   const t = (): string => `t=${Math.round(performance.now() - start)}ms`;
-  const call = (name: PoolCallReport['pool'], n: number, url: string, via: Bulkhead, at: number) =>
+  // One pipeline per dependency, each with its own pool.
+  const pipelines = {
+    reports: new ResiliencePipeline({ name: 'reports', bulkhead: reports }),
+    users: new ResiliencePipeline({ name: 'users', bulkhead: users }),
+  };
+  const call = (name: PoolCallReport['pool'], n: number, url: string, at: number) =>
     timer(at).pipe(
       mergeMap(() => {
         const started = performance.now();
         return fetchRequest(url).pipe(
-          bulkhead(via),
+          resilient(pipelines[name]),
           map(() => 'ok'),
           catchError((error: unknown) =>
             of(isBulkheadRejectedError(error) ? error.info.reason : describeError(error)),
@@ -104,11 +110,11 @@ export async function isolatedPools(options: ActOptions = {}): Promise<IsolatedP
   try {
     calls = await lastValueFrom(
       merge(
-        ...Array.from({ length: REPORT_CALLS }, (_, i) => call('reports', i + 1, reportUrl, reports, 0)),
+        ...Array.from({ length: REPORT_CALLS }, (_, i) => call('reports', i + 1, reportUrl, 0)),
         // One user call at a time, each 50 ms after the previous one ended.
         concat(
           ...Array.from({ length: USER_CALLS }, (_, i) =>
-            call('users', i + 1, userUrl, users, i === 0 ? 0 : ms(USER_EVERY)),
+            call('users', i + 1, userUrl, i === 0 ? 0 : ms(USER_EVERY)),
           ),
         ),
       ).pipe(toArray()),

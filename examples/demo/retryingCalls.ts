@@ -1,19 +1,19 @@
 /**
  * Act 1 of the demo (fail fast: timeouts and retries). A flaky HTTP server on 127.0.0.1 (a free port),
- * and seven calls to it through `timeoutAfter` (per attempt and per call) and `retryBackoff` (jittered,
- * seeded, only for transient failures). Each call prints what happened to it; the server then says how
+ * and seven calls to it through a `ResiliencePipeline` with an attempt timeout, a call deadline and
+ * retries (jittered, seeded, only for transient failures). Each call prints what happened to it; the server then says how
  * many requests it saw and how many the client aborted (a timed-out attempt is cancelled, not left
  * running). Takes about a second.
  */
-import { defer, firstValueFrom, tap } from 'rxjs';
+import { defer, filter, firstValueFrom } from 'rxjs';
 import {
+  ResiliencePipeline,
   fetchRequest,
   isHttpStatusError,
   isNetworkError,
   isTimeoutExceededError,
-  retryBackoff,
+  resilient,
   seededRandom,
-  timeoutAfter,
 } from '../../src/index';
 import type { ActOptions } from './ActOptions';
 import { describeError } from './describeError';
@@ -90,21 +90,28 @@ export async function retryingCalls(options: ActOptions = {}): Promise<RetryingC
       const call = i + 1;
       let attempts = 0;
       const failures: string[] = [];
-      const request$ = defer(() => {
-        attempts++;
-        return fetchRequest(`${server.url}/calls/${call}`);
-      }).pipe(
-        timeoutAfter({ total: ms(ATTEMPT_TIMEOUT), meta: 'attempt' }),
-        tap({ error: (error: unknown) => failures.push(describeError(error)) }),
-        retryBackoff({
+      const deadline = ms(scripted.deadline ?? CALL_DEADLINE);
+      // Each scripted call has its own deadline and seed, so its own pipeline (a real client has one per dependency).
+      const pipeline = new ResiliencePipeline({
+        name: `call ${call}`,
+        attemptTimeout: ms(ATTEMPT_TIMEOUT),
+        retry: {
           maxRetries: 3,
           initialDelay: ms(INITIAL_DELAY),
           jitter: 'full',
           shouldRetry: isTransient,
           random: seededRandom(call),
-        }),
-        timeoutAfter({ total: ms(scripted.deadline ?? CALL_DEADLINE), meta: 'call' }),
-      );
+        },
+        deadline,
+      });
+      // What each failed attempt failed with, as the pipeline reports it.
+      const failed = pipeline.events$
+        .pipe(filter((e) => e.type === 'attempt' && e.outcome === 'failure'))
+        .subscribe((e) => failures.push(describeError(e.error)));
+      const request$ = defer(() => {
+        attempts++;
+        return fetchRequest(`${server.url}/calls/${call}`);
+      }).pipe(resilient(pipeline));
 
       const started = performance.now();
       let outcome = 'ok';
@@ -115,13 +122,14 @@ export async function retryingCalls(options: ActOptions = {}): Promise<RetryingC
       } catch (error) {
         outcome = error instanceof Error ? error.name : 'error';
         const why =
-          isTimeoutExceededError(error) && error.info.meta === 'call'
+          isTimeoutExceededError(error) && error.info.after === deadline
             ? ' at the call deadline,'
             : isTransient(error)
               ? ` after ${retries(attempts - 1)}`
               : ', not retried,';
         detail = `${describeError(error)}${why}`;
       }
+      failed.unsubscribe();
       const took = Math.round(performance.now() - started);
       const seen = failures.length > 0 && outcome === 'ok' ? `; failed attempts: ${failures.join(', ')}` : '';
       const line = `call ${call} (${scripted.title}): ${detail} in ${took}ms${seen}`;

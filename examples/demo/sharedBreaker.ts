@@ -7,7 +7,13 @@
  * breaker's `state$` is printed as it changes. Takes about half a second.
  */
 import { filter, firstValueFrom, lastValueFrom, map } from 'rxjs';
-import { CircuitBreaker, circuitBreaker, fetchRequest, type CircuitState } from '../../src/index';
+import {
+  CircuitBreaker,
+  ResiliencePipeline,
+  fetchRequest,
+  resilient,
+  type CircuitState,
+} from '../../src/index';
 import { startFaultServer } from '../../src/testing/index';
 import type { ActOptions } from './ActOptions';
 import { describeError } from './describeError';
@@ -58,6 +64,8 @@ export async function sharedBreaker(options: ActOptions = {}): Promise<SharedBre
     failureRateThreshold: 0.5,
     openDuration: Math.round(OPEN_DURATION * timeScale),
   });
+  // Every call to the prices service goes through its one pipeline, here with the breaker alone.
+  const prices = new ResiliencePipeline({ name: 'prices', breaker });
   const start = performance.now();
   const t = (): string => `t=${Math.round(performance.now() - start)}ms`;
   const requests = (): number => server.stats('/burst').requests;
@@ -92,7 +100,7 @@ export async function sharedBreaker(options: ActOptions = {}): Promise<SharedBre
     const started = performance.now();
     const outcome = await lastValueFrom(
       fetchRequest(url).pipe(
-        circuitBreaker(breaker),
+        resilient(prices),
         map(() => 'ok'),
       ),
     ).catch((error: unknown) => describeError(error));
