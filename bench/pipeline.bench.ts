@@ -13,6 +13,9 @@
  *    against cockatiel `wrap(bulkhead, breaker, timeout).execute(fn)`: target at most 0.2x; and with a
  *    breaker alone against opossum `new CircuitBreaker(fn).fire()` (defaults): target at most 0.3x.
  *
+ * Every row collects only the young generation between runs (a full collection slows rxjs code for
+ * thousands of calls after it, TOOLCHAIN.md), and warms up in a first, untimed round.
+ *
  * Run: npm run bench -- pipeline
  */
 import {
@@ -114,6 +117,7 @@ export default async function run(): Promise<void> {
     ],
     syncOps,
     9,
+    'minor',
   );
   report.timings(`a synchronous call inside mergeMap, ${syncOps} calls`, sync, 'mergeMap((x) => of(x))');
   const syncRatio = sync[1]!.nsPerOp / sync[0]!.nsPerOp;
@@ -155,6 +159,7 @@ export default async function run(): Promise<void> {
     ],
     asyncOps,
     9,
+    'minor',
   );
   report.timings(
     `an already-resolved async call, ${asyncOps} in flight at once`,
@@ -220,6 +225,7 @@ export default async function run(): Promise<void> {
     ],
     awaitedOps,
     7,
+    'minor',
   );
   opossum.shutdown();
   report.timings(

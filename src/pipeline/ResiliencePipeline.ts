@@ -115,11 +115,11 @@ const ExecuteOptionsCodec = c.config(
  * synchronously schedules nothing.
  *
  * ```text
- * attemptTimeout 3, retry { maxRetries: 2, initialDelay: 1, jitter: 'none' }, deadline 10
- * attempt 1   ^--!               hangs: cut by the attempt timeout at 3
- * attempt 2       ^-#            errors at 5 (retry 1 came after 1 ms, retry 2 waits 2 ms)
- * attempt 3          ^-a|        answers
- * result      --------a|
+ * attemptTimeout 3, retry { maxRetries: 2, initialDelay: 1, jitter: 'none' } (from its spec)
+ * attempt 1   -#                 errors at 1; retry 1 after 1 ms
+ * attempt 2     ---!             hangs: cut by its attempt timeout at 5; retry 2 after 2 ms
+ * attempt 3          -a|         answers
+ * result      --------a|         events$: attempt 1 failure, attempt 2 failure, attempt 3 success, call success
  * ```
  *
  * @example

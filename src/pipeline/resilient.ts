@@ -84,11 +84,11 @@ function validOptions(options: ResilientOptions<unknown>, fallback: boolean): bo
  * per call and one subscriber per attempt (see {@link ResiliencePipeline}).
  *
  * ```text
- * pipeline: { attemptTimeout: 3, retry: { maxRetries: 1, initialDelay: 2, jitter: 'none' } }
- * source   ----                  (hangs, each attempt)
- * subs     ^--!
- *          -----^--!
- * result   --------(f|)          fallback: ({ attempts, elapsed }) => of(`${attempts} attempts, ${elapsed} ms`)
+ * pipeline: { attemptTimeout: 3, retry: { maxRetries: 5, initialDelay: 2, jitter: 'none' }, deadline: 10 }
+ * source   ------                a hung dependency, every attempt
+ * subs     ^--!                  attempt 1, cut by its timeout at 3
+ *          -----^--!             retry 1 after 2 ms; attempt 2 cut at 8
+ * result   ----------#           the deadline at 10, during the next backoff: TimeoutExceededError
  * ```
  *
  * @example

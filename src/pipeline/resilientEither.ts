@@ -13,8 +13,8 @@ import { readArguments, type ResilientEitherOptions } from './resilient';
  *
  * ```text
  * pipeline: { retry: { maxRetries: 1, initialDelay: 1, jitter: 'none' } }
- * source   -#                    (errors, each attempt)
- * result   ---(l|)               l = left({ error, attempts: 2, elapsed: 3 })
+ * source   a#                    each attempt: a value, then an error
+ * result   a-a(l|)               a = right('a'); l = left({ error, attempts: 2, elapsed: 3 })
  * ```
  *
  * @example
