@@ -14,6 +14,7 @@ import {
   isTimeoutExceededError,
   resilient,
   seededRandom,
+  type PipelineAttemptEvent,
 } from '../../src/index';
 import type { ActOptions } from './ActOptions';
 import { describeError } from './describeError';
@@ -106,7 +107,7 @@ export async function retryingCalls(options: ActOptions = {}): Promise<RetryingC
       });
       // What each failed attempt failed with, as the pipeline reports it.
       const failed = pipeline.events$
-        .pipe(filter((e) => e.type === 'attempt' && e.outcome === 'failure'))
+        .pipe(filter((e): e is PipelineAttemptEvent => e.type === 'attempt' && e.outcome === 'failure'))
         .subscribe((e) => failures.push(describeError(e.error)));
       const request$ = defer(() => {
         attempts++;

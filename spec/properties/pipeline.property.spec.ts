@@ -19,6 +19,7 @@ import { expect } from 'chai';
 import * as fc from 'fast-check';
 import {
   catchError,
+  defer,
   map,
   Observable,
   of,
@@ -90,6 +91,8 @@ export interface Setup {
    * An events$ observer that cancels the call subscribed last when the `nth` event of `type` comes from
    * the breaker or the pool (a call cancelled while it is being admitted, queued, started, refused...).
    */
+  /** The source is wrapped in `circuitBreaker(breaker)` too (the pipeline's breaker applied again). */
+  readonly nested: boolean;
   readonly cancelOn:
     { readonly policy: 'breaker' | 'pool'; readonly type: string; readonly nth: number } | undefined;
   readonly calls: ReadonlyArray<CallScript>;
@@ -175,6 +178,7 @@ const setup: fc.Arbitrary<Setup> = fc.record({
   form: fc.constantFrom<Setup['form']>('plain', 'plain', 'fallbackValue', 'fallbackThrow', 'either'),
   calls: fc.array(callScript, { minLength: 1, maxLength: 7 }),
   seed: fc.integer(),
+  nested: fc.constantFrom(false, false, false, true),
   cancelOn: fc.option(
     fc.oneof(
       fc.record({
@@ -224,6 +228,8 @@ interface Trace {
   readonly log: unknown[];
   /** Per call, the frames each attempt was subscribed and unsubscribed at. */
   readonly attempts: Array<Array<[number, number]>>;
+  /** Per call, the subscriptions of the source the pipeline (or the stack) was given. */
+  readonly reached: number[];
   readonly pipelineEvents: PipelineEvent[];
 }
 
@@ -241,7 +247,12 @@ const shouldRetryOf = (kind: RetrySetup['shouldRetry']): RetryBackoffConfig['sho
 
 export function run(s: Setup, fused: boolean): Trace {
   const scheduler = new TestScheduler(() => undefined);
-  const trace: Trace = { log: [], attempts: s.calls.map(() => []), pipelineEvents: [] };
+  const trace: Trace = {
+    log: [],
+    attempts: s.calls.map(() => []),
+    reached: s.calls.map(() => 0),
+    pipelineEvents: [],
+  };
   const { log } = trace;
   scheduler.run(() => {
     // Every call ends within a few dozen frames; a run past 1000 frames is a loop, not a test.
@@ -298,11 +309,16 @@ export function run(s: Setup, fused: boolean): Trace {
     s.calls.forEach((call, index) => {
       at += call.gap;
       const attempts = trace.attempts[index]!;
-      const source = attemptSource(call, index, attempts, log, scheduler);
+      const attempts$ = attemptSource(call, index, attempts, log, scheduler);
+      const inner$ = s.nested && breaker !== undefined ? attempts$.pipe(circuitBreaker(breaker)) : attempts$;
+      const source = defer(() => {
+        trace.reached[index]!++;
+        return inner$;
+      });
       let subscribedAt = 0;
       const failure = (error: unknown): CallFailure => ({
         error,
-        attempts: attempts.length,
+        attempts: trace.reached[index]!,
         elapsed: scheduler.now() - subscribedAt,
       });
       const stack: MonoTypeOperatorFunction<string> = (source$) => {
@@ -440,18 +456,16 @@ describe('ResiliencePipeline (property: resilient(p) is the explicit stack)', ()
         expect((poolLeft?.active ?? 0) + (poolLeft?.queued ?? 0), 'slots left').to.equal(0);
         const { pipelineEvents } = fused;
         // events$: one 'attempt' event per attempt that reached the call, one 'call' event per call.
-        const reached = stack.attempts.reduce((n, a) => n + a.length, 0);
+        expect(fused.reached).to.deep.equal(stack.reached);
+        const reached = stack.reached.reduce((n, a) => n + a, 0);
         expect(pipelineEvents.filter((e) => e.type === 'attempt')).to.have.length(reached);
         const calls = pipelineEvents.filter((e) => e.type === 'call');
         expect(calls).to.have.length(s.calls.length);
         for (const e of calls) {
-          expect(e.attempts, `attempts of call ${String(e.meta)}`).to.equal(
-            stack.attempts[e.meta as number]!.length,
-          );
+          expect(e.attempts, `attempts of call ${String(e.meta)}`).to.equal(stack.reached[e.meta as number]!);
         }
-        // One 'start' per call, its first event, and one 'call'; every event of a call carries its
-        // number, and only its events do. (Not checked: that 'call' comes last. When a policy's events$
-        // observer cancels the call while its attempt fails, the 'call' event comes before that attempt's.)
+        // One 'start' per call, its first event, and one 'call', its last; every event of a call carries
+        // its number, and only its events do.
         expect(pipelineEvents.filter((e) => e.type === 'start')).to.have.length(s.calls.length);
         for (const number of new Set(pipelineEvents.map((e) => e.call))) {
           const own = pipelineEvents.filter((e) => e.call === number);
@@ -461,6 +475,7 @@ describe('ResiliencePipeline (property: resilient(p) is the explicit stack)', ()
             `'call' events of call ${number}`,
           ).to.have.length(1);
           expect(new Set(own.map((e) => e.meta)).size, `meta of call ${number}`).to.equal(1);
+          expect(own.at(-1)!.type, `last event of call ${number}`).to.equal('call');
         }
       }),
       { numRuns: runs, seed },

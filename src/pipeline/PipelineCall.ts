@@ -79,6 +79,11 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
   private attemptTimer: Subscription | null = null;
   /** An 'attempt' event is owed for the current attempt. */
   private attemptOpen = false;
+  /** How the current attempt ended, once it has (its event may still be owed). */
+  private ending: PipelineAttemptOutcome = 'success';
+  private endingError: unknown = undefined;
+  /** The attempt is being admitted and subscribed under its breaker permit (see `attempt`). */
+  private window = false;
 
   /** The call's number on its pipeline, in its events. */
   private readonly id: number;
@@ -180,15 +185,37 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
     this.attemptSeen++;
     if (this.pipeline.retryPlan?.resetOnSuccess === true) this.retries = 0;
     this.seen++;
+    if (!this.window) {
+      this.delivered(value);
+      return;
+    }
+    // Forwarded outside the breaker's window, as circuitBreaker does.
+    const breaker = this.pipeline.breaker!;
+    const outer = breaker.subscribing;
+    breaker.subscribing = undefined;
     this.delivered(value);
+    breaker.subscribing = outer;
   }
 
   protected attemptComplete(): void {
     this.running = false;
-    if (this.held) {
-      this.held = false;
-      this.pipeline.breaker!.succeed(this.ticket, this.breakerStartedAt);
+    this.ending = 'success';
+    if (!this.held) {
+      this.finish();
+      return;
     }
+    // As circuitBreaker: recorded, then forwarded, outside the breaker's window.
+    this.held = false;
+    const breaker = this.pipeline.breaker!;
+    const outer = breaker.subscribing;
+    breaker.subscribing = undefined;
+    breaker.succeed(this.ticket, this.breakerStartedAt);
+    this.finish();
+    breaker.subscribing = outer;
+  }
+
+  /** The attempt completed: so does the call. */
+  private finish(): void {
     this.attemptEvent('success', undefined);
     if (this.done) return;
     this.done = true;
@@ -209,23 +236,42 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
    * gives back what it was handed meanwhile, as the operators do (operate.ts).
    */
   private attempt(): void {
-    const { breaker, bulkhead } = this.pipeline;
-    if (breaker !== undefined) {
-      const ticket = breaker.acquire();
-      if (typeof ticket !== 'number') {
-        if (!this.done) this.retryOrFail(ticket);
-        return;
-      }
-      const startedAt = breaker.timesCalls ? breaker.scheduler.now() : NaN;
-      if (this.done) {
-        breaker.release(ticket, startedAt);
-        return;
-      }
-      this.held = true;
-      this.ticket = ticket;
-      this.breakerStartedAt = startedAt;
-      this.breakerAnswered = false;
+    const { breaker } = this.pipeline;
+    // As circuitBreaker: an attempt made while a call of the same breaker subscribes its source (the
+    // pipeline's breaker applied again around this call) runs under that call's permit.
+    if (breaker === undefined || breaker.subscribing !== undefined) {
+      this.admit();
+      return;
     }
+    const ticket = breaker.acquire();
+    if (typeof ticket !== 'number') {
+      if (!this.done) this.retryOrFail(ticket);
+      return;
+    }
+    const startedAt = breaker.timesCalls ? breaker.scheduler.now() : NaN;
+    if (this.done) {
+      breaker.release(ticket, startedAt);
+      return;
+    }
+    this.held = true;
+    this.ticket = ticket;
+    this.breakerStartedAt = startedAt;
+    this.breakerAnswered = false;
+    // And while this attempt is admitted and its source subscribed, a call of the same breaker made from
+    // inside runs under this attempt's permit (the window closes while an outcome is forwarded).
+    breaker.subscribing = this;
+    this.window = true;
+    try {
+      this.admit();
+    } finally {
+      this.window = false;
+      breaker.subscribing = undefined;
+    }
+  }
+
+  /** The bulkhead's admission, then the call itself. */
+  private admit(): void {
+    const { bulkhead } = this.pipeline;
     if (bulkhead !== undefined) {
       const entry = bulkhead.admit(this);
       if (entry === 'queued') {
@@ -263,8 +309,12 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
   /** The bulkhead refused this attempt (full, or after `queueTimeout`). @internal */
   refuse(error: BulkheadRejectedError): void {
     this.waiting = null;
+    const breaker = this.held ? this.pipeline.breaker! : undefined;
+    const outer = breaker?.subscribing;
+    if (breaker !== undefined) breaker.subscribing = undefined;
     const next = this.breakerFailed(error);
     if (!this.done) this.retryOrFail(next);
+    if (breaker !== undefined) breaker.subscribing = outer;
   }
 
   /** The attempt reaches the call: the source is subscribed, then the attempt timer armed. */
@@ -304,6 +354,8 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
       meta: this.meta,
     });
     // As timeoutAfter: the source is unsubscribed first, then the error goes on.
+    this.ending = 'failure';
+    this.endingError = error;
     this.running = false;
     this.releaseAttempt(true, error);
     this.attemptFailed(error);
@@ -342,9 +394,15 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
 
   /** An attempt that reached the call failed: the breaker records it, then the retry decides. */
   private attemptFailed(error: unknown): void {
+    this.ending = 'failure';
+    this.endingError = error;
+    const breaker = this.held ? this.pipeline.breaker! : undefined;
+    const outer = breaker?.subscribing;
+    if (breaker !== undefined) breaker.subscribing = undefined;
     const next = this.breakerFailed(error);
     this.attemptEvent('failure', error);
     if (!this.done) this.retryOrFail(next);
+    if (breaker !== undefined) breaker.subscribing = outer;
   }
 
   /**
@@ -419,6 +477,8 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
       else breaker.release(this.ticket, this.breakerStartedAt);
     }
     if (cancelled) this.attemptEvent(this.attemptSeen > 0 ? 'success' : 'cancelled', undefined);
+    // An attempt that ended but was torn down (by an observer) before its event: its event comes first.
+    else if (this.attemptOpen) this.attemptEvent(this.ending, this.endingError);
   }
 
   private attemptEvent(outcome: PipelineAttemptOutcome, error: unknown): void {
