@@ -11,6 +11,7 @@ import {
   isCircuitOpenError,
   isHttpStatusError,
   isTimeoutExceededError,
+  isTransient,
   type ResiliencePipelineConfig,
 } from '../../src/index';
 import { startFaultServer, type FaultServer } from '../../src/testing/index';
@@ -35,7 +36,7 @@ describe('examples/resilientCall', function () {
     new ResiliencePipeline({
       name: 'users',
       deadline: 2000,
-      retry: { maxRetries: 3, initialDelay: 100, maxDelay: 1000 },
+      retry: { maxRetries: 3, initialDelay: 100, maxDelay: 1000, shouldRetry: isTransient },
       breaker,
       bulkhead: pool,
       attemptTimeout: 500,
