@@ -73,12 +73,19 @@ export type { TimeoutAfterConfig } from './operators/timeoutAfter';
 export type { RetryBackoffConfig, RetryBackoffJitter } from './operators/retryBackoff';
 export type { BulkheadConfig, BulkheadMetrics } from './bulkhead/Bulkhead';
 export type {
+  AdaptiveLimitConfig,
+  AimdLimitConfig,
+  Gradient2LimitConfig,
+  VegasLimitConfig,
+} from './bulkhead/AdaptiveLimitConfig';
+export type {
   BulkheadEvent,
   BulkheadAdmittedEvent,
   BulkheadQueuedEvent,
   BulkheadStartedEvent,
   BulkheadRejectedEvent,
   BulkheadReleasedEvent,
+  BulkheadLimitEvent,
 } from './bulkhead/BulkheadEvent';
 export type { PolicyRegistryConfig } from './registry/PolicyRegistry';
 export type {

@@ -58,7 +58,7 @@ describe('Bulkhead', () => {
           '`queueTimeout` must be a positive number of milliseconds, got 0 (number); ' +
           '`name` must be a string, got 7 (number); ' +
           '`scheduler` must be a SchedulerLike (an object with now() and schedule()), got {} (object); ' +
-          'unknown option `maxQueue`: expected one of the known options (`maxConcurrent`, `maxQueued`, `queueTimeout`, `name`, `scheduler`), got 3 (number)',
+          'unknown option `maxQueue`: expected one of the known options (`maxConcurrent`, `maxQueued`, `queueTimeout`, `name`, `scheduler`, `adaptive`), got 3 (number)',
       );
     });
 
@@ -130,6 +130,7 @@ describe('Bulkhead', () => {
           name: 'bulkhead',
           at: 7,
           maxConcurrent: 2,
+          limit: 2,
           maxQueued: 2,
           active: 0,
           queued: 0,

@@ -8,18 +8,30 @@ import {
   type Unsubscribable,
 } from 'rxjs';
 import { BulkheadRejectedError, type BulkheadRejectedInfo } from '../errors/BulkheadRejectedError';
+import { InvalidConfigError } from '../errors/InvalidConfigError';
 import { config, nonNegativeInt, positiveInt, positiveMs, scheduler, string } from '../internal/codecs';
 import { decodeConfig } from '../internal/decodeConfig';
-import { createOperatorSubscriber } from '../internal/operate';
+import { createOperatorSubscriber, type OperatorHandlers } from '../internal/operate';
 import { OrderedSubject } from '../internal/OrderedSubject';
 import { MAX_TIMER_DELAY } from '../internal/schedule';
 import { withoutStack } from '../internal/withoutStack';
 import { WaitQueue, type WaitNode } from '../internal/WaitQueue';
+import {
+  adaptiveCodec,
+  adaptiveIssues,
+  createLimit,
+  type AdaptiveLimitConfig,
+} from './AdaptiveLimitConfig';
 import type { BulkheadEvent } from './BulkheadEvent';
+import type { LimitAlgorithm } from './LimitAlgorithm';
+import { CANCELLED, DROP, IGNORED, LimitSample } from './LimitSample';
 
 /** Configuration of a {@link Bulkhead}. */
 export interface BulkheadConfig {
-  /** Calls that may run at once (subscribed to their source). A positive integer. */
+  /**
+   * Calls that may run at once (subscribed to their source). A positive integer. With `adaptive`, the
+   * initial limit, within the algorithm's `[min, max]`.
+   */
   readonly maxConcurrent: number;
   /**
    * Calls that may wait for a slot, first in first out; a call that finds the queue full is refused with
@@ -35,8 +47,14 @@ export interface BulkheadConfig {
   readonly queueTimeout?: number | undefined;
   /** Name carried by errors, events and metrics (per host or tenant, say). @default 'bulkhead' */
   readonly name?: string | undefined;
-  /** Clock of `queueTimeout` and of event times. @default asyncScheduler */
+  /** Clock of `queueTimeout`, of event times and of the latency an adaptive limit reads. @default asyncScheduler */
   readonly scheduler?: SchedulerLike | undefined;
+  /**
+   * Let the limit find itself, from drops and latency, by one of Netflix concurrency-limits' algorithms
+   * (`'aimd'`, `'gradient2'`, `'vegas'`): see {@link AdaptiveLimitConfig} and docs/adaptive-concurrency.md.
+   * Omitted: the limit is `maxConcurrent`, fixed.
+   */
+  readonly adaptive?: AdaptiveLimitConfig | undefined;
 }
 
 /**
@@ -49,7 +67,10 @@ export interface BulkheadMetrics {
   readonly name: string;
   /** Scheduler time of the snapshot, ms. */
   readonly at: number;
+  /** As configured (with `adaptive`, the initial limit). */
   readonly maxConcurrent: number;
+  /** Calls that may run at once now: `maxConcurrent`, or where an adaptive limit has moved it. */
+  readonly limit: number;
   readonly maxQueued: number;
   /** Calls running now. */
   readonly active: number;
@@ -80,12 +101,49 @@ export interface BulkheadMetrics {
 const codec = config(
   'BulkheadConfig',
   { maxConcurrent: positiveInt },
-  { maxQueued: nonNegativeInt, queueTimeout: positiveMs, name: string, scheduler },
+  { maxQueued: nonNegativeInt, queueTimeout: positiveMs, name: string, scheduler, adaptive: adaptiveCodec },
 );
 /** What a waiting call needs from its bulkhead, without widening the bulkhead's public surface. */
 interface QueueOwner {
   leave(call: WaitingCall): void;
   expire(call: WaitingCall): void;
+}
+
+/** What a running call of an adaptive pool needs from its bulkhead. */
+interface SlotOwner {
+  /** The call ended: learn from `sample`, then give its slot back. */
+  settle(sample: LimitSample): void;
+}
+
+/**
+ * The handlers of one running call of an adaptive pool (a fixed pool shares one set for every call): the
+ * call's sample, whose outcome its error or completion records before passing it on, and whose slot is
+ * given back with it when the subscriber is torn down, for any reason, exactly once. A call unsubscribed
+ * before it ended keeps the outcome `CANCELLED` and teaches its limit nothing.
+ */
+class AdaptiveCall extends LimitSample implements OperatorHandlers<unknown> {
+  constructor(
+    private readonly owner: SlotOwner,
+    private readonly destination: Subscriber<unknown>,
+    startedAt: number,
+    inflight: number,
+  ) {
+    super(startedAt, inflight);
+  }
+
+  error(err: unknown): void {
+    this.fail(err);
+    this.destination.error(err);
+  }
+
+  complete(): void {
+    this.succeed();
+    this.destination.complete();
+  }
+
+  finalize(): void {
+    this.owner.settle(this);
+  }
 }
 
 /**
@@ -104,6 +162,12 @@ export interface BulkheadEntrant {
   enter(): void;
   /** The call waited `queueTimeout` ms and is refused; it never held a slot. */
   refuse(error: BulkheadRejectedError): void;
+  /**
+   * Set by an adaptive pool when the call takes a slot (before the `admitted` or `started` event; `null`
+   * for a fixed pool): record the call's end on it (`succeed()`, `fail(error)`) and hand it back with the
+   * slot, `Bulkhead.exit(sample)`. One handed back with neither was cancelled and teaches nothing.
+   */
+  sample: LimitSample | null;
 }
 
 /**
@@ -171,7 +235,7 @@ function expireWork(this: SchedulerAction<WaitingCall>, call?: WaitingCall): voi
 export class Bulkhead {
   /** Name carried by errors, events and metrics. */
   readonly name: string;
-  /** Calls that may run at once. */
+  /** Calls that may run at once, as configured (with `adaptive`, the initial limit: see {@link limit}). */
   readonly maxConcurrent: number;
   /** Calls that may wait. */
   readonly maxQueued: number;
@@ -185,8 +249,14 @@ export class Bulkhead {
   private view: Observable<BulkheadEvent> | null = null;
   private readonly queue = new WaitQueue<WaitingCall>();
   /** The pool's callbacks, shared by every call: the handlers of running calls and the queue's owner. */
-  private readonly hooks: QueueOwner & { readonly finalize: () => void };
+  private readonly hooks: QueueOwner & SlotOwner & { readonly finalize: () => void };
   private activeCount = 0;
+  /** Calls that may run at once now: `maxConcurrent`, or where `limiter` moved it. */
+  private currentLimit: number;
+  /** The adaptive limit, or `null` for a fixed pool (whose calls then cost nothing more). */
+  private readonly limiter: LimitAlgorithm | null;
+  /** The limiter reads latency: the clock is read when a call takes its slot and when it ends. */
+  private readonly timed: boolean;
   /**
    * Scheduler time of the first enqueue: waiting calls store their enqueue time relative to it, a small
    * integer V8 keeps unboxed (an absolute `Date.now()` would cost a heap number per waiting call).
@@ -213,16 +283,25 @@ export class Bulkhead {
       queueTimeout = Infinity,
       name = 'bulkhead',
       scheduler = asyncScheduler,
+      adaptive,
     } = decodeConfig('Bulkhead', codec, config) as BulkheadConfig;
+    if (adaptive !== undefined) {
+      const issues = adaptiveIssues(adaptive, maxConcurrent);
+      if (issues.length > 0) throw new InvalidConfigError({ operator: 'Bulkhead', issues });
+    }
     this.name = name;
     this.maxConcurrent = maxConcurrent;
     this.maxQueued = maxQueued;
     this.queueTimeout = queueTimeout;
     this.scheduler = scheduler;
+    this.currentLimit = maxConcurrent;
+    this.limiter = adaptive === undefined ? null : createLimit(adaptive, maxConcurrent);
+    this.timed = this.limiter !== null && this.limiter.timed;
     this.hooks = {
       finalize: () => this.release(),
       leave: (call) => this.leave(call),
       expire: (call) => this.expire(call),
+      settle: (sample) => this.settle(sample),
     };
   }
 
@@ -252,12 +331,22 @@ export class Bulkhead {
     return this.queue.size;
   }
 
+  /**
+   * Calls that may run at once now: `maxConcurrent` for a fixed pool; for an adaptive one, where its
+   * algorithm has moved it (each move is a `limit` event). After a fall, running calls go on: `active`
+   * may exceed it until enough of them end.
+   */
+  get limit(): number {
+    return this.currentLimit;
+  }
+
   /** A snapshot of occupancy and counters (a new object each time). */
   metrics(): BulkheadMetrics {
     return {
       name: this.name,
       at: this.scheduler.now(),
       maxConcurrent: this.maxConcurrent,
+      limit: this.currentLimit,
       maxQueued: this.maxQueued,
       active: this.activeCount,
       queued: this.queue.size,
@@ -278,7 +367,7 @@ export class Bulkhead {
       destination.error(refusal);
       return;
     }
-    if (this.queue.size === 0 && this.activeCount < this.maxConcurrent) {
+    if (this.queue.size === 0 && this.activeCount < this.currentLimit) {
       this.counts.admitted++;
       this.start(source, destination, -1);
       return;
@@ -298,9 +387,11 @@ export class Bulkhead {
   admit(entrant: BulkheadEntrant): BulkheadRejectedError | 'admitted' | 'queued' {
     const refusal = this.refusal();
     if (refusal !== null) return refusal;
-    if (this.queue.size === 0 && this.activeCount < this.maxConcurrent) {
+    if (this.queue.size === 0 && this.activeCount < this.currentLimit) {
       this.counts.admitted++;
-      this.occupy(-1);
+      const inflight = this.occupy();
+      if (this.limiter !== null) entrant.sample = this.sample(inflight);
+      this.announce(-1);
       return 'admitted';
     }
     entrant.queued(this.wait(entrant, null));
@@ -308,21 +399,27 @@ export class Bulkhead {
     return 'queued';
   }
 
-  /** Gives back the slot of a call admitted with {@link Bulkhead.admit}. @internal */
-  exit(): void {
-    this.release();
+  /**
+   * Gives back the slot of a call admitted with {@link Bulkhead.admit}, and its `sample` (an adaptive
+   * pool's: its limit learns from how the call ended first). @internal
+   */
+  exit(sample?: LimitSample | null): void {
+    if (sample == null) this.release();
+    else this.settle(sample);
   }
 
   /**
    * Counts a new call and refuses it when slots and queue are full. Outside a drain, a non-empty queue
    * means every slot is taken, so this is DESIGN §2.5's rule. During a drain a slot may be free for an
    * instant while the queue still holds calls: a newcomer then joins the queue behind them (FIFO), and is
-   * refused only if slots and queue would both be full.
+   * refused only if slots and queue would both be full. After an adaptive limit fell below `active`, no
+   * slot is free and the queue alone decides.
    */
   private refusal(): BulkheadRejectedError | null {
     const counts = this.counts;
     counts.calls++;
-    if (this.activeCount + this.queue.size < this.maxConcurrent + this.maxQueued) return null;
+    const free = this.currentLimit - this.activeCount;
+    if (this.queue.size < this.maxQueued + (free > 0 ? free : 0)) return null;
     counts.rejectedFull++;
     if (this.observed) this.emitRejected('full', 0);
     return withoutStack(() => new BulkheadRejectedError(this.rejection('full')));
@@ -349,23 +446,63 @@ export class Bulkhead {
 
   /** Takes a slot and subscribes `source`; the slot is given back when that subscription ends. */
   private start<T>(source: Observable<T>, destination: Subscriber<T>, waited: number): void {
-    this.occupy(waited);
-    // The handlers are the pool's own (no allocation per call): the subscriber is linked to
-    // `destination`, so complete, error and unsubscribe all end in `finalize`, exactly once. An observer
-    // of the event above may have cancelled the call: the subscriber then comes back closed, its
-    // `finalize` has given the slot back, and the source is never subscribed.
-    const subscriber = createOperatorSubscriber<T>(destination, this.hooks);
+    const inflight = this.occupy();
+    // A fixed pool's handlers are its own (no allocation per call); an adaptive pool's call gets its own,
+    // to learn how it ended. Either way the subscriber is linked to `destination`, so complete, error and
+    // unsubscribe all end in `finalize`, exactly once.
+    const handlers: OperatorHandlers<T> =
+      this.limiter === null
+        ? this.hooks
+        : new AdaptiveCall(
+            this.hooks,
+            destination as Subscriber<unknown>,
+            this.timed ? this.scheduler.now() : NaN,
+            inflight,
+          );
+    this.announce(waited);
+    // An observer of the event above may have cancelled the call: the subscriber then comes back closed,
+    // its `finalize` has given the slot back, and the source is never subscribed.
+    const subscriber = createOperatorSubscriber<T>(destination, handlers);
     if (!subscriber.closed) source.subscribe(subscriber);
   }
 
-  /** Takes a slot: `waited` ms in the queue, or -1 for a call admitted at once. */
-  private occupy(waited: number): void {
+  /** Takes a slot; returns the calls running now, this one included (what an adaptive limit reads). */
+  private occupy(): number {
     const active = ++this.activeCount;
     if (active > this.counts.peakActive) this.counts.peakActive = active;
+    return active;
+  }
+
+  /** Emits that a slot was taken: `waited` ms in the queue, or -1 for a call admitted at once. */
+  private announce(waited: number): void {
     if (this.observed) {
       if (waited < 0) this.emitSimple('admitted');
       else this.emit({ type: 'started', waited, ...this.base() });
     }
+  }
+
+  /** An adaptive pool's sample of a call that took a slot with `inflight` calls running. */
+  private sample(inflight: number): LimitSample {
+    return new LimitSample(this.timed ? this.scheduler.now() : NaN, inflight);
+  }
+
+  /**
+   * A running call of an adaptive pool ended: its limit learns from how (a success or a drop; a
+   * cancellation or another error teaches nothing), then its slot is given back, and waiting calls
+   * start under the new limit at that same instant.
+   */
+  private settle(sample: LimitSample): void {
+    const outcome = sample.outcome;
+    if (outcome !== CANCELLED && outcome !== IGNORED) {
+      const now = this.timed ? this.scheduler.now() : NaN;
+      const to = this.limiter!.update(now - sample.startedAt, sample.inflight, outcome === DROP, now);
+      const from = this.currentLimit;
+      if (to !== from) {
+        this.currentLimit = to;
+        if (this.observed) this.emit({ type: 'limit', from, to, ...this.base() });
+      }
+    }
+    this.release();
   }
 
   /** A running call ended (complete, error or unsubscribe): free its slot and start waiting calls. */
@@ -385,7 +522,7 @@ export class Bulkhead {
     if (this.draining) return;
     this.draining = true;
     try {
-      while (this.activeCount < this.maxConcurrent) {
+      while (this.activeCount < this.currentLimit) {
         const call = this.queue.shift();
         if (call === undefined) break;
         if (call.timer !== null) {
@@ -395,8 +532,11 @@ export class Bulkhead {
         this.counts.started++;
         const waited = this.observed ? this.waited(call) : 0;
         if (call.destination === null) {
-          this.occupy(waited);
-          (call.source as BulkheadEntrant).enter();
+          const entrant = call.source as BulkheadEntrant;
+          const inflight = this.occupy();
+          if (this.limiter !== null) entrant.sample = this.sample(inflight);
+          this.announce(waited);
+          entrant.enter();
         } else {
           this.start(call.source as Observable<unknown>, call.destination, waited);
         }
@@ -446,7 +586,7 @@ export class Bulkhead {
       bulkhead: this.name,
       reason,
       active: this.activeCount,
-      maxConcurrent: this.maxConcurrent,
+      maxConcurrent: this.currentLimit,
       queued: this.queue.size,
       maxQueued: this.maxQueued,
     };

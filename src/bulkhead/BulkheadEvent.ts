@@ -49,13 +49,30 @@ export interface BulkheadReleasedEvent extends BulkheadEventBase {
 }
 
 /**
+ * An adaptive pool's limit moved, from `from` to `to` calls at once, after a call ended (a success or a
+ * drop; windowed, the call that closed a window). A rise starts waiting calls at once (their `started`
+ * events follow); a fall cancels nothing: running calls go on, and no call starts until fewer than `to`
+ * run. `active` and `queued` are counted before the ending call gives its slot back (its `released`
+ * event follows).
+ */
+export interface BulkheadLimitEvent extends BulkheadEventBase {
+  readonly type: 'limit';
+  /** The limit before. */
+  readonly from: number;
+  /** The limit now (`pool.limit`). */
+  readonly to: number;
+}
+
+/**
  * What `Bulkhead.events$` emits. Every call yields exactly one of `admitted`, `queued` or
  * `rejected('full')`; a queued call then yields exactly one of `started`, `rejected('queueTimeout')` or
- * `released('queue')`; a call that held a slot yields exactly one `released('slot')` when it ends.
+ * `released('queue')`; a call that held a slot yields exactly one `released('slot')` when it ends. An
+ * adaptive pool adds a `limit` event each time its limit moves.
  */
 export type BulkheadEvent =
   | BulkheadAdmittedEvent
   | BulkheadQueuedEvent
   | BulkheadStartedEvent
   | BulkheadRejectedEvent
-  | BulkheadReleasedEvent;
+  | BulkheadReleasedEvent
+  | BulkheadLimitEvent;

@@ -8,6 +8,7 @@ export interface BulkheadRejectedInfo {
   readonly reason: 'full' | 'queueTimeout';
   /** Calls running when it was refused. */
   readonly active: number;
+  /** Calls that could run at once then: the pool's `limit` (its `maxConcurrent`, unless adaptive). */
   readonly maxConcurrent: number;
   /** Calls waiting when it was refused. */
   readonly queued: number;

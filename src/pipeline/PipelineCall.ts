@@ -1,5 +1,6 @@
 import type { SchedulerAction, Subscription, Unsubscribable } from 'rxjs';
 import type { BulkheadEntrant } from '../bulkhead/Bulkhead';
+import type { LimitSample } from '../bulkhead/LimitSample';
 import type { BulkheadRejectedError } from '../errors/BulkheadRejectedError';
 import { TimeoutExceededError } from '../errors/TimeoutExceededError';
 import { MAX_TIMER_DELAY } from '../internal/schedule';
@@ -72,6 +73,11 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
   private breakerAnsweredAt = NaN;
   /** The current attempt holds a bulkhead slot. */
   private slot = false;
+  /**
+   * An adaptive bulkhead's sample of the current attempt's slot (set by the pool): the attempt's end is
+   * recorded on it, and it goes back with the slot, as the `bulkhead` operator's subscriber does. @internal
+   */
+  sample: LimitSample | null = null;
   /** The current attempt's place in the bulkhead's queue. */
   private waiting: Unsubscribable | null = null;
   private attemptStartedAt = NaN;
@@ -200,6 +206,7 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
   protected attemptComplete(): void {
     this.running = false;
     this.ending = 'success';
+    this.sample?.succeed();
     if (!this.held) {
       this.finish();
       return;
@@ -282,7 +289,8 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
         return;
       }
       if (this.done) {
-        bulkhead.exit();
+        bulkhead.exit(this.sample);
+        this.sample = null;
         return;
       }
       this.slot = true;
@@ -299,7 +307,8 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
   enter(): void {
     this.waiting = null;
     if (this.done) {
-      this.pipeline.bulkhead!.exit();
+      this.pipeline.bulkhead!.exit(this.sample);
+      this.sample = null;
       return;
     }
     this.slot = true;
@@ -396,6 +405,7 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
   private attemptFailed(error: unknown): void {
     this.ending = 'failure';
     this.endingError = error;
+    this.sample?.fail(error);
     const breaker = this.held ? this.pipeline.breaker! : undefined;
     const outer = breaker?.subscribing;
     if (breaker !== undefined) breaker.subscribing = undefined;
@@ -463,7 +473,9 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
     }
     if (this.slot) {
       this.slot = false;
-      this.pipeline.bulkhead!.exit();
+      const sample = this.sample;
+      this.sample = null;
+      this.pipeline.bulkhead!.exit(sample);
     }
     if (this.waiting !== null) {
       const waiting = this.waiting;

@@ -9,6 +9,8 @@ export type BulkheadState = 'empty' | 'busy' | 'full' | 'queueing';
 /** What `bulkheadStates` reads of a bulkhead: a `Bulkhead` has it. */
 export interface BulkheadLike {
   readonly maxConcurrent: number;
+  /** Calls that may run at once now (an adaptive pool's moving limit); `maxConcurrent` when absent. */
+  readonly limit?: number | undefined;
   readonly active: number;
   readonly queued: number;
   /** Emits after every change, with the counts after it. */
@@ -30,7 +32,13 @@ export interface BulkheadLike {
  */
 export function bulkheadStates(pool: BulkheadLike): Observable<BulkheadState> {
   const stateOf = (active: number, queued: number): BulkheadState =>
-    queued > 0 ? 'queueing' : active === 0 ? 'empty' : active < pool.maxConcurrent ? 'busy' : 'full';
+    queued > 0
+      ? 'queueing'
+      : active === 0
+        ? 'empty'
+        : active < (pool.limit ?? pool.maxConcurrent)
+          ? 'busy'
+          : 'full';
   return defer(() =>
     pool.events$.pipe(
       map((event) => stateOf(event.active, event.queued)),
