@@ -14,6 +14,8 @@
  *   free while a call waits;
  * - every observer saw the same events in the same order, the last one carrying the current counts, and
  *   `bulkheadStates` ends on the state those counts give.
+ * Half the pools are adaptive (AIMD, issue 14), and failing calls then fail with a drop or another error:
+ * the same holds with a limit that moves under the observers' feet (events then include `limit`).
  * In virtual time (TestScheduler), with a fixed seed unless FC_SEED is set and FC_RUNS runs (default 200).
  */
 import { expect } from 'chai';
@@ -21,6 +23,7 @@ import * as fc from 'fast-check';
 import { Observable, Subject, finalize, takeUntil } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { Bulkhead } from '../../src/bulkhead/Bulkhead';
+import { TimeoutExceededError } from '../../src/errors/TimeoutExceededError';
 import type { BulkheadEvent } from '../../src/bulkhead/BulkheadEvent';
 import { bulkhead } from '../../src/operators/bulkhead';
 import { bulkheadStates, type BulkheadState } from '../../src/testing/bulkheadStates';
@@ -31,12 +34,16 @@ interface CallSpec {
   /** Frames the source takes to end; -1: it ends synchronously when subscribed; null: never. */
   readonly duration: number | null;
   readonly fails: boolean;
+  /** A failing call fails with a drop (`TimeoutExceededError`), which moves an adaptive limit. */
+  readonly drops: boolean;
 }
 
 interface Scenario {
   readonly maxConcurrent: number;
   readonly maxQueued: number;
   readonly queueTimeout: number;
+  /** An adaptive (AIMD) pool: how far above `maxConcurrent` its limit may grow, and its backoff. */
+  readonly adaptive: { readonly headroom: number; readonly backoffRatio: number } | null;
   /** Calls made from outside, `gap` frames after the previous one. */
   readonly calls: ReadonlyArray<CallSpec & { readonly gap: number }>;
   /** Top-level cancellations: at `frame`, the live call picked by `pick`. */
@@ -52,17 +59,22 @@ interface Scenario {
 const callSpec = fc.record({
   duration: fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 6 }), fc.constant(null)),
   fails: fc.boolean(),
+  drops: fc.boolean(),
 });
 
 const scenario: fc.Arbitrary<Scenario> = fc.record({
   maxConcurrent: fc.integer({ min: 1, max: 3 }),
   maxQueued: fc.integer({ min: 0, max: 3 }),
   queueTimeout: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 8 })),
+  adaptive: fc.option(
+    fc.record({ headroom: fc.integer({ min: 0, max: 3 }), backoffRatio: fc.constantFrom(0.5, 0.9) }),
+  ),
   calls: fc.array(
     fc.record({
       gap: fc.integer({ min: 0, max: 3 }),
       duration: callSpec.map((c) => c.duration),
       fails: fc.boolean(),
+      drops: fc.boolean(),
     }),
     {
       minLength: 1,
@@ -102,6 +114,7 @@ interface Tally {
   cancelledWhileStarted: number;
   cancelledWhileQueued: number;
   startedFromObserver: number;
+  limitChanges: number;
 }
 
 /** Runs one scenario in virtual time, asserting every invariant after every step. */
@@ -112,7 +125,17 @@ function check(s: Scenario, tally: Tally): void {
       maxConcurrent: s.maxConcurrent,
       maxQueued: s.maxQueued,
       queueTimeout: s.queueTimeout,
+      ...(s.adaptive === null
+        ? {}
+        : {
+            adaptive: {
+              algorithm: 'aimd',
+              max: s.maxConcurrent + s.adaptive.headroom,
+              backoffRatio: s.adaptive.backoffRatio,
+            },
+          }),
     });
+    const maxLimit = s.maxConcurrent + (s.adaptive?.headroom ?? 0);
     const calls: Call[] = [];
     let running = 0;
     let budget = REACTION_BUDGET;
@@ -127,7 +150,13 @@ function check(s: Scenario, tally: Tally): void {
         call.ran = true;
         running++;
         const end = (): void => {
-          if (spec.fails) subscriber.error(new Error(`call ${call.id}`));
+          if (spec.fails) {
+            subscriber.error(
+              spec.drops
+                ? new TimeoutExceededError({ limit: 'total', after: 1, seen: 0, meta: call.id })
+                : new Error(`call ${call.id}`),
+            );
+          }
           else {
             subscriber.next(call.id);
             subscriber.complete();
@@ -185,6 +214,7 @@ function check(s: Scenario, tally: Tally): void {
     s.observers.forEach((script, o) => {
       let turn = 0;
       pool.events$.subscribe((event) => {
+        if (o === 0 && event.type === 'limit') tally.limitChanges++;
         logs[o]!.push(`${event.type} ${event.active}/${event.queued}`);
         react(script[turn++ % script.length]!, event);
       });
@@ -193,16 +223,17 @@ function check(s: Scenario, tally: Tally): void {
     bulkheadStates(pool).subscribe((state) => states.push(state));
 
     const stateOf = (active: number, queued: number): BulkheadState =>
-      queued > 0 ? 'queueing' : active === 0 ? 'empty' : active < pool.maxConcurrent ? 'busy' : 'full';
+      queued > 0 ? 'queueing' : active === 0 ? 'empty' : active < pool.limit ? 'busy' : 'full';
 
     /** After a step, when every reaction has run: the pool agrees with the world and its observers. */
     const settle = (): void => {
       const m = pool.metrics();
       expect(m.active, 'active = sources subscribed').to.equal(running);
       expect(m.queued, 'queued = calls waiting').to.equal(waiting());
-      expect(m.active).to.be.at.most(s.maxConcurrent);
+      expect(m.active).to.be.at.most(maxLimit);
+      expect(m.limit).to.be.within(1, maxLimit);
       expect(m.queued).to.be.at.most(s.maxQueued);
-      expect(m.active < s.maxConcurrent && m.queued > 0, 'a slot is free while a call waits').to.equal(false);
+      expect(m.active < m.limit && m.queued > 0, 'a slot is free while a call waits').to.equal(false);
       expect(m.calls, 'calls').to.equal(m.admitted + m.enqueued + m.rejectedFull);
       expect(m.enqueued, 'enqueued').to.equal(m.started + m.rejectedQueueTimeout + m.abandoned + m.queued);
       expect(m.admitted + m.started, 'slots').to.equal(m.released + m.active);
@@ -249,6 +280,7 @@ describe('Bulkhead (property: re-entrant events$ observers)', () => {
       cancelledWhileStarted: 0,
       cancelledWhileQueued: 0,
       startedFromObserver: 0,
+      limitChanges: 0,
     };
     fc.assert(
       fc.property(scenario, (s) => check(s, tally)),
@@ -259,5 +291,6 @@ describe('Bulkhead (property: re-entrant events$ observers)', () => {
     expect(tally.cancelledWhileStarted).to.be.greaterThan(0);
     expect(tally.cancelledWhileQueued).to.be.greaterThan(0);
     expect(tally.startedFromObserver).to.be.greaterThan(0);
+    expect(tally.limitChanges).to.be.greaterThan(0);
   });
 });

@@ -10,7 +10,8 @@
  * Either form). Both sides run in their own TestScheduler with their own, identically configured policies
  * and seeded randoms; they must give the same values, errors (name, message and info), instants, upstream
  * subscriptions (subscribe and unsubscribe instants of every attempt), the same breaker and bulkhead
- * events in the same order, and the same final policy state. `events$` is checked too: one 'attempt'
+ * events in the same order (an adaptive pool's `limit` events included: it learns from each attempt's end
+ * through the fused call's sample as through the operator's subscriber), and the same final policy state. `events$` is checked too: one 'attempt'
  * event per attempt that reached the call, one 'call' event per call with that count.
  *
  * Fixed seed unless FC_SEED is set; FC_RUNS runs (default 300).
@@ -160,11 +161,35 @@ const breakerSetup: fc.Arbitrary<CircuitBreakerConfig> = fc
       : config,
   ) as fc.Arbitrary<CircuitBreakerConfig>;
 
+/** An adaptive limit (issue 14), per call so that every attempt's end moves it, or none. */
+const adaptiveSetup: fc.Arbitrary<BulkheadConfig['adaptive']> = fc.oneof(
+  fc.constant(undefined),
+  fc.record({
+    algorithm: fc.constant('aimd' as const),
+    max: fc.integer({ min: 3, max: 5 }),
+    backoffRatio: fc.constantFrom(0.5, 0.9),
+  }),
+  fc.record({
+    algorithm: fc.constant('vegas' as const),
+    max: fc.integer({ min: 3, max: 5 }),
+    window: fc.constant(0),
+    random: fc.constant(() => 0.5),
+  }),
+  fc.record({
+    algorithm: fc.constant('gradient2' as const),
+    min: fc.constant(1),
+    max: fc.integer({ min: 3, max: 5 }),
+    window: fc.constant(0),
+    smoothing: fc.constant(1),
+  }),
+);
+
 const bulkheadSetup: fc.Arbitrary<BulkheadConfig> = fc.record(
   {
     maxConcurrent: fc.integer({ min: 1, max: 3 }),
     maxQueued: fc.integer({ min: 0, max: 2 }),
     queueTimeout: fc.integer({ min: 1, max: 8 }),
+    adaptive: adaptiveSetup,
   },
   { requiredKeys: ['maxConcurrent'] },
 );

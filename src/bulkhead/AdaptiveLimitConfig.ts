@@ -165,7 +165,7 @@ export function boundsOf(config: AdaptiveLimitConfig): { min: number; max: numbe
 export function adaptiveIssues(config: AdaptiveLimitConfig, maxConcurrent: number): ConfigIssue[] {
   const { min, max } = boundsOf(config);
   if (min > max) {
-    const note = config.max === undefined ? `, ${max} by default for '${config.algorithm}'` : '';
+    const note = config.max === undefined ? ` by default for '${config.algorithm}'` : '';
     return [configIssue('adaptive.min', `at most \`adaptive.max\` (${max}${note})`, min)];
   }
   if (maxConcurrent < min || maxConcurrent > max) {
