@@ -58,6 +58,40 @@ describe('startFaultServer', function () {
     await unavailable.text();
   });
 
+  it('should slow /congested down past its knee, by the square of the requests in flight', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const res = await fetch(server.urlOf('/congested', { knee: 2, ms: 20 }));
+        await res.text();
+        return [Number(res.headers.get('x-fault-concurrency')), Number(res.headers.get('x-fault-delay'))];
+      }),
+    );
+    // In flight 1 and 2: at or below the knee, 20 ms; 3: 20 * 1.5^2; 4: 20 * 2^2.
+    expect(answers.sort((a, b) => a[0]! - b[0]!)).to.deep.equal([
+      [1, 20],
+      [2, 20],
+      [3, 45],
+      [4, 80],
+    ]);
+    // A request the client gave up on leaves the count too.
+    const controller = new AbortController();
+    const abandoned = fetch(server.urlOf('/congested', { knee: 1, ms: 10_000 }), {
+      signal: controller.signal,
+    });
+    await sleep(20);
+    controller.abort();
+    await abandoned.catch(() => undefined);
+    await server.whenSettled({ route: '/congested' });
+    const alone = await fetch(server.urlOf('/congested', { ms: 1 }));
+    await alone.text();
+    expect(alone.headers.get('x-fault-concurrency')).to.equal('1');
+    const bad = await fetch(server.urlOf('/congested', { knee: 0 }));
+    expect([bad.status, await bad.text()]).to.deep.equal([
+      400,
+      '/congested: `knee` must be an integer >= 1, got "0"',
+    ]);
+  });
+
   it('should delay /latency by ms ± jitter, with jitter drawn from the seed', async () => {
     const delays = async (s: FaultServer) => {
       const out: number[] = [];

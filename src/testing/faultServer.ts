@@ -20,6 +20,7 @@ export type FaultRoute =
   | '/ok'
   | '/status'
   | '/latency'
+  | '/congested'
   | '/burst'
   | '/drip'
   | '/reset-mid-body'
@@ -36,6 +37,7 @@ const faultRoutes: ReadonlyArray<FaultRoute> = [
   '/ok',
   '/status',
   '/latency',
+  '/congested',
   '/burst',
   '/drip',
   '/reset-mid-body',
@@ -156,6 +158,7 @@ interface Exchange {
  * | `/ok` | `size` (at most 256 MiB) | `200` with body `ok`, or `size` bytes, streamed |
  * | `/status` | `code=200`, `retryAfter` (s) | that status, with `Retry-After` when given |
  * | `/latency` | `ms=100`, `jitter=0` | `200` after `ms ± jitter` (seeded uniform draw) |
+ * | `/congested` | `knee=20`, `ms=100`, `jitter=0` | `200` after `(ms ± jitter) * max(1, c / knee)^2`, `c` the `/congested` requests in flight as it arrives (itself included): a dependency that slows down past its knee, as contention makes one |
  * | `/burst` | `n=3`, `retryAfter=1` (s), `status=503`, `key` | the first `n` requests per `key` get `status` with `Retry-After`, later ones `200` |
  * | `/drip` | `chunks=10`, `every=50` (ms), `size=1` (at most 256 MiB) | headers at once, then a chunk of `size` bytes every `every` ms once the last one was flushed (`chunks=Infinity`: forever) |
  * | `/reset-mid-body` | `after=16` (bytes, at most 256 MiB), `delay=5` (ms) | headers and part of the body, then a TCP reset |
@@ -179,6 +182,8 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
   const sockets = new Set<net.Socket>();
   const timers = new Set<CancelTimer>();
   const bursts = new Map<string, number>();
+  /** `/congested` requests in flight (answered or not, until their response closes). */
+  let congested = 0;
   let records: MutableRecord[] = [];
   let settleWaiters: Array<() => void> = [];
   let closing = false;
@@ -326,6 +331,18 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
       const jitter = params.number('jitter', 0);
       const delay = Math.max(0, ms + (2 * random() - 1) * jitter);
       later(delay, () => send(res, 200, 'ok', { 'x-fault-delay': delay.toFixed(1) }));
+    },
+    '/congested': ({ params, later }, res) => {
+      const knee = params.number('knee', 20, { integer: true, min: 1 });
+      const ms = params.number('ms', 100);
+      const jitter = params.number('jitter', 0);
+      const inFlight = ++congested;
+      res.once('close', () => congested--);
+      const load = Math.max(1, inFlight / knee);
+      const delay = Math.max(0, ms + (2 * random() - 1) * jitter) * load * load;
+      later(delay, () =>
+        send(res, 200, 'ok', { 'x-fault-delay': delay.toFixed(1), 'x-fault-concurrency': String(inFlight) }),
+      );
     },
     '/burst': ({ params }, res) => {
       const n = params.number('n', 3, { integer: true, min: 0 });
