@@ -82,13 +82,21 @@ describe('Bulkhead (adaptive)', () => {
           slowCallDuration: 0,
           smoothing: 0.5,
         },
-        { algorithm: 'gradient2', smoothing: 0, queueSize: -1, longWindow: 0, rttTolerance: 0.5, window: Infinity },
+        {
+          algorithm: 'gradient2',
+          smoothing: 0,
+          queueSize: -1,
+          longWindow: 0,
+          rttTolerance: 0.5,
+          window: Infinity,
+        },
         { algorithm: 'vegas', smoothing: 2, alpha: 0, beta: 1.5, probeMultiplier: 0, random: 3 },
         { algorithm: 'bbr' },
         'aimd',
       ].map(
         (adaptive) =>
-          (captureThrow(() => new Bulkhead({ maxConcurrent: 5, adaptive } as BulkheadConfig)) as Error).message,
+          (captureThrow(() => new Bulkhead({ maxConcurrent: 5, adaptive } as BulkheadConfig)) as Error)
+            .message,
       );
       expect(messages).to.deep.equal([
         'Bulkhead: invalid config: `adaptive.min` must be a positive integer, got 0 (number); ' +
@@ -126,7 +134,11 @@ describe('Bulkhead (adaptive)', () => {
         m.expect(call.pipe(bulkhead(pool))).toBeObservable('--#', undefined, timeout());
         m.flush();
         expect(pool.limit).to.equal(9);
-        expect(events.map(describeEvent)).to.deep.equal(['admitted@0 1/0', 'limit@2 10->9', 'released@2 0/0']);
+        expect(events.map(describeEvent)).to.deep.equal([
+          'admitted@0 1/0',
+          'limit@2 10->9',
+          'released@2 0/0',
+        ]);
         expect(events[1]).to.deep.equal({
           type: 'limit',
           at: 2,
@@ -149,7 +161,12 @@ describe('Bulkhead (adaptive)', () => {
         const e503 = m.cold('   -#', undefined, fakeHttpStatusError(503));
         const e500 = m.cold('      -#', undefined, fakeHttpStatusError(500));
         const e404 = m.cold('      -#', undefined, fakeHttpStatusError(404));
-        for (const [call, at] of [[e429, 0], [e503, 3], [e500, 6], [e404, 6]] as const) {
+        for (const [call, at] of [
+          [e429, 0],
+          [e503, 3],
+          [e500, 6],
+          [e404, 6],
+        ] as const) {
           m.scheduler.schedule(() => call.pipe(bulkhead(pool)).subscribe(ignore), at);
         }
         m.flush();
@@ -163,8 +180,8 @@ describe('Bulkhead (adaptive)', () => {
         const pool = aimd(4);
         const log = limitLog(pool);
         // prettier-ignore
-        const long = m.cold('-----|');      // starts alone: 1 in flight, 1 * 2 < 4
-        const short = m.cold(' --|');       // three of them start at 1 with 2, 3 and 4 in flight
+        const long = m.cold('-----|'); // starts alone: 1 in flight, 1 * 2 < 4
+        const short = m.cold(' --|'); // three of them start at 1 with 2, 3 and 4 in flight
         long.pipe(bulkhead(pool)).subscribe();
         m.scheduler.schedule(() => {
           for (let i = 0; i < 3; i++) short.pipe(bulkhead(pool)).subscribe();
@@ -212,7 +229,10 @@ describe('Bulkhead (adaptive)', () => {
     it(
       'should take a success slower than slowCallDuration as a drop (Netflix timeout)',
       marbles((m) => {
-        const pool = new Bulkhead({ maxConcurrent: 10, adaptive: { algorithm: 'aimd', slowCallDuration: 5 } });
+        const pool = new Bulkhead({
+          maxConcurrent: 10,
+          adaptive: { algorithm: 'aimd', slowCallDuration: 5 },
+        });
         const log = limitLog(pool);
         // prettier-ignore
         const fast = m.cold('-----|');
@@ -263,7 +283,10 @@ describe('Bulkhead (adaptive)', () => {
         new Error('boom'),
         fakeHttpStatusError(500),
       ];
-      for (const error of refusals) throwError(() => error).pipe(bulkhead(pool)).subscribe(ignore);
+      for (const error of refusals)
+        throwError(() => error)
+          .pipe(bulkhead(pool))
+          .subscribe(ignore);
       expect(log).to.deep.equal([]);
       expect(pool.limit).to.equal(2);
     });
@@ -291,7 +314,7 @@ describe('Bulkhead (adaptive)', () => {
         const events: string[] = [];
         pool.events$.subscribe((e) => events.push(describeEvent(e)));
         // prettier-ignore
-        const a = m.cold('--a|');      // 1 in flight at start: 1 * 2 >= 2, so 2 -> 3 when it completes
+        const a = m.cold('--a|'); // 1 in flight at start: 1 * 2 >= 2, so 2 -> 3 when it completes
         const b = m.cold('--------b|');
         const c = m.cold('   -c|');
         const d = m.cold('   --d|');
@@ -394,7 +417,8 @@ describe('Bulkhead (adaptive)', () => {
         const drop = m.cold('-#', undefined, timeout());
         // Four successes in the first window (at 1, 3, 5, 7), two in flight each: one +1 when the sample
         // at 12 closes it; a drop and a success in the next: one *0.9 when the sample at 23 closes it.
-        for (const at of [0, 0, 2, 2, 4, 4, 6, 6, 11]) m.scheduler.schedule(() => call.pipe(bulkhead(pool)).subscribe(), at);
+        for (const at of [0, 0, 2, 2, 4, 4, 6, 6, 11])
+          m.scheduler.schedule(() => call.pipe(bulkhead(pool)).subscribe(), at);
         m.scheduler.schedule(() => drop.pipe(bulkhead(pool)).subscribe(ignore), 14);
         m.scheduler.schedule(() => call.pipe(bulkhead(pool)).subscribe(), 22);
         m.flush();
@@ -416,10 +440,13 @@ describe('Bulkhead (adaptive)', () => {
         const slow = m.cold('-----a|');
         const calls: Array<Observable<string>> = [ok, ok, ok, slow, ok];
         calls.forEach((call, i) => {
-          m.scheduler.schedule(() => {
-            call.pipe(resilient(users)).subscribe(ignore);
-            call.pipe(timeoutAfter(3), bulkhead(stacked)).subscribe(ignore);
-          }, i === 4 ? 10 : 0);
+          m.scheduler.schedule(
+            () => {
+              call.pipe(resilient(users)).subscribe(ignore);
+              call.pipe(timeoutAfter(3), bulkhead(stacked)).subscribe(ignore);
+            },
+            i === 4 ? 10 : 0,
+          );
         });
         m.flush();
         expect(logs[0]).to.deep.equal(['2:4->5', '2:5->6', '3:6->5']);

@@ -39,7 +39,7 @@ describe('Bulkhead (adaptive, simulation)', function () {
   });
 
   it('should settle AIMD within 25% of the knee, p99 within 2x (windowed, slow calls as drops)', () => {
-    const run = simulate("AIMD { window: 1000, slowCallDuration: 150 }, from 100", 100, {
+    const run = simulate('AIMD { window: 1000, slowCallDuration: 150 }, from 100', 100, {
       algorithm: 'aimd',
       window: 1000,
       slowCallDuration: 150,
@@ -65,7 +65,10 @@ describe('Bulkhead (adaptive, simulation)', function () {
   });
 
   it('should settle Vegas within 25% of the knee from a healthy start, and above it from a congested one', () => {
-    const healthy = simulate('Vegas (defaults: window 1000), from 10', 10, { algorithm: 'vegas', random: () => 0.5 });
+    const healthy = simulate('Vegas (defaults: window 1000), from 10', 10, {
+      algorithm: 'vegas',
+      random: () => 0.5,
+    });
     expect(healthy.settled.min, healthy.plot).to.be.at.least(knee * 0.75);
     expect(healthy.settled.max, healthy.plot).to.be.at.most(knee * 1.25);
     expect(healthy.p99, healthy.plot).to.be.below(2);
@@ -80,7 +83,10 @@ describe('Bulkhead (adaptive, simulation)', function () {
   });
 
   it('should settle Gradient2 above the knee from a healthy start, and not come down from a congested one', () => {
-    const healthy = simulate('Gradient2 { min: 1 } (window 1000), from 10', 10, { algorithm: 'gradient2', min: 1 });
+    const healthy = simulate('Gradient2 { min: 1 } (window 1000), from 10', 10, {
+      algorithm: 'gradient2',
+      min: 1,
+    });
     // Its long-term average follows latency up, and queueSize keeps adding room: it settles 25-75% high.
     expect(healthy.settled.mean, healthy.plot).to.be.within(knee * 1.25, knee * 1.75);
     expect(healthy.p99, healthy.plot).to.be.within(2, 3);

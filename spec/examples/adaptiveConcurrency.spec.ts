@@ -13,7 +13,9 @@ describe('examples/adaptiveConcurrency', function () {
 
   it('should print every move of the limit and a summary each second', () => {
     expect(run.moves.length).to.be.greaterThan(3);
-    expect(lines.filter((l) => l.includes(' limit ') && l.startsWith('t=')).length).to.equal(run.moves.length);
+    expect(lines.filter((l) => l.includes(' limit ') && l.startsWith('t=')).length).to.equal(
+      run.moves.length,
+    );
     expect(run.seconds.length).to.be.within(4, 8);
     for (const { from, to } of run.moves) expect(Math.abs(to - from)).to.be.at.least(1);
   });
@@ -21,7 +23,10 @@ describe('examples/adaptiveConcurrency', function () {
   it('should bring the limit from its guess of 30 down to near the knee of 10, and keep it there', () => {
     const message = lines.join('\n');
     expect(run.moves[0]!.from, message).to.equal(30);
-    expect(run.moves.some((m) => m.to <= 15), message).to.equal(true);
+    expect(
+      run.moves.some((m) => m.to <= 15),
+      message,
+    ).to.equal(true);
     // Once it has come down (its first time at 15 or less), it stays within twice the knee.
     const down = run.moves.findIndex((m) => m.to <= 15);
     for (const move of run.moves.slice(down)) expect(move.to, message).to.be.within(5, 20);

@@ -46,7 +46,10 @@ export interface CongestionRun {
  * Driven by a steady overload (a call every `every` ms, through `pool`, which refuses what it cannot
  * run: `maxQueued: 0`), in virtual time. Returns what the callers saw.
  */
-export function runCongestion(model: CongestionModel, pool: (scheduler: SchedulerLike) => Bulkhead): CongestionRun {
+export function runCongestion(
+  model: CongestionModel,
+  pool: (scheduler: SchedulerLike) => Bulkhead,
+): CongestionRun {
   const { knee, latency, jitter, every, duration } = model;
   const scheduler = new TestScheduler(() => undefined);
   const random = seededRandom(model.seed);
@@ -94,7 +97,8 @@ export function runCongestion(model: CongestionModel, pool: (scheduler: Schedule
   });
   const settled = limits.slice(Math.floor(limits.length / 2));
   latencies.sort((a, b) => a - b);
-  const quantile = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? NaN;
+  const quantile = (q: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? NaN;
   const seconds = duration / 2 / 1000;
   return {
     limits,

@@ -156,8 +156,7 @@ function check(s: Scenario, tally: Tally): void {
                 ? new TimeoutExceededError({ limit: 'total', after: 1, seen: 0, meta: call.id })
                 : new Error(`call ${call.id}`),
             );
-          }
-          else {
+          } else {
             subscriber.next(call.id);
             subscriber.complete();
           }

@@ -104,7 +104,12 @@ export type AdaptiveLimitConfig = AimdLimitConfig | Gradient2LimitConfig | Vegas
 
 function numberIn(name: string, ok: (n: number) => boolean): t.Type<number, number, unknown> {
   const is = (u: unknown): u is number => typeof u === 'number' && ok(u);
-  return new t.Type<number, number, unknown>(name, is, (u, ctx) => (is(u) ? t.success(u) : t.failure(u, ctx)), t.identity);
+  return new t.Type<number, number, unknown>(
+    name,
+    is,
+    (u, ctx) => (is(u) ? t.success(u) : t.failure(u, ctx)),
+    t.identity,
+  );
 }
 
 const finiteNonNegativeMs = numberIn(
@@ -141,7 +146,14 @@ export const adaptiveCodec = c.tagged('an adaptive limit', 'algorithm', {
   vegas: c.config(
     'a Vegas limit',
     { algorithm: c.oneOf(['vegas']) },
-    { ...base, smoothing: c.rate, alpha: c.positiveInt, beta: c.positiveInt, probeMultiplier: c.positiveInt, random: c.fn },
+    {
+      ...base,
+      smoothing: c.rate,
+      alpha: c.positiveInt,
+      beta: c.positiveInt,
+      probeMultiplier: c.positiveInt,
+      random: c.fn,
+    },
   ),
 });
 
@@ -173,7 +185,8 @@ export function adaptiveIssues(config: AdaptiveLimitConfig, maxConcurrent: numbe
       ...(config.min === undefined ? [`min ${min}`] : []),
       ...(config.max === undefined ? [`max ${max}`] : []),
     ];
-    const note = defaulted.length > 0 ? ` (${defaulted.join(', ')} by default for '${config.algorithm}')` : '';
+    const note =
+      defaulted.length > 0 ? ` (${defaulted.join(', ')} by default for '${config.algorithm}')` : '';
     const expected = `an initial limit within [\`adaptive.min\`, \`adaptive.max\`] = [${min}, ${max}]${note}`;
     return [configIssue('maxConcurrent', expected, maxConcurrent)];
   }

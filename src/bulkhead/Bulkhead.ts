@@ -16,12 +16,7 @@ import { OrderedSubject } from '../internal/OrderedSubject';
 import { MAX_TIMER_DELAY } from '../internal/schedule';
 import { withoutStack } from '../internal/withoutStack';
 import { WaitQueue, type WaitNode } from '../internal/WaitQueue';
-import {
-  adaptiveCodec,
-  adaptiveIssues,
-  createLimit,
-  type AdaptiveLimitConfig,
-} from './AdaptiveLimitConfig';
+import { adaptiveCodec, adaptiveIssues, createLimit, type AdaptiveLimitConfig } from './AdaptiveLimitConfig';
 import type { BulkheadEvent } from './BulkheadEvent';
 import type { LimitAlgorithm } from './LimitAlgorithm';
 import { CANCELLED, DROP, IGNORED, LimitSample } from './LimitSample';
@@ -215,6 +210,25 @@ function expireWork(this: SchedulerAction<WaitingCall>, call?: WaitingCall): voi
  * Enqueue, dequeue and cancel of a waiting call are O(1), and a long run of synchronous calls is drained
  * by a loop, so it never grows the stack.
  *
+ * With `adaptive`, the limit is not fixed: `maxConcurrent` is the first guess, and the pool moves it
+ * (`pool.limit`, a `limit` event per move) by one of Netflix concurrency-limits' algorithms, from how its
+ * calls end: a drop (a `TimeoutExceededError`, or an `HttpStatusError` 429 or 503) and, for Gradient2 and
+ * Vegas, the latency of successes. A call cancelled before it ended, a refusal by a policy inside the
+ * bulkhead, or another error teaches it nothing; so put the call's timeout inside (`timeoutAfter` before
+ * `bulkhead`), where its error reaches the pool. When the limit grows, waiting calls start at that
+ * instant; when it falls, running calls go on. AIMD, as DESIGN 2.11 pins it (from its spec):
+ *
+ * ```text
+ * pool: { maxConcurrent: 2, maxQueued: 2, adaptive: { algorithm: 'aimd' } }, four calls subscribed at 0
+ * call a source   --a|              result --a|          1 in flight at its start, 1 * 2 >= 2: limit 2 -> 3
+ * call b source   --------b|        result --------b|
+ * call c source      -c|            result ----c|        waited; starts at 3, when a ends
+ * call d source      --d|           result -----d|       waited; starts at 3 too, in the new slot
+ * a call that errors with a TimeoutExceededError:       limit = max(min, floor(limit * 0.9))
+ * ```
+ * See docs/adaptive-concurrency.md for which algorithm to pick and what each does to a congested
+ * dependency.
+ *
  * ```text
  * pool: { maxConcurrent: 2, maxQueued: 2 }, five calls subscribed at frame 0
  * call 0 source   ---a|            result ---a|
@@ -229,6 +243,15 @@ function expireWork(this: SchedulerAction<WaitingCall>, call?: WaitingCall): voi
  * const payments = new Bulkhead({ name: 'payments', maxConcurrent: 4, maxQueued: 16, queueTimeout: 2000 });
  * const pay$ = (order: Order) => defer(() => api.pay(order)).pipe(bulkhead(payments));
  * payments.events$.pipe(filter((e) => e.type === 'rejected')).subscribe(logRejection);
+ *
+ * // Adaptive: start at 20, let AIMD move the limit; slow calls (over 300 ms) count as drops.
+ * const search = new Bulkhead({
+ *   name: 'search',
+ *   maxConcurrent: 20,
+ *   adaptive: { algorithm: 'aimd', window: 1000, slowCallDuration: 300 },
+ * });
+ * const find$ = (q: string) => defer(() => api.search(q)).pipe(timeoutAfter(2000), bulkhead(search));
+ * search.events$.pipe(filter((e) => e.type === 'limit')).subscribe((e) => log(`search limit ${e.from} -> ${e.to}`));
  * ```
  * @throws {InvalidConfigError} when `config` is invalid (named fields, expected and received values).
  */

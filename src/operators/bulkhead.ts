@@ -22,6 +22,10 @@ const poolCodec = new t.Type<Bulkhead, Bulkhead, unknown>(
  * Informally: `mergeMap(f, n)` across every caller of one dependency, with a bounded queue instead of an
  * unbounded buffer, and a refusal you can see.
  *
+ * An adaptive pool (`new Bulkhead({ maxConcurrent, adaptive })`) learns from how each call ends, as this
+ * operator sees it: a timeout applied before it (`timeoutAfter(ms), bulkhead(pool)`) is a drop it learns
+ * from; one applied after it cancels the call, which teaches it nothing.
+ *
  * ```text
  * pool: { maxConcurrent: 1, maxQueued: 1 }, three calls subscribed at frame 0
  * call a source   -a|           result -a|
