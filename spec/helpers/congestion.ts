@@ -144,7 +144,7 @@ export function plotLimits(run: CongestionRun, knee: number, title: string, rows
     `      settled (second half): limit ${run.settled.min}..${run.settled.max}, mean ${run.settled.mean.toFixed(1)}; ` +
       `latency p50 ${run.p50.toFixed(2)}x, p99 ${run.p99.toFixed(2)}x; ${run.served.toFixed(0)} calls/s served, ${run.refused.toFixed(0)} refused`,
   );
-  return lines.join('\n');
+  return lines.map((line) => line.trimEnd()).join('\n');
 }
 
 /** A pool for `runCongestion`: `maxConcurrent` (the initial limit when adaptive), nothing queued. */
