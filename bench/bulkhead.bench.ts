@@ -10,12 +10,17 @@
  * 3. Heap bytes per waiting call with 100 000 waiting, side by side with cockatiel, and rxjs's floor:
  *    what any subscription that registers one teardown costs (the subscriber the caller creates and
  *    rxjs's finalizer array), which the bulkhead cannot avoid.
+ * 4. Adaptive limits (issue 14): the same per-call row through a fixed pool and through adaptive ones
+ *    (AIMD per call, which reads no clock; AIMD windowed with slowCallDuration; Gradient2; Vegas), in
+ *    alternating rounds, young generation collected between them. Target: AIMD adds at most 50 ns per
+ *    call over a fixed pool. (That a fixed pool pays nothing for the change: its calls take the same path
+ *    as before, the pool's shared handlers; compare this suite's rows against main's to see it.)
  *
  * Run: npm run bench -- bulkhead
  */
 import { bulkhead as cockatielBulkhead } from 'cockatiel';
 import { Observable, Subject, map, mergeMap, of, range, type Observer } from 'rxjs';
-import { Bulkhead } from '../src/bulkhead/Bulkhead';
+import { Bulkhead, type BulkheadConfig } from '../src/bulkhead/Bulkhead';
 import { bulkhead } from '../src/operators/bulkhead';
 import { compare, formatNs, heapUsed, median, Report } from './harness';
 
@@ -298,5 +303,64 @@ export default async function run(): Promise<void> {
     oursBytes - floorBytes,
     oursBytes - floorBytes <= 200,
   );
+  // 4. Adaptive limits against a fixed pool.
+  const adaptive = adaptiveRows(50_000, 9);
+  report.table(
+    'cost per call, 50000 calls through mergeMap(x => of(x).pipe(bulkhead(pool)), 4): fixed and adaptive pools (median of 9 alternating rounds)',
+    adaptive.map((row) => ({
+      case: row.name,
+      'per call': formatNs(row.wall),
+      'added over fixed': formatNs(row.wall - adaptive[0]!.wall),
+      'per call, CPU': formatNs(row.cpu),
+      'added over fixed, CPU': formatNs(row.cpu - adaptive[0]!.cpu),
+    })),
+  );
+  const aimdWall = adaptive[1]!.wall - adaptive[0]!.wall;
+  const aimdCpu = adaptive[1]!.cpu - adaptive[0]!.cpu;
+  report.check('adaptive AIMD adds <= 50 ns per call over a fixed pool, wall (ns)', aimdWall, aimdWall <= 50);
+  report.check('adaptive AIMD adds <= 50 ns per call over a fixed pool, CPU (ns)', aimdCpu, aimdCpu <= 50);
   report.save();
+}
+
+/** Collects the young generation only (a full collection slows rxjs down for the next ~20 000 calls). */
+function minorGc(): void {
+  (globalThis as { gc?: (options?: { type: 'minor' }) => void }).gc?.({ type: 'minor' });
+}
+
+/**
+ * Median wall and CPU ns per call through a fixed pool and adaptive ones, in `rounds` alternating rounds
+ * after two warm-up rounds, each on a fresh pool of 4.
+ */
+function adaptiveRows(ops: number, rounds: number): Array<{ name: string; wall: number; cpu: number }> {
+  const cases: ReadonlyArray<readonly [string, BulkheadConfig['adaptive']]> = [
+    ['fixed pool', undefined],
+    ["adaptive { algorithm: 'aimd' } (per call, no clock)", { algorithm: 'aimd' }],
+    [
+      "adaptive { algorithm: 'aimd', window: 1000, slowCallDuration: 150 }",
+      { algorithm: 'aimd', window: 1000, slowCallDuration: 150 },
+    ],
+    ["adaptive { algorithm: 'gradient2', min: 1 }", { algorithm: 'gradient2', min: 1 }],
+    ["adaptive { algorithm: 'vegas' }", { algorithm: 'vegas' }],
+  ];
+  const walls = cases.map(() => [] as number[]);
+  const cpus = cases.map(() => [] as number[]);
+  for (let round = -2; round < rounds; round++) {
+    cases.forEach(([, adaptive], i) => {
+      const pool = new Bulkhead({ maxConcurrent: 4, ...(adaptive ? { adaptive } : {}) });
+      minorGc();
+      const start = process.hrtime.bigint();
+      const cpu = cpuNs(
+        () =>
+          void range(0, ops)
+            .pipe(mergeMap((x) => of(x).pipe(bulkhead(pool)), 4))
+            .subscribe(observer),
+      );
+      const wall = Number(process.hrtime.bigint() - start);
+      if (round >= 0) {
+        walls[i]!.push(wall / ops);
+        cpus[i]!.push(cpu / ops);
+      }
+    });
+  }
+  return cases.map(([name], i) => ({ name, wall: median(walls[i]!), cpu: median(cpus[i]!) }));
 }
