@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { Bulkhead } from '../../src/bulkhead/Bulkhead';
+import { throwError } from 'rxjs';
 import { BulkheadRejectedError } from '../../src/errors/BulkheadRejectedError';
+import { TimeoutExceededError } from '../../src/errors/TimeoutExceededError';
 import { bulkhead } from '../../src/operators/bulkhead';
 import { instrument } from '../../src/otel/instrument';
 import { marbles } from '../helpers/marbles';
@@ -40,6 +42,16 @@ describe('bulkheadRecorder', () => {
     });
   });
 
+  it("should read an adaptive pool's limit where it has moved", async () => {
+    const pool = new Bulkhead({ name: 'search', maxConcurrent: 10, adaptive: { algorithm: 'aimd' } });
+    instrument(pool, { meterProvider: sdk.provider });
+    throwError(() => new TimeoutExceededError({ limit: 'total', after: 1, seen: 0, meta: undefined }))
+      .pipe(bulkhead(pool))
+      .subscribe({ error: () => undefined });
+    expect(pool.limit).to.equal(9);
+    expect((await sdk.points())['rxjs_resilience.bulkhead.limit']).to.deep.equal({ 'policy.name=search': 9 });
+  });
+
   it('should name the units and kinds of its instruments', async () => {
     const pool = new Bulkhead({ name: 'users', maxConcurrent: 1 });
     instrument(pool, { meterProvider: sdk.provider });
@@ -53,7 +65,7 @@ describe('bulkheadRecorder', () => {
       },
       'rxjs_resilience.bulkhead.limit': {
         unit: '{call}',
-        description: 'Calls that may run at once (maxConcurrent)',
+        description: 'Calls that may run at once (maxConcurrent, or where an adaptive limit moved it)',
         type: 'SUM',
       },
       'rxjs_resilience.bulkhead.refusals': {

@@ -26,7 +26,7 @@ class BulkheadRecording implements GaugeSource {
     const now = pool.metrics();
     sink.observe(bulkheadActive, now.active, sets.base);
     sink.observe(bulkheadQueued, now.queued, sets.base);
-    sink.observe(bulkheadLimit, now.maxConcurrent, sets.base);
+    sink.observe(bulkheadLimit, now.limit, sets.base);
     sink.observe(bulkheadRefusals, now.rejectedFull - start.rejectedFull, sets.with(BULKHEAD_REASON, 'full'));
     sink.observe(
       bulkheadRefusals,

@@ -106,7 +106,7 @@ export const INSTRUMENTS = {
     'observableUpDownCounter',
     'rxjs_resilience.bulkhead.limit',
     '{call}',
-    'Calls that may run at once (maxConcurrent)',
+    'Calls that may run at once (maxConcurrent, or where an adaptive limit moved it)',
   ),
   bulkheadRefusals: spec(
     'observableCounter',
