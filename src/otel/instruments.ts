@@ -56,12 +56,6 @@ export const INSTRUMENTS = {
     '{attempt}',
     'Attempts after the first that reached the dependency, in pipelines that retry',
   ),
-  pipelineHedges: spec(
-    'observableCounter',
-    'rxjs_resilience.pipeline.hedges',
-    '{attempt}',
-    'Attempts after the first that reached the dependency, in pipelines that hedge',
-  ),
 
   /* CircuitBreaker */
   breakerCalls: spec(
