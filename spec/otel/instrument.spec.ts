@@ -30,7 +30,7 @@ describe('instrument', () => {
       const error = captureThrow(() => instrument(42 as never));
       expect(isInvalidConfigError(error)).to.equal(true);
       expect((error as InvalidConfigError).message).to.equal(
-        'instrument: invalid config: `policies` must be a ResiliencePipeline, a CircuitBreaker, a Bulkhead or a PolicyRegistry, ' +
+        'instrument: invalid config: `policies` must be a ResiliencePipeline, a CircuitBreaker, a Bulkhead, a RateLimiter, a RetryBudget or a PolicyRegistry, ' +
           'or an array of them, got 42 (number)',
       );
     });
@@ -45,8 +45,8 @@ describe('instrument', () => {
       );
       expect((error as InvalidConfigError).message).to.equal(
         'instrument: invalid config: ' +
-          '`policies[1]` must be a ResiliencePipeline, a CircuitBreaker, a Bulkhead or a PolicyRegistry, got {} (object); ' +
-          '`policies[2]` must be a ResiliencePipeline, a CircuitBreaker, a Bulkhead or a PolicyRegistry, got "pool" (string); ' +
+          '`policies[1]` must be a ResiliencePipeline, a CircuitBreaker, a Bulkhead, a RateLimiter, a RetryBudget or a PolicyRegistry, got {} (object); ' +
+          '`policies[2]` must be a ResiliencePipeline, a CircuitBreaker, a Bulkhead, a RateLimiter, a RetryBudget or a PolicyRegistry, got "pool" (string); ' +
           '`options.meterProvider` must be a MeterProvider (an object with getMeter()), got {} (object); ' +
           '`options.tracerProvider` must be a TracerProvider (an object with getTracer()), got 1 (number); ' +
           'unknown option `options.meter`: expected one of the known options (`meterProvider`, `tracerProvider`), got 2 (number)',

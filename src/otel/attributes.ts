@@ -17,3 +17,7 @@ export const ATTEMPT_NUMBER = 'rxjs_resilience.attempt.number';
 export const ATTEMPTS = 'rxjs_resilience.attempts';
 /** OpenTelemetry's stable `error.type`: the error's class, `_OTHER` for a thrown non-Error. @internal */
 export const ERROR_TYPE = 'error.type';
+/** A rate limiter's decision: `admitted`, `delayed`, `refused`, `failed`. @internal */
+export const RATE_LIMITER_RESULT = 'rxjs_resilience.rate_limiter.result';
+/** A retry budget's decision on a retry: `allowed`, `refused`. @internal */
+export const RETRY_BUDGET_DECISION = 'rxjs_resilience.retry_budget.decision';

@@ -3,6 +3,8 @@ import * as t from 'io-ts';
 import { Subscription } from 'rxjs';
 import type { CircuitBreaker } from '../breaker/CircuitBreaker';
 import type { Bulkhead } from '../bulkhead/Bulkhead';
+import type { RetryBudget } from '../budget/RetryBudget';
+import type { RateLimiter } from '../limiter/RateLimiter';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
 import { config } from '../internal/codecs';
 import { configIssue, readConfig } from '../internal/decodeConfig';
@@ -20,6 +22,8 @@ export type InstrumentablePolicy =
   | ResiliencePipeline
   | CircuitBreaker
   | Bulkhead
+  | RateLimiter
+  | RetryBudget
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   | PolicyRegistry<any, any>;
 

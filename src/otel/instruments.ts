@@ -108,4 +108,44 @@ export const INSTRUMENTS = {
     '{call}',
     'Calls a bulkhead refused with BulkheadRejectedError, by reason (full, queueTimeout)',
   ),
+
+  /* RateLimiter */
+  rateLimiterCalls: spec(
+    'observableCounter',
+    'rxjs_resilience.rate_limiter.calls',
+    '{call}',
+    'Calls a rate limiter decided, by result (admitted at once, delayed for a permit, refused, failed: the store could not decide)',
+  ),
+  rateLimiterWaiting: spec(
+    'observableUpDownCounter',
+    'rxjs_resilience.rate_limiter.waiting',
+    '{call}',
+    'Calls waiting for their turn, their permit reserved',
+  ),
+  rateLimiterPenalties: spec(
+    'observableCounter',
+    'rxjs_resilience.rate_limiter.penalties',
+    '{penalty}',
+    'Calls of penalize (a 429 or 503 with Retry-After)',
+  ),
+  rateLimiterKeys: spec(
+    'observableUpDownCounter',
+    'rxjs_resilience.rate_limiter.keys',
+    '{key}',
+    'Keys the rate limiter holds in this process (how many, never which)',
+  ),
+
+  /* RetryBudget */
+  retryBudgetRetries: spec(
+    'observableCounter',
+    'rxjs_resilience.retry_budget.retries',
+    '{attempt}',
+    'Retries and extra hedges asked of a retry budget, by decision (allowed, refused)',
+  ),
+  retryBudgetBalance: spec(
+    'observableGauge',
+    'rxjs_resilience.retry_budget.balance',
+    '{attempt}',
+    'Retries a retry budget would allow now',
+  ),
 } as const;
