@@ -98,16 +98,20 @@ function read(policies: unknown, options: unknown): Read {
 }
 
 /**
- * Records the given policies in OpenTelemetry until the returned subscription is unsubscribed: metrics
- * from each policy's `events$` and state (durations in seconds, outcomes, refusals, breaker state and
- * transitions, pool occupancy), every one tagged with the policy's `name` (attribute
- * `rxjs_resilience.policy.name`) and, for failures, `error.type`; no attribute grows with traffic.
- * See docs/telemetry.md for every name, beside resilience4j's and Polly's.
+ * Records the given policies in OpenTelemetry until the returned subscription is unsubscribed: call and
+ * attempt durations (histograms, seconds) and one span per call with an event per attempt for a
+ * `ResiliencePipeline`; outcomes, refusals, state and transitions for a `CircuitBreaker`; occupancy and
+ * refusals for a `Bulkhead`; calls by result, waits and penalties for a `RateLimiter`; retries allowed and
+ * refused for a `RetryBudget`; every policy of a `PolicyRegistry`, now and later, until evicted. Every
+ * metric carries the policy's `name` (`rxjs_resilience.policy.name`) and, for failures, `error.type`; no
+ * attribute grows with traffic (never a rate-limit key). docs/telemetry.md lists every name beside
+ * resilience4j's and Polly's.
  *
- * A policy reached twice (given twice, or held by a given registry) is recorded once. Instruments are
- * made from the provider in force at each record, so an SDK registered after `instrument` receives every
- * later record; gauges (breaker state, pool occupancy) are read when the SDK collects, through one batch
- * callback. Unsubscribing removes every observer from the policies and the callback from the meter.
+ * A policy reached twice (given twice, or held by a given pipeline or registry) is recorded once.
+ * Counts are kept here and read with the gauges when the SDK collects, through one batch callback;
+ * durations and spans go to the provider in force when they happen. So an SDK registered after
+ * `instrument` receives every count since `instrument`, and every duration and span from its
+ * registration. Unsubscribing removes every observer from the policies and the callback from the meter.
  *
  * As a timeline (breaker: window of 2, `minimumCalls: 2`, `openDuration: 4`; from its spec):
  *
@@ -115,7 +119,7 @@ function read(policies: unknown, options: unknown): Read {
  * call f1   ^-#          fails at 1
  * call f2   ^-#          fails at 1: the breaker opens
  * call r    ---^#        refused at 3
- * state     c-o---h      halfOpen at 5
+ * state     co---h       halfOpen at 5
  * circuit_breaker.calls        {outcome=failure, error.type=HttpStatusError}  2
  * circuit_breaker.transitions  {state=open, previous_state=closed}            1
  *                              {state=halfOpen, previous_state=open}          1
@@ -125,13 +129,12 @@ function read(policies: unknown, options: unknown): Read {
  *
  * @example
  * ```ts
- * import { metrics } from '@opentelemetry/api';
- * import { CircuitBreaker } from 'rxjs-resilience';
+ * import { Bulkhead, CircuitBreaker, PolicyRegistry, ResiliencePipeline } from 'rxjs-resilience';
  * import { instrument } from 'rxjs-resilience/otel';
  *
- * const breaker = new CircuitBreaker({ name: 'prices' });
+ * const users = new ResiliencePipeline({ name: 'users', breaker: new CircuitBreaker({ name: 'users' }) });
  * const pools = new PolicyRegistry({ create: () => new Bulkhead({ name: 'per-host', maxConcurrent: 4 }) });
- * const recording = instrument([breaker, pools]);
+ * const recording = instrument([users, pools]);
  * // ... on shutdown:
  * recording.unsubscribe();
  * ```
