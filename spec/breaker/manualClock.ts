@@ -28,9 +28,8 @@ export class ManualClock implements SchedulerLike {
       if (i >= 0) this.timers.splice(i, 1);
     });
     const action = subscription as unknown as SchedulerAction<T>;
-    (action as { schedule: unknown }).schedule = () => {
-      throw new Error('ManualClock: re-arming an action is not supported');
-    };
+    // Re-arming from inside the work (rxjs's `this.schedule(state, delay)`) asks for a new timer.
+    (action as { schedule: unknown }).schedule = (next?: T, after = 0) => this.schedule(work, after, next);
     const entry = {
       due: this.time + delay,
       seq: this.seq++,

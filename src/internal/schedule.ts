@@ -1,16 +1,37 @@
-import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
+import type { SchedulerLike, Subscription, Unsubscribable } from 'rxjs';
+import { TimerQueue, type Deadline } from './TimerQueue';
+
+export { MAX_TIMER_DELAY } from './TimerQueue';
+
+/** One delayed piece of work: a deadline of the scheduler's queue, and a teardown of its parent. */
+class DelayedWork implements Deadline, Unsubscribable {
+  timerDue = Infinity;
+  timerSlot = -1;
+  timerOrder = 0;
+
+  constructor(
+    private readonly queue: TimerQueue,
+    private readonly parent: Subscription,
+    private readonly work: () => void,
+  ) {}
+
+  onDeadline(): void {
+    this.parent.remove(this);
+    this.work();
+  }
+
+  /** The parent was torn down first: the work never runs. */
+  unsubscribe(): void {
+    this.queue.remove(this);
+  }
+}
 
 /**
- * The longest delay a timer of Node or a browser can wait (2^31 - 1 ms, about 24.8 days); a longer one
- * fires after 1 ms. Every delay a policy schedules is capped at this, and longer waits re-arm.
- * @internal
- */
-export const MAX_TIMER_DELAY = 2_147_483_647;
-
-/**
- * Schedules `work` after `delay` ms on `scheduler` and adds the action to `parent`, so that tearing the
- * parent down cancels it. Once it has run, the action removes itself from the parent (no growth of the
- * parent's teardown list across many timers), as rxjs's own `executeSchedule` does.
+ * Runs `work` after `delay` ms on `scheduler` (through its {@link TimerQueue}, so many pending delays share
+ * one timer, a delay longer than 2^31 - 1 ms is waited for in full and `Infinity` never runs and holds no
+ * timer) and adds it to `parent`, so that tearing the parent down cancels it. Once it has run it leaves
+ * the parent (no growth of the parent's teardown list across many delays), as rxjs's own
+ * `executeSchedule` does.
  * @internal
  */
 export function scheduleOn(
@@ -18,11 +39,11 @@ export function scheduleOn(
   scheduler: SchedulerLike,
   work: () => void,
   delay = 0,
-): Subscription {
-  const action = scheduler.schedule(function (this: SchedulerAction<unknown>) {
-    this.unsubscribe();
-    work();
-  }, delay);
-  parent.add(action);
-  return action;
+): Unsubscribable {
+  const queue = TimerQueue.of(scheduler);
+  const delayed = new DelayedWork(queue, parent, work);
+  if (delay === Infinity) return delayed;
+  parent.add(delayed);
+  queue.add(delayed, queue.now() + delay);
+  return delayed;
 }

@@ -6,16 +6,15 @@ import {
   type MonoTypeOperatorFunction,
   type ObservableInput,
   type OperatorFunction,
-  type SchedulerAction,
   type SchedulerLike,
-  type Subscription,
+  type Subscriber,
 } from 'rxjs';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
 import { TimeoutExceededError, type TimeoutExceededInfo } from '../errors/TimeoutExceededError';
 import * as c from '../internal/codecs';
 import { describeValue, readConfig } from '../internal/decodeConfig';
 import { createOperatorSubscriber, operate } from '../internal/operate';
-import { MAX_TIMER_DELAY } from '../internal/schedule';
+import { TimerQueue, type Deadline } from '../internal/TimerQueue';
 
 /** Configuration of {@link timeoutAfter}. At least one of `first`, `each` and `total` is required. */
 export interface TimeoutAfterConfig<R = never> {
@@ -90,81 +89,129 @@ export function timeoutAfter<T, R>(
   const eachLimit = each ?? Infinity;
   if (firstLimit === Infinity && eachLimit === Infinity && total === Infinity) return identity;
 
+  const policy: TimeoutPolicy<R> = {
+    queue: TimerQueue.of(scheduler),
+    firstLimit,
+    firstName,
+    eachLimit,
+    total,
+    fallback,
+    meta,
+  };
   return operate<T, T | R>((source, destination) => {
-    const subscribedAt = scheduler.now();
-    let seen = 0;
-    let lastValueAt = subscribedAt;
-    let timer: Subscription | undefined = undefined;
-    /** When the timer fires. */
-    let armedAt = Infinity;
-
-    /** When the next value is due. */
-    const valueDeadline = (): number => (seen === 0 ? subscribedAt + firstLimit : lastValueAt + eachLimit);
-    const totalDeadline = subscribedAt + total;
-
-    const sourceSubscriber = createOperatorSubscriber<T>(destination, {
-      next: (value) => {
-        seen++;
-        if (eachLimit !== Infinity) {
-          lastValueAt = scheduler.now();
-          // Only the first value can bring the deadline forward (`each` shorter than what is left of `first`).
-          if (seen === 1 && timer !== undefined && lastValueAt + eachLimit < armedAt) arm();
-        } else if (seen === 1 && total === Infinity) {
-          // Without `each` only the first value is bounded: drop the timer, nothing else needs it.
-          timer?.unsubscribe();
-        }
-        destination.next(value);
-      },
-    });
-
-    const expire = (limit: TimeoutExceededInfo['limit'], after: number): void => {
-      sourceSubscriber.unsubscribe();
-      const info: TimeoutExceededInfo = { limit, after, seen, meta };
-      if (fallback === undefined) {
-        destination.error(new TimeoutExceededError(info));
-        return;
-      }
-      try {
-        const input = fallback(info);
-        // `with` may have cancelled the call: a closed subscriber subscribes nothing.
-        const subscriber = createOperatorSubscriber(destination);
-        if (!subscriber.closed) from(input).subscribe(subscriber);
-      } catch (err) {
-        destination.error(err);
-      }
-    };
-
-    /** Runs when the timer fires: expire if a deadline has passed, else wait for the nearest one. */
-    function check(this: SchedulerAction<unknown>): void {
-      const now = scheduler.now();
-      if (now >= totalDeadline) return expire('total', total);
-      const due = valueDeadline();
-      if (now >= due) return expire(seen === 0 ? firstName : 'each', seen === 0 ? firstLimit : eachLimit);
-      const next = Math.min(due, totalDeadline);
-      if (next === Infinity) return;
-      const delay = Math.min(MAX_TIMER_DELAY, next - now);
-      armedAt = now + delay;
-      this.schedule(undefined, delay);
-    }
-
-    /** Sets the one timer (replacing any) for the nearest deadline. */
-    function arm(): void {
-      timer?.unsubscribe();
-      const now = scheduler.now();
-      const next = Math.min(valueDeadline(), totalDeadline);
-      if (next === Infinity) return;
-      const delay = Math.min(MAX_TIMER_DELAY, Math.max(0, next - now));
-      armedAt = now + delay;
-      timer = scheduler.schedule(check, delay);
-      destination.add(timer);
-    }
-
+    const call = new TimeoutCall<T, R>(policy, destination);
     // A subscriber that was closed before it subscribed (rxjs 7 subscribes sources even then) starts nothing.
-    if (sourceSubscriber.closed) return;
-    source.subscribe(sourceSubscriber);
-    // A source that ended (or was cut by downstream) while being subscribed needs no timer at all.
-    if (!destination.closed) arm();
+    if (call.upstream.closed) return;
+    source.subscribe(call.upstream);
+    // A source that ended (or was cut by downstream) while being subscribed needs no deadline at all.
+    if (!destination.closed) call.start();
   });
+}
+
+/** What every subscription of one `timeoutAfter(...)` shares. */
+interface TimeoutPolicy<R> {
+  readonly queue: TimerQueue;
+  /** The limit of the first value, and its name in `info.limit`. */
+  readonly firstLimit: number;
+  readonly firstName: 'first' | 'each';
+  readonly eachLimit: number;
+  readonly total: number;
+  readonly fallback: ((info: TimeoutExceededInfo) => ObservableInput<R>) | undefined;
+  readonly meta: unknown;
+}
+
+/**
+ * One subscription: its deadline in the scheduler's shared {@link TimerQueue} (the nearest of the value
+ * deadline and the total deadline), and the handlers of its source subscriber. `each` only records the
+ * time of each value; when the deadline fires, a value that arrived meanwhile moves it on.
+ */
+class TimeoutCall<T, R> implements Deadline {
+  timerDue = Infinity;
+  timerSlot = -1;
+  timerOrder = 0;
+  readonly timerIsLimit = true;
+  readonly upstream: Subscriber<T>;
+  private seen = 0;
+  /** Set once the source is subscribed: values that arrive while it is being subscribed arm nothing. */
+  private started = false;
+  /** Queue time of the subscribe and of the last value. */
+  private readonly subscribedAt: number;
+  private lastValueAt: number;
+  private readonly totalDeadline: number;
+
+  constructor(
+    private readonly policy: TimeoutPolicy<R>,
+    private readonly destination: Subscriber<T | R>,
+  ) {
+    this.subscribedAt = this.lastValueAt = policy.queue.now();
+    this.totalDeadline = this.subscribedAt + policy.total;
+    this.upstream = createOperatorSubscriber<T>(destination, this);
+  }
+
+  /** When the next value is due. */
+  private valueDeadline(): number {
+    const { policy } = this;
+    return this.seen === 0 ? this.subscribedAt + policy.firstLimit : this.lastValueAt + policy.eachLimit;
+  }
+
+  /** Queues the deadline once the source is subscribed (and still open). */
+  start(): void {
+    this.started = true;
+    this.policy.queue.add(this, Math.min(this.valueDeadline(), this.totalDeadline));
+  }
+
+  next(value: T): void {
+    const { policy } = this;
+    this.seen++;
+    if (policy.eachLimit !== Infinity) {
+      this.lastValueAt = policy.queue.now();
+      // Only the first value can bring the deadline forward: `each` shorter than what is left of `first`,
+      // or `first: Infinity` (no deadline until now).
+      const due = Math.min(this.lastValueAt + policy.eachLimit, this.totalDeadline);
+      if (this.seen === 1 && this.started && due < this.timerDue) policy.queue.add(this, due);
+    } else if (this.seen === 1 && policy.total === Infinity) {
+      // Without `each` only the first value is bounded: nothing else needs the deadline.
+      policy.queue.remove(this);
+    }
+    this.destination.next(value);
+  }
+
+  /** The source subscriber is torn down (ended, expired or unsubscribed): the deadline goes with it. */
+  finalize(): void {
+    this.policy.queue.remove(this);
+  }
+
+  /** The queue says `due` has passed: expire if it was a limit's deadline, else aim at the next one. */
+  onDeadline(due: number): void {
+    const { policy } = this;
+    if (due >= this.totalDeadline) return this.expire('total', policy.total);
+    const valueDue = this.valueDeadline();
+    if (valueDue <= due) {
+      if (this.seen === 0) this.expire(policy.firstName, policy.firstLimit);
+      else this.expire('each', policy.eachLimit);
+      return;
+    }
+    policy.queue.add(this, Math.min(valueDue, this.totalDeadline));
+  }
+
+  private expire(limit: TimeoutExceededInfo['limit'], after: number): void {
+    this.upstream.unsubscribe();
+    const { destination } = this;
+    const { fallback, meta } = this.policy;
+    const info: TimeoutExceededInfo = { limit, after, seen: this.seen, meta };
+    if (fallback === undefined) {
+      destination.error(new TimeoutExceededError(info));
+      return;
+    }
+    try {
+      const input = fallback(info);
+      // `with` may have cancelled the call: a closed subscriber subscribes nothing.
+      const subscriber = createOperatorSubscriber(destination);
+      if (!subscriber.closed) from(input).subscribe(subscriber);
+    } catch (err) {
+      destination.error(err);
+    }
+  }
 }
 
 /** Reads the config once (see `readConfig`) and validates what was read; returns that. */

@@ -1,0 +1,434 @@
+import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
+
+/**
+ * The longest delay a timer of Node or a browser can wait (2^31 - 1 ms, about 24.8 days); a longer one
+ * fires after 1 ms. The queue never asks its scheduler for more, and re-arms for the rest.
+ * @internal
+ */
+export const MAX_TIMER_DELAY = 2_147_483_647;
+
+/**
+ * A deadline kept in a {@link TimerQueue}: an object of the caller's (one per call, say), so that a
+ * pending deadline costs no allocation of its own. The queue owns the three `timer*` fields; a new
+ * deadline starts with `timerDue = Infinity`, `timerSlot = -1` and `timerOrder = 0`.
+ *
+ * ```ts
+ * class Call implements Deadline {
+ *   timerDue = Infinity;
+ *   timerSlot = -1;
+ *   timerOrder = 0;
+ *   onDeadline(due: number): void { ... }
+ * }
+ * ```
+ * @internal
+ */
+export interface Deadline {
+  /** Queue time at which it is due; `Infinity` while it is not queued. Written by the queue only. */
+  timerDue: number;
+  /** Its place in the queue's heap; `-1` while it is not queued. Written by the queue only. */
+  timerSlot: number;
+  /** When it was (re)queued, to order deadlines due at the same instant. Written by the queue only. */
+  timerOrder: number;
+  /**
+   * True for a limit (a timeout): work the scheduler holds for the instant it is due at runs before it,
+   * so that a value exactly at the limit is in time even when other deadlines fire at that instant. Other
+   * deadlines due at one instant fire together, in the order they were added.
+   */
+  readonly timerIsLimit?: boolean | undefined;
+  /**
+   * Called once when the deadline is reached, after it has left the queue, with the time it was due at
+   * (what was given to {@link TimerQueue.add}). It may add or remove deadlines, itself included. A throw
+   * does not stop the other deadlines; it is rethrown from a scheduled action of its own.
+   */
+  onDeadline(due: number): void;
+}
+
+/**
+ * Two instants closer than this (relative to their size: 256 units in the last place) are one instant. A
+ * deadline computed as `12.827000000000002 + 20` has passed at `32.827`: without this slack it would be
+ * re-armed for 1e-15 ms, which the scheduler rounds back to now, for ever.
+ */
+const SLACK = 2 ** -44;
+
+/** An armed action that should have fired this long ago (ms) is presumed to belong to another clock. */
+const STALE_AFTER = 1000;
+
+const queues = new WeakMap<SchedulerLike, TimerQueue>();
+
+/**
+ * One timer for many deadlines: the pending deadlines of one scheduler, ordered by due time in a binary
+ * heap, share one scheduled action aimed at the earliest, as Netty's HashedWheelTimer or the kernel's timer
+ * wheel share one clock tick. Adding and removing a deadline is O(log n) and touches the scheduler only
+ * when the earliest deadline becomes earlier than the armed action (a removed earliest deadline leaves the
+ * action armed; it wakes, finds nothing due and re-arms) or when the queue empties (the action is cancelled,
+ * so an idle queue holds no timer). 10 000 calls in flight with a deadline each hold one real timer.
+ *
+ * It works on any `SchedulerLike`, and its time is the scheduler's:
+ * - Delays are asked of the scheduler as `due - now`, at most {@link MAX_TIMER_DELAY}; a longer wait
+ *   re-arms (from inside the action, as rxjs's own periodic actions do). `Infinity` is never queued.
+ * - Deadlines due at the same instant fire in the order they were added. A limit
+ *   ({@link Deadline.timerIsLimit}) due at the instant another deadline just fired at re-arms with delay
+ *   0 instead, so that what the scheduler holds for that instant (a value exactly at the limit) runs
+ *   first, as it would with one action per deadline.
+ * - A deadline that has passed within floating-point error has passed.
+ * - A timer that fires before its due time by the clock has still waited its delay: the deadlines it was
+ *   armed for fire (so a wall clock set back while a timer runs stretches nothing, as with rxjs's own
+ *   timers). When the clock steps back, the deadlines already pending keep their own timer and their
+ *   own frame of time, and deadlines added afterwards start a new queue on the new clock. This is also
+ *   what keeps `asyncScheduler` right when `TestScheduler.run` swaps its clock for a virtual one and back.
+ *
+ * Owners read times for their deadlines with {@link TimerQueue.now} (it notices the clock stepping back),
+ * add the deadline, remove it when their subscription ends, and trust a firing: the deadline has passed.
+ *
+ * @example
+ * ```ts
+ * const queue = TimerQueue.of(scheduler);           // once per policy
+ * queue.add(call, queue.now() + limit);             // per call; O(log n)
+ * destination.add(() => queue.remove(call));        // leaks nothing on unsubscribe
+ * ```
+ * @internal
+ */
+export class TimerQueue {
+  /** The one queue of `scheduler`, created on first use and kept as long as the scheduler lives. */
+  static of(scheduler: SchedulerLike): TimerQueue {
+    let queue = queues.get(scheduler);
+    if (queue === undefined) {
+      queue = new TimerQueue(scheduler);
+      queues.set(scheduler, queue);
+    }
+    return queue;
+  }
+
+  /** The heap new deadlines go to, on the clock as it reads now. */
+  private current: TimerHeap;
+  /** Heaps left on an earlier clock (see the class notes), each with its own timer, until they empty. */
+  private readonly detached: TimerHeap[] = [];
+  /** Next `timerOrder`. */
+  private order = 0;
+  /** The latest time read from the scheduler. */
+  private last = -Infinity;
+
+  private constructor(
+    /** The scheduler whose time this queue keeps and whose timer it uses. */
+    readonly scheduler: SchedulerLike,
+  ) {
+    this.current = new TimerHeap(this);
+  }
+
+  /** Deadlines pending. */
+  get size(): number {
+    let size = this.current.size;
+    for (const heap of this.detached) size += heap.size;
+    return size;
+  }
+
+  /** `scheduler.now()`, in ms; reading it through the queue lets the queue notice the clock stepping back. */
+  now(): number {
+    const now = this.scheduler.now();
+    if (now < this.last) this.stepBack();
+    this.last = now;
+    return now;
+  }
+
+  /**
+   * Queues `deadline` to fire at `due` (see {@link TimerQueue.now}), or moves it there if it is queued
+   * already. A due time at or before now fires as soon as the scheduler runs the action; `Infinity`
+   * removes it (it never fires and holds no timer). O(log n).
+   * @throws {RangeError} when `due` is NaN, or `deadline` is queued in another queue.
+   */
+  add(deadline: Deadline, due: number): void {
+    if (!(due < Infinity)) {
+      if (due !== Infinity) throw new RangeError(`TimerQueue: a deadline cannot be due at ${due}`);
+      this.remove(deadline);
+      return;
+    }
+    let heap = this.current;
+    if (deadline.timerSlot >= 0 && !heap.holds(deadline)) {
+      const holder = this.holderOf(deadline);
+      if (holder === undefined) throw new RangeError('TimerQueue: the deadline is queued in another queue');
+      this.take(holder, deadline);
+    }
+    // An armed action that should have fired long ago was armed on another clock (a `TestScheduler.run`
+    // that ended before it ran): leave it to its deadlines, and start afresh.
+    if (heap.stale(this.last)) heap = this.detach();
+    if (heap.firing) {
+      heap.insert(deadline, due, this.order++);
+      return;
+    }
+    if (!heap.armed || due < heap.armedFor) {
+      const now = this.now();
+      if (heap !== this.current) {
+        // The clock stepped back just now: `due` was computed on the old clock, so it stays with the heap
+        // detached from it, whose timer is already armed.
+        heap.insert(deadline, due, this.order++);
+        return;
+      }
+      heap.insert(deadline, due, this.order++);
+      heap.arm(now);
+      return;
+    }
+    heap.insert(deadline, due, this.order++);
+  }
+
+  /**
+   * Removes `deadline` if it is queued (it will not fire); returns whether it was. O(log n). The last
+   * deadline out cancels the scheduled action.
+   */
+  remove(deadline: Deadline): boolean {
+    if (deadline.timerSlot < 0) return false;
+    const heap = this.current;
+    if (!heap.holds(deadline)) {
+      const holder = this.holderOf(deadline);
+      if (holder === undefined) return false;
+      this.take(holder, deadline);
+      return true;
+    }
+    heap.delete(deadline);
+    if (heap.size === 0 && heap.armed && !heap.firing) {
+      const before = this.last;
+      const now = this.scheduler.now();
+      this.last = now;
+      // An action armed on another clock cannot be cancelled from this one (a real timer cancelled
+      // inside `TestScheduler.run` would still fire): leave it; it will find nothing to do.
+      if (now < before || heap.stale(now)) this.detach();
+      else heap.cancel();
+    }
+    return true;
+  }
+
+  /** True while `deadline` is queued here. */
+  has(deadline: Deadline): boolean {
+    return deadline.timerSlot >= 0 && (this.current.holds(deadline) || this.holderOf(deadline) !== undefined);
+  }
+
+  /** The clock stepped back: what is pending keeps its timer and clock, new deadlines start a new heap. */
+  private stepBack(): void {
+    if (this.current.size > 0 && !this.current.firing) this.detach();
+  }
+
+  /** Leaves the current heap (and its action) to its deadlines, and starts a new one. */
+  private detach(): TimerHeap {
+    const heap = this.current;
+    if (heap.size > 0) this.detached.push(heap);
+    this.current = new TimerHeap(this);
+    return this.current;
+  }
+
+  private holderOf(deadline: Deadline): TimerHeap | undefined {
+    for (const heap of this.detached) if (heap.holds(deadline)) return heap;
+    return undefined;
+  }
+
+  /** Takes `deadline` out of a detached heap, which is dropped once empty (its timer then fires idle). */
+  private take(heap: TimerHeap, deadline: Deadline): void {
+    heap.delete(deadline);
+    if (heap.size === 0) this.dropped(heap);
+  }
+
+  /** Called by a heap that emptied. @internal */
+  dropped(heap: TimerHeap): void {
+    const i = this.detached.indexOf(heap);
+    if (i >= 0) this.detached.splice(i, 1);
+  }
+
+  /** Called by a heap whose timer fired, with what the scheduler's clock read. @internal */
+  fired(heap: TimerHeap, now: number): void {
+    if (heap !== this.current) return;
+    // The clock stepped back while the timer ran: what is left belongs to the old clock.
+    if (now < this.last && heap.size > 0) this.detach();
+    this.last = now;
+  }
+}
+
+/**
+ * One binary heap of deadlines with one scheduled action aimed at its earliest. The {@link TimerQueue}
+ * keeps one per clock it has seen (almost always exactly one).
+ * @internal
+ */
+class TimerHeap {
+  private readonly items: Deadline[] = [];
+  /** The armed action, or null when none is armed (or the action is running). */
+  private action: Subscription | null = null;
+  /** Scheduler time the armed action fires at. */
+  armedFor = Infinity;
+  /** Bumped on every arm and firing: tells `arm` whether the action ran while it was being scheduled. */
+  private arms = 0;
+  firing = false;
+
+  constructor(private readonly queue: TimerQueue) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  get armed(): boolean {
+    return this.action !== null;
+  }
+
+  holds(deadline: Deadline): boolean {
+    return this.items[deadline.timerSlot] === deadline;
+  }
+
+  /** Whether the armed action should have fired `STALE_AFTER` ms before `now`. */
+  stale(now: number): boolean {
+    return this.action !== null && this.armedFor < now - STALE_AFTER;
+  }
+
+  /** Queues `deadline` at `due`, or moves it there. */
+  insert(deadline: Deadline, due: number, order: number): void {
+    deadline.timerDue = due;
+    deadline.timerOrder = order;
+    const slot = deadline.timerSlot;
+    if (slot < 0) {
+      deadline.timerSlot = this.items.length;
+      this.items.push(deadline);
+      this.up(deadline.timerSlot);
+    } else if (!this.up(slot)) {
+      this.down(slot);
+    }
+  }
+
+  delete(deadline: Deadline): void {
+    this.removeAt(deadline.timerSlot);
+  }
+
+  /** Replaces any armed action by one aimed at the earliest deadline. */
+  arm(now: number): void {
+    this.cancel();
+    const head = this.items[0];
+    if (head === undefined) return;
+    const delay = delayTo(head.timerDue, now);
+    this.armedFor = now + delay;
+    const token = ++this.arms;
+    const action = this.queue.scheduler.schedule(TimerHeap.fire, delay, this);
+    // A scheduler may run a due action synchronously (`queueScheduler`): it has then re-armed itself.
+    if (this.arms === token) this.action = action;
+  }
+
+  cancel(): void {
+    if (this.action !== null) {
+      this.action.unsubscribe();
+      this.action = null;
+    }
+    this.armedFor = Infinity;
+  }
+
+  /** The work of the scheduled action. */
+  private static fire(this: SchedulerAction<TimerHeap>, heap?: TimerHeap): void {
+    heap!.run(this);
+  }
+
+  /** Fires what is due; run by the scheduled action. */
+  private run(action: SchedulerAction<TimerHeap>): void {
+    this.arms++;
+    this.action = null;
+    const scheduler = this.queue.scheduler;
+    const raw = scheduler.now();
+    // A timer that fires early by the clock (set back meanwhile, or read before the timer's own clock
+    // caught up) has still waited its delay.
+    const now = raw < this.armedFor ? this.armedFor : raw;
+    this.armedFor = Infinity;
+    const items = this.items;
+    const slack = Math.abs(now) * SLACK;
+    let failure: { error: unknown } | null = null;
+    let fired = 0;
+    let yielded = false;
+    this.firing = true;
+    while (items.length > 0) {
+      const head = items[0]!;
+      const due = head.timerDue;
+      if (due > now + slack) break;
+      // A limit due exactly now, behind a deadline fired just now: let what else is due now run first.
+      if (fired > 0 && head.timerIsLimit === true && due >= now - slack) {
+        yielded = true;
+        break;
+      }
+      this.removeAt(0);
+      fired++;
+      try {
+        head.onDeadline(due);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    this.firing = false;
+    if (items.length > 0) {
+      const later = scheduler.now();
+      const at = later > now ? later : now;
+      const delay = yielded ? 0 : delayTo(items[0]!.timerDue, at);
+      this.armedFor = at + delay;
+      const token = ++this.arms;
+      const next = action.schedule(this, delay);
+      if (this.arms === token) this.action = next;
+    } else {
+      this.queue.dropped(this);
+    }
+    this.queue.fired(this, raw);
+    if (failure !== null) scheduler.schedule(rethrow, 0, failure.error);
+  }
+
+  private removeAt(slot: number): void {
+    const items = this.items;
+    const removed = items[slot]!;
+    const last = items.pop()!;
+    removed.timerSlot = -1;
+    removed.timerDue = Infinity;
+    if (last === removed) return;
+    items[slot] = last;
+    last.timerSlot = slot;
+    if (!this.up(slot)) this.down(slot);
+  }
+
+  /** Moves the deadline at `slot` towards the root while it is earlier than its parent; true if it moved. */
+  private up(slot: number): boolean {
+    const items = this.items;
+    const item = items[slot]!;
+    const start = slot;
+    while (slot > 0) {
+      const parentSlot = (slot - 1) >> 1;
+      const parent = items[parentSlot]!;
+      if (!before(item, parent)) break;
+      items[slot] = parent;
+      parent.timerSlot = slot;
+      slot = parentSlot;
+    }
+    if (slot === start) return false;
+    items[slot] = item;
+    item.timerSlot = slot;
+    return true;
+  }
+
+  /** Moves the deadline at `slot` towards the leaves while a child is earlier. */
+  private down(slot: number): void {
+    const items = this.items;
+    const size = items.length;
+    const item = items[slot]!;
+    for (;;) {
+      let child = 2 * slot + 1;
+      if (child >= size) break;
+      if (child + 1 < size && before(items[child + 1]!, items[child]!)) child++;
+      const earlier = items[child]!;
+      if (!before(earlier, item)) break;
+      items[slot] = earlier;
+      earlier.timerSlot = slot;
+      slot = child;
+    }
+    items[slot] = item;
+    item.timerSlot = slot;
+  }
+}
+
+/** Heap order: by due time, then by the order deadlines were added. */
+function before(a: Deadline, b: Deadline): boolean {
+  return a.timerDue < b.timerDue || (a.timerDue === b.timerDue && a.timerOrder < b.timerOrder);
+}
+
+/** The delay to ask the scheduler for: 0 for what is due (within float error), at most one timer's reach. */
+function delayTo(due: number, now: number): number {
+  const delay = due - now;
+  return delay <= Math.abs(now) * SLACK ? 0 : Math.min(delay, MAX_TIMER_DELAY);
+}
+
+function rethrow(this: SchedulerAction<unknown>, error?: unknown): void {
+  throw error;
+}
