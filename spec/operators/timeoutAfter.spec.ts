@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { EMPTY, Observable, Subject, finalize, mergeMap, of, take, takeUntil, throwError } from 'rxjs';
+import { EMPTY, NEVER, Observable, Subject, finalize, mergeMap, of, take, takeUntil, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { TimeoutExceededError, type TimeoutExceededInfo } from '../../src/errors/TimeoutExceededError';
@@ -8,6 +8,7 @@ import { captureError, captureThrow } from '../helpers/captureError';
 import { countingScheduler } from '../helpers/countingScheduler';
 import { firehose } from '../helpers/firehose';
 import { marbles } from '../helpers/marbles';
+import { WallClock } from '../helpers/wallClock';
 
 const timeoutError = (info: Omit<TimeoutExceededInfo, 'meta'> & { meta?: unknown }): TimeoutExceededError =>
   new TimeoutExceededError({ meta: undefined, ...info });
@@ -100,6 +101,36 @@ describe('timeoutAfter', () => {
         const error = timeoutError({ limit: 'each', after: 2, seen: 1 });
         m.expect(source.pipe(timeoutAfter({ first: 5, each: 2 }))).toBeObservable(expected, undefined, error);
         m.expect(source).toHaveSubscriptions(subs);
+      }),
+    );
+
+    it(
+      'should enforce `each` after the first value when `first` is Infinity',
+      marbles((m) => {
+        // prettier-ignore
+        const source = m.cold('-a--------b|');
+        const subs = '         ^---!';
+        const expected = '     -a--#';
+        const error = timeoutError({ limit: 'each', after: 3, seen: 1 });
+        m.expect(source.pipe(timeoutAfter({ first: Infinity, each: 3 }))).toBeObservable(
+          expected,
+          undefined,
+          error,
+        );
+        m.expect(source).toHaveSubscriptions(subs);
+      }),
+    );
+
+    it(
+      'should let a value exactly at the limit through when other calls time out at that instant',
+      marbles((m) => {
+        // Three calls share the scheduler's one timer; each one's value arrives exactly at its limit.
+        // prettier-ignore
+        const call = m.cold('---a------|');
+        const expected = '   ---(aaa)--|';
+        m.expect(of(1, 2, 3).pipe(mergeMap(() => call.pipe(timeoutAfter({ first: 3 }))))).toBeObservable(
+          expected,
+        );
       }),
     );
 
@@ -306,6 +337,37 @@ describe('timeoutAfter', () => {
   });
 
   describe('timers', () => {
+    it('should not be stretched by a wall clock set back while it waits, as rxjs timeout is not', () => {
+      const clock = new WallClock(); // timers on a monotonic clock, now() on a wall clock
+      const seen: string[] = [];
+      NEVER.pipe(timeoutAfter({ total: 100, scheduler: clock })).subscribe({
+        error: (e: TimeoutExceededError) => seen.push(`${e.info.limit} at ${clock.monotonic}`),
+      });
+      clock.advance(50);
+      clock.step(-2000);
+      clock.advance(200);
+      expect(seen).to.deep.equal(['total at 100']);
+      expect(clock.pending).to.equal(0);
+    });
+
+    it('should time values on the wall clock after it was set back, never waiting more than `each`', () => {
+      const clock = new WallClock();
+      const values = new Subject<number>();
+      const seen: string[] = [];
+      values.pipe(timeoutAfter({ each: 100, scheduler: clock })).subscribe({
+        next: (v) => seen.push(`${v} at ${clock.monotonic}`),
+        error: (e: TimeoutExceededError) => seen.push(`${e.info.limit} at ${clock.monotonic}`),
+      });
+      clock.advance(50);
+      values.next(1);
+      clock.advance(30);
+      clock.step(-2000);
+      clock.advance(40);
+      values.next(2); // at monotonic 120: the next limit is monotonic 220
+      clock.advance(300);
+      expect(seen).to.deep.equal(['1 at 50', '2 at 120', 'each at 220']);
+    });
+
     it('should create no timer for a source that completes while being subscribed', () => {
       const scheduler = new TestScheduler(() => undefined);
       scheduler.run(() => {

@@ -53,6 +53,12 @@ const SLACK = 2 ** -44;
 /** An armed action that should have fired this long ago (ms) is presumed to belong to another clock. */
 const STALE_AFTER = 1000;
 
+/**
+ * A clock that steps back by more than this (2^30 ms, about 12 days) is another clock, not the same one
+ * set back: `asyncScheduler` inside `TestScheduler.run` reads virtual frames from 0.
+ */
+const OTHER_CLOCK = 2 ** 30;
+
 const queues = new WeakMap<SchedulerLike, TimerQueue>();
 
 /**
@@ -63,22 +69,26 @@ const queues = new WeakMap<SchedulerLike, TimerQueue>();
  * action armed; it wakes, finds nothing due and re-arms) or when the queue empties (the action is cancelled,
  * so an idle queue holds no timer). 10 000 calls in flight with a deadline each hold one real timer.
  *
- * It works on any `SchedulerLike`, and its time is the scheduler's:
+ * It works on any `SchedulerLike`, and keeps virtual time exact:
  * - Delays are asked of the scheduler as `due - now`, at most {@link MAX_TIMER_DELAY}; a longer wait
  *   re-arms (from inside the action, as rxjs's own periodic actions do). `Infinity` is never queued.
  * - Deadlines due at the same instant fire in the order they were added. A limit
- *   ({@link Deadline.timerIsLimit}) due at the instant another deadline just fired at re-arms with delay
- *   0 instead, so that what the scheduler holds for that instant (a value exactly at the limit) runs
- *   first, as it would with one action per deadline.
+ *   ({@link Deadline.timerIsLimit}) that the firing action was not armed for re-arms with delay 0
+ *   instead of firing at once, so that what the scheduler holds for that instant (a value exactly at the
+ *   limit) runs first, as it would with one action per deadline.
  * - A deadline that has passed within floating-point error has passed.
- * - A timer that fires before its due time by the clock has still waited its delay: the deadlines it was
- *   armed for fire (so a wall clock set back while a timer runs stretches nothing, as with rxjs's own
- *   timers). When the clock steps back, the deadlines already pending keep their own timer and their
- *   own frame of time, and deadlines added afterwards start a new queue on the new clock. This is also
- *   what keeps `asyncScheduler` right when `TestScheduler.run` swaps its clock for a virtual one and back.
  *
- * Owners read times for their deadlines with {@link TimerQueue.now} (it notices the clock stepping back),
- * add the deadline, remove it when their subscription ends, and trust a firing: the deadline has passed.
+ * Its time ({@link TimerQueue.now}) is the scheduler's, except that it never steps back: a timer that
+ * fires before its due time by the clock has still waited its delay, so queue time moves on to what the
+ * timer was armed for; and when the clock is set back, queue time stands still until the clock catches
+ * up. A wall clock set back while deadlines wait therefore stretches none of them, as with rxjs's own
+ * timers. A clock that steps back by weeks is another clock (`asyncScheduler` inside `TestScheduler.run`):
+ * the deadlines pending then keep their own timer and time, and queue time starts again from the new
+ * clock, so virtual time stays exact. Queue time equals `scheduler.now()` in virtual time.
+ *
+ * Owners read times for their deadlines with {@link TimerQueue.now} (never mixing them with
+ * `scheduler.now()`), add the deadline, remove it when their subscription ends, and trust a firing: the
+ * deadline has passed.
  *
  * @example
  * ```ts
@@ -101,12 +111,12 @@ export class TimerQueue {
 
   /** The heap new deadlines go to, on the clock as it reads now. */
   private current: TimerHeap;
-  /** Heaps left on an earlier clock (see the class notes), each with its own timer, until they empty. */
+  /** Heaps left on another clock, each with its own timer and time, until they empty. */
   private readonly detached: TimerHeap[] = [];
   /** Next `timerOrder`. */
   private order = 0;
-  /** The latest time read from the scheduler. */
-  private last = -Infinity;
+  /** The latest queue time read. @internal */
+  last = -Infinity;
 
   private constructor(
     /** The scheduler whose time this queue keeps and whose timer it uses. */
@@ -122,18 +132,30 @@ export class TimerQueue {
     return size;
   }
 
-  /** `scheduler.now()`, in ms; reading it through the queue lets the queue notice the clock stepping back. */
+  /** Queue time, in ms: `scheduler.now()` that never steps back (see the class notes). */
   now(): number {
-    const now = this.scheduler.now();
-    if (now < this.last) this.stepBack();
-    this.last = now;
-    return now;
+    const heap = this.current;
+    const raw = this.scheduler.now();
+    const time = raw + heap.skew;
+    if (time >= this.last) return (this.last = time);
+    if (this.size === 0) {
+      // Nothing pending depends on queue time: follow the clock (a new `TestScheduler.run`, say).
+      heap.skew = 0;
+      return (this.last = raw);
+    }
+    if (this.last - time > OTHER_CLOCK) {
+      if (!heap.firing) this.detach();
+      return (this.last = raw);
+    }
+    // Set back: stand still until the clock catches up.
+    heap.skew += this.last - time;
+    return this.last;
   }
 
   /**
-   * Queues `deadline` to fire at `due` (see {@link TimerQueue.now}), or moves it there if it is queued
-   * already. A due time at or before now fires as soon as the scheduler runs the action; `Infinity`
-   * removes it (it never fires and holds no timer). O(log n).
+   * Queues `deadline` to fire at `due` (queue time), or moves it there if it is queued already. A due time
+   * at or before now fires as soon as the scheduler runs the action; `Infinity` removes it (it never fires
+   * and holds no timer). O(log n).
    * @throws {RangeError} when `due` is NaN, or `deadline` is queued in another queue.
    */
   add(deadline: Deadline, due: number): void {
@@ -151,23 +173,8 @@ export class TimerQueue {
     // An armed action that should have fired long ago was armed on another clock (a `TestScheduler.run`
     // that ended before it ran): leave it to its deadlines, and start afresh.
     if (heap.stale(this.last)) heap = this.detach();
-    if (heap.firing) {
-      heap.insert(deadline, due, this.order++);
-      return;
-    }
-    if (!heap.armed || due < heap.armedFor) {
-      const now = this.now();
-      if (heap !== this.current) {
-        // The clock stepped back just now: `due` was computed on the old clock, so it stays with the heap
-        // detached from it, whose timer is already armed.
-        heap.insert(deadline, due, this.order++);
-        return;
-      }
-      heap.insert(deadline, due, this.order++);
-      heap.arm(now);
-      return;
-    }
     heap.insert(deadline, due, this.order++);
+    if (!heap.firing && (!heap.armed || due < heap.armedFor)) heap.arm(this.now());
   }
 
   /**
@@ -183,16 +190,20 @@ export class TimerQueue {
       this.take(holder, deadline);
       return true;
     }
-    heap.delete(deadline);
-    if (heap.size === 0 && heap.armed && !heap.firing) {
-      const before = this.last;
-      const now = this.scheduler.now();
-      this.last = now;
-      // An action armed on another clock cannot be cancelled from this one (a real timer cancelled
-      // inside `TestScheduler.run` would still fire): leave it; it will find nothing to do.
-      if (now < before || heap.stale(now)) this.detach();
-      else heap.cancel();
+    if (heap.size === 1 && heap.armed && !heap.firing) {
+      // The last one out cancels the timer, unless the timer belongs to another clock: a real timer
+      // cancelled inside `TestScheduler.run` is cleared on the virtual clock, and fires anyway.
+      this.now();
+      if (heap === this.current && heap.stale(this.last)) this.detach();
+      if (heap !== this.current) {
+        this.take(heap, deadline);
+        return true;
+      }
+      heap.delete(deadline);
+      heap.cancel();
+      return true;
     }
+    heap.delete(deadline);
     return true;
   }
 
@@ -201,9 +212,9 @@ export class TimerQueue {
     return deadline.timerSlot >= 0 && (this.current.holds(deadline) || this.holderOf(deadline) !== undefined);
   }
 
-  /** The clock stepped back: what is pending keeps its timer and clock, new deadlines start a new heap. */
-  private stepBack(): void {
-    if (this.current.size > 0 && !this.current.firing) this.detach();
+  /** True if `heap` takes the new deadlines. @internal */
+  isCurrent(heap: TimerHeap): boolean {
+    return heap === this.current;
   }
 
   /** Leaves the current heap (and its action) to its deadlines, and starts a new one. */
@@ -219,7 +230,7 @@ export class TimerQueue {
     return undefined;
   }
 
-  /** Takes `deadline` out of a detached heap, which is dropped once empty (its timer then fires idle). */
+  /** Takes `deadline` out of a heap that is not current; it is dropped once empty (its timer fires idle). */
   private take(heap: TimerHeap, deadline: Deadline): void {
     heap.delete(deadline);
     if (heap.size === 0) this.dropped(heap);
@@ -229,14 +240,6 @@ export class TimerQueue {
   dropped(heap: TimerHeap): void {
     const i = this.detached.indexOf(heap);
     if (i >= 0) this.detached.splice(i, 1);
-  }
-
-  /** Called by a heap whose timer fired, with what the scheduler's clock read. @internal */
-  fired(heap: TimerHeap, now: number): void {
-    if (heap !== this.current) return;
-    // The clock stepped back while the timer ran: what is left belongs to the old clock.
-    if (now < this.last && heap.size > 0) this.detach();
-    this.last = now;
   }
 }
 
@@ -251,9 +254,13 @@ class TimerHeap {
   private action: Subscription | null = null;
   /** Scheduler time the armed action fires at. */
   armedFor = Infinity;
+  /** `timerOrder` of the deadline the action was armed for. */
+  private armedOrder = -1;
   /** Bumped on every arm and firing: tells `arm` whether the action ran while it was being scheduled. */
   private arms = 0;
   firing = false;
+  /** Added to `scheduler.now()` to give this heap's queue time (see `TimerQueue.now`). */
+  skew = 0;
 
   constructor(private readonly queue: TimerQueue) {}
 
@@ -299,6 +306,7 @@ class TimerHeap {
     if (head === undefined) return;
     const delay = delayTo(head.timerDue, now);
     this.armedFor = now + delay;
+    this.armedOrder = head.timerOrder;
     const token = ++this.arms;
     const action = this.queue.scheduler.schedule(TimerHeap.fire, delay, this);
     // A scheduler may run a due action synchronously (`queueScheduler`): it has then re-armed itself.
@@ -322,11 +330,19 @@ class TimerHeap {
   private run(action: SchedulerAction<TimerHeap>): void {
     this.arms++;
     this.action = null;
-    const scheduler = this.queue.scheduler;
-    const raw = scheduler.now();
+    const { queue } = this;
+    const { scheduler } = queue;
+    const current = queue.isCurrent(this);
+    let now = scheduler.now() + this.skew;
     // A timer that fires early by the clock (set back meanwhile, or read before the timer's own clock
-    // caught up) has still waited its delay.
-    const now = raw < this.armedFor ? this.armedFor : raw;
+    // caught up) has still waited its delay; and queue time never steps back.
+    const floor = current && queue.last > this.armedFor ? queue.last : this.armedFor;
+    if (now < floor) {
+      this.skew += floor - now;
+      now = floor;
+    }
+    if (current) queue.last = now;
+    const armedOrder = this.armedOrder;
     this.armedFor = Infinity;
     const items = this.items;
     const slack = Math.abs(now) * SLACK;
@@ -338,8 +354,10 @@ class TimerHeap {
       const head = items[0]!;
       const due = head.timerDue;
       if (due > now + slack) break;
-      // A limit due exactly now, behind a deadline fired just now: let what else is due now run first.
-      if (fired > 0 && head.timerIsLimit === true && due >= now - slack) {
+      // A limit due exactly now that this action was not armed for (one fired before it, or the one it was
+      // armed for left): what else the scheduler holds for this instant may be meant to come first (a
+      // value exactly at the limit), so it runs from a new action, after that.
+      if (head.timerIsLimit === true && (fired > 0 || head.timerOrder !== armedOrder) && due >= now - slack) {
         yielded = true;
         break;
       }
@@ -353,17 +371,17 @@ class TimerHeap {
     }
     this.firing = false;
     if (items.length > 0) {
-      const later = scheduler.now();
+      const later = scheduler.now() + this.skew;
       const at = later > now ? later : now;
       const delay = yielded ? 0 : delayTo(items[0]!.timerDue, at);
       this.armedFor = at + delay;
+      this.armedOrder = items[0]!.timerOrder;
       const token = ++this.arms;
       const next = action.schedule(this, delay);
       if (this.arms === token) this.action = next;
     } else {
-      this.queue.dropped(this);
+      queue.dropped(this);
     }
-    this.queue.fired(this, raw);
     if (failure !== null) scheduler.schedule(rethrow, 0, failure.error);
   }
 
