@@ -23,6 +23,7 @@ import { isRefusal } from '../../src/errors/isRefusal';
 import { isTransient } from '../../src/errors/isTransient';
 import { captureError, captureThrow } from '../helpers/captureError';
 import { marbles } from '../helpers/marbles';
+import { WallClock } from '../helpers/wallClock';
 import { firehose } from '../helpers/firehose';
 
 /** The error `injectFaults` emits by default at `call` (and `value`), for marble comparisons (name + message). */
@@ -565,6 +566,39 @@ describe('injectFaults', () => {
         m.expect(result, '       ^----').toBeObservable('-a-b|');
         m.expect(source).toHaveSubscriptions(['^---!', '^---!']);
         }
+      }),
+    );
+
+    for (const per of ['call', 'value'] as const) {
+      it(`should wait a latency longer than a real timer can hold in full, and never end an Infinity one (per ${per})`, () => {
+        const clock = new WallClock(); // Node's timer rules: a longer (or Infinity) timer fires after 1 ms
+        const long = 2 ** 31 + 10;
+        const seen: string[] = [];
+        for (const latency of [long, Infinity]) {
+          of(latency)
+            .pipe(injectFaults({ per, fault: 'latency', when: 1, latency, scheduler: clock }))
+            .subscribe((v) => seen.push(`${v} at ${clock.monotonic}`));
+        }
+        expect(clock.delays.every((delay) => delay <= 2 ** 31 - 1)).to.equal(true);
+        clock.advance(long - 1);
+        expect(seen).to.deep.equal([]);
+        clock.advance(1);
+        expect(seen).to.deep.equal([`${long} at ${long}`]);
+        // The Infinity latency holds no timer: nothing left to fire, ever.
+        expect(clock.pending).to.equal(0);
+      });
+    }
+
+    it(
+      'should take an Infinity latency per value as a hang: the source is released, nothing is held',
+      marbles((m) => {
+        // prettier-ignore
+        const source = m.cold('  -a-b-c|');
+        const subs = '           ^--!';
+        const expected = '       -a----';
+        const result = source.pipe(injectFaults({ per: 'value', when: '-s', latency: Infinity }));
+        m.expect(result).toBeObservable(expected);
+        m.expect(source).toHaveSubscriptions(subs);
       }),
     );
 

@@ -69,7 +69,11 @@ export interface TriggeredFaultsBase<T> extends InjectFaultsOptions<T> {
 export interface InjectFaultsOptions<T> {
   /** Whether a decision is taken per call (subscription) or per value. @default 'call' */
   readonly per?: 'call' | 'value' | undefined;
-  /** Added latency in ms, or a function of the fault point giving it. Required by a latency fault. */
+  /**
+   * Added latency in ms, or a function of the fault point giving it. Required by a latency fault. A
+   * latency longer than a real timer can hold (2^31 - 1 ms) is waited for in full; `Infinity` never ends
+   * (per call: the source is never subscribed; per value: as a `'hang'`).
+   */
   readonly latency?: (number | ((point: FaultPoint) => number)) | undefined;
   /** Uniform jitter in ms around `latency` (toxiproxy's `jitter`), drawn from `random`, floored at 0. @default 0 */
   readonly jitter?: number | undefined;
@@ -294,6 +298,8 @@ export function injectFaults<T>(input: InjectFaultsConfig<T>): MonoTypeOperatorF
           // their own arrival times, so latencies do not add up, and the order is kept.
           const delay = step.due - scheduler.now();
           if (delay <= 0) return destination.next(step.value);
+          // Nothing behind an endless latency can ever be delivered: it is a hang (bounded memory).
+          if (delay === Infinity) return apply({ type: 'hang' });
           holding = true;
           scheduleOn(destination, scheduler, () => release(step.value), delay);
         }
