@@ -36,6 +36,11 @@ describe('decorrelatedJitter', () => {
     expect(reachedCap).to.be.greaterThan(0);
   });
 
+  it('should give initialDelay, never NaN, for a draw of 0 when previous is Infinity', () => {
+    const delay = decorrelatedJitter({ initialDelay: 5, multiplier: 2, maxDelay: Infinity });
+    expect(delay(3, Infinity, () => 0)).to.equal(5);
+  });
+
   it('should be deterministic under a seeded random', () => {
     const run = (seed: number): number[] => {
       const delay = decorrelatedJitter(options);

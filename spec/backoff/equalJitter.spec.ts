@@ -33,6 +33,11 @@ describe('equalJitter', () => {
     }
   });
 
+  it('should never give NaN for a draw of 0 when d has overflowed to Infinity', () => {
+    const delay = equalJitter({ initialDelay: 1, multiplier: 2, maxDelay: Infinity });
+    expect(delay(1100, 0, () => 0)).to.equal(Infinity);
+  });
+
   it('should be deterministic under a seeded random', () => {
     const run = (seed: number): number[] => {
       const delay = equalJitter(options);

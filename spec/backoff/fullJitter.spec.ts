@@ -33,6 +33,12 @@ describe('fullJitter', () => {
     }
   });
 
+  it('should give 0, never NaN, for a draw of 0 when d has overflowed to Infinity', () => {
+    const delay = fullJitter({ initialDelay: 1, multiplier: 2, maxDelay: Infinity });
+    expect(delay(1100, 0, () => 0)).to.equal(0);
+    expect(delay(1100, 0, () => 0.5)).to.equal(Infinity);
+  });
+
   it('should be deterministic under a seeded random', () => {
     const run = (seed: number): number[] => {
       const delay = fullJitter(options);

@@ -11,7 +11,11 @@ import {
   type ObservableInput,
 } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
+import { BulkheadRejectedError } from '../../src/errors/BulkheadRejectedError';
+import { CircuitOpenError } from '../../src/errors/CircuitOpenError';
+import { HttpStatusError } from '../../src/errors/HttpStatusError';
 import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
+import { TimeoutExceededError } from '../../src/errors/TimeoutExceededError';
 import { retryBackoff, type RetryBackoffConfig } from '../../src/operators/retryBackoff';
 import { captureError, captureThrow } from '../helpers/captureError';
 import { countingScheduler } from '../helpers/countingScheduler';
@@ -38,11 +42,12 @@ function draws(...values: number[]): () => number {
  * Subscribes to `source` in a fresh TestScheduler (cold('--#') attempts) and returns the frames at
  * which the attempts were subscribed, which are the cumulative retry delays.
  */
-function subscribeFrames(config: RetryBackoffConfig, failure = '--#'): number[] {
+function subscribeFrames(config: RetryBackoffConfig, failure: unknown = '--#'): number[] {
   const scheduler = new TestScheduler(() => undefined);
   const frames: number[] = [];
   scheduler.run(({ cold }) => {
-    const attempt = cold(failure);
+    // A marble string, or the error of attempts that fail 2 frames after they are subscribed.
+    const attempt = typeof failure === 'string' ? cold(failure) : cold('--#', undefined, failure);
     defer(() => {
       frames.push(scheduler.now());
       return attempt;
@@ -119,6 +124,36 @@ describe('retryBackoff', () => {
           .subscribe({ error: () => undefined });
         scheduler.flush();
         expect(counting.calls.map((call) => call.delay)).to.deep.equal([2 ** 31 - 1, 2 ** 31 - 1]);
+      });
+    });
+
+    it('should never wait a NaN delay: initialDelay 0 keeps retrying at once past retry 1024', () => {
+      const frames = subscribeFrames({ maxRetries: 1100, initialDelay: 0, jitter: 'none' });
+      expect(frames).to.have.length(1101);
+      expect(frames[1100]).to.equal(2200);
+    });
+
+    it('should never wait a NaN delay: a zero draw of an overflowed delay is no delay', () => {
+      const frames = subscribeFrames({ maxRetries: 1100, initialDelay: 1, random: () => 0 });
+      expect(frames).to.have.length(1101);
+      expect(frames[1100]).to.equal(2200);
+    });
+
+    it('should keep one timer for many calls waiting to retry', () => {
+      const scheduler = new TestScheduler(() => undefined);
+      scheduler.run(({ cold }) => {
+        const counting = countingScheduler(scheduler);
+        const attempt = cold('--#');
+        const errors: number[] = [];
+        for (let i = 0; i < 100; i++) {
+          attempt
+            .pipe(retryBackoff({ maxRetries: 2, initialDelay: 10, jitter: 'none', scheduler: counting }))
+            .subscribe({ error: () => errors.push(scheduler.now()) });
+        }
+        scheduler.flush();
+        expect(errors).to.have.length(100);
+        expect(new Set(errors)).to.deep.equal(new Set([36]));
+        expect(counting.calls).to.have.length(2);
       });
     });
 
@@ -299,6 +334,68 @@ describe('retryBackoff', () => {
         m.expect(source).toHaveSubscriptions(subs);
       }),
     );
+  });
+
+  describe('defaults of DESIGN 2.1 and 2.3: isTransient, retryAfter', () => {
+    const http = (status: number, retryAfter?: number): HttpStatusError =>
+      new HttpStatusError({ status, statusText: '', url: 'http://127.0.0.1/', retryAfter, body: '' });
+
+    it('should fail fast on a refusal or a 4xx by default, and retry a 503, a 429 and a timeout', () => {
+      const refusals: unknown[] = [
+        new BulkheadRejectedError({
+          bulkhead: 'b',
+          reason: 'full',
+          active: 1,
+          maxConcurrent: 1,
+          queued: 0,
+          maxQueued: 0,
+        }),
+        new CircuitOpenError({ breaker: 'c', state: 'open', retryAfter: 5 }),
+        http(404),
+        http(400),
+      ];
+      const transient: unknown[] = [
+        http(503),
+        http(429),
+        http(408),
+        new TimeoutExceededError({ limit: 'total', after: 1, seen: 0, meta: undefined }),
+        new Error('unknown'),
+      ];
+      for (const [errors, attempts] of [
+        [refusals, 1],
+        [transient, 3],
+      ] as const) {
+        for (const error of errors) {
+          const frames = subscribeFrames({ maxRetries: 2, initialDelay: 1, jitter: 'none' }, error);
+          expect(frames, String(error)).to.have.length(attempts);
+        }
+      }
+    });
+
+    it("should wait at least the error's retryAfter, which maxDelay does not cap", () => {
+      const config = { maxRetries: 2, initialDelay: 1, maxDelay: 4, jitter: 'none' } as const;
+      // attempts fail 2 frames after each subscribe: delays max(1, 50) then max(2, 50)
+      expect(subscribeFrames(config, http(503, 50))).to.deep.equal([0, 52, 104]);
+      // a retryAfter shorter than the computed delay changes nothing
+      expect(subscribeFrames(config, http(503, 0))).to.deep.equal([0, 3, 7]);
+    });
+
+    it('should ignore a retryAfter that is not a finite number', () => {
+      const config = { maxRetries: 1, initialDelay: 3, jitter: 'none' } as const;
+      for (const retryAfter of [undefined, Infinity, NaN, '50']) {
+        const error = Object.assign(new Error('x'), { info: { retryAfter } });
+        expect(subscribeFrames(config, error), String(retryAfter)).to.deep.equal([0, 5]);
+      }
+    });
+
+    it('should refuse a maxDelay below initialDelay with InvalidConfigError', () => {
+      const error = captureThrow(() => retryBackoff({ maxRetries: 3, initialDelay: 100, maxDelay: 50 }));
+      expect(error).to.be.instanceOf(InvalidConfigError);
+      expect((error as Error).message).to.equal(
+        'retryBackoff: invalid config: `maxDelay` must be at least `initialDelay` (100), got 50 (number)',
+      );
+      expect(() => retryBackoff({ maxRetries: 3, initialDelay: 100, maxDelay: 100 })).not.to.throw();
+    });
   });
 
   describe('resetOnSuccess', () => {

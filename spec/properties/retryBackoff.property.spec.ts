@@ -3,12 +3,17 @@
  * multipliers, seeds) and a source that fails a random number of times before it succeeds: the source is
  * subscribed exactly at the cumulative delays the formulas give for the same draws, never more than
  * `maxRetries + 1` times, and the result is the source's value or its original last error. Checked in
- * virtual time, with a fixed seed unless FC_SEED is set and FC_RUNS runs (default 300).
+ * virtual time, with a fixed seed unless FC_SEED is set and FC_RUNS runs (default 300). And no strategy
+ * ever computes a NaN or negative delay (issue 9: `0 * 2^1024` is NaN).
  */
 import { expect } from 'chai';
 import * as fc from 'fast-check';
 import { defer, of, throwError, timer, concatMap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
+import { decorrelatedJitter } from '../../src/backoff/decorrelatedJitter';
+import { equalJitter } from '../../src/backoff/equalJitter';
+import { fullJitter } from '../../src/backoff/fullJitter';
+import { noJitter } from '../../src/backoff/noJitter';
 import { seededRandom } from '../../src/chaos/seededRandom';
 import { retryBackoff, type RetryBackoffJitter } from '../../src/operators/retryBackoff';
 
@@ -24,16 +29,19 @@ interface Scenario {
   readonly duration: number;
 }
 
-const scenario: fc.Arbitrary<Scenario> = fc.record({
-  maxRetries: fc.integer({ min: 0, max: 6 }),
-  initialDelay: fc.integer({ min: 0, max: 20 }),
-  maxDelay: fc.oneof(fc.constant(Infinity), fc.integer({ min: 0, max: 100 })),
-  multiplier: fc.oneof(fc.constant(1), fc.constant(2), fc.double({ min: 1, max: 4, noNaN: true })),
-  jitter: fc.constantFrom<RetryBackoffJitter>('none', 'full', 'equal', 'decorrelated'),
-  seed: fc.integer(),
-  failures: fc.integer({ min: 0, max: 8 }),
-  duration: fc.integer({ min: 0, max: 3 }),
-});
+const scenario: fc.Arbitrary<Scenario> = fc
+  .record({
+    maxRetries: fc.integer({ min: 0, max: 6 }),
+    initialDelay: fc.integer({ min: 0, max: 20 }),
+    // `maxDelay` is at least `initialDelay` (DESIGN 2.3 refuses less): Infinity, or initialDelay + extra.
+    extraDelay: fc.oneof(fc.constant(Infinity), fc.integer({ min: 0, max: 80 })),
+    multiplier: fc.oneof(fc.constant(1), fc.constant(2), fc.double({ min: 1, max: 4, noNaN: true })),
+    jitter: fc.constantFrom<RetryBackoffJitter>('none', 'full', 'equal', 'decorrelated'),
+    seed: fc.integer(),
+    failures: fc.integer({ min: 0, max: 8 }),
+    duration: fc.integer({ min: 0, max: 3 }),
+  })
+  .map(({ extraDelay, ...s }) => ({ ...s, maxDelay: s.initialDelay + extraDelay }));
 
 /** The subscribe frames and the outcome DESIGN 2.3 gives for the scenario. */
 function model(s: Scenario): { subscribedAt: number[]; outcome: string } {
@@ -97,6 +105,34 @@ describe('retryBackoff properties', () => {
         );
       }),
       { seed, numRuns },
+    );
+  });
+
+  it('should never compute a NaN or negative delay, whatever the retry, draw and previous delay', () => {
+    const strategies = {
+      none: noJitter,
+      full: fullJitter,
+      equal: equalJitter,
+      decorrelated: decorrelatedJitter,
+    };
+    fc.assert(
+      fc.property(
+        fc.constantFrom<RetryBackoffJitter>('none', 'full', 'equal', 'decorrelated'),
+        fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1e6, noNaN: true })),
+        fc.oneof(fc.constant(Infinity), fc.double({ min: 0, max: 1e9, noNaN: true })),
+        fc.double({ min: 1, max: 10, noNaN: true }),
+        fc.integer({ min: 1, max: 5000 }),
+        fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })),
+        fc.oneof(fc.constant(Infinity), fc.double({ min: 0, max: 1e12, noNaN: true })),
+        (jitter, initialDelay, extra, multiplier, retry, draw, previous) => {
+          const maxDelay = initialDelay + extra;
+          const delay = strategies[jitter]({ initialDelay, maxDelay, multiplier });
+          const d = delay(retry, Math.max(initialDelay, previous), () => draw);
+          expect(d >= 0, `${jitter}: ${d}`).to.equal(true);
+          expect(d).to.be.at.most(maxDelay);
+        },
+      ),
+      { seed, numRuns: numRuns * 10 },
     );
   });
 });

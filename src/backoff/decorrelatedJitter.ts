@@ -1,5 +1,6 @@
 import type { BackoffDelay } from './BackoffDelay';
 import type { BackoffOptions } from './BackoffOptions';
+import { fractionOf } from './fractionOf';
 
 /**
  * Jitter `'decorrelated'`: `min(maxDelay, initialDelay + random() * (3 * previous - initialDelay))`, with
@@ -9,5 +10,5 @@ import type { BackoffOptions } from './BackoffOptions';
 export function decorrelatedJitter(options: BackoffOptions): BackoffDelay {
   const { initialDelay, maxDelay } = options;
   return (_retry, previous, random) =>
-    Math.min(maxDelay, initialDelay + random() * (3 * previous - initialDelay));
+    Math.min(maxDelay, initialDelay + fractionOf(random(), 3 * previous - initialDelay));
 }

@@ -1,6 +1,7 @@
 import type { BackoffDelay } from './BackoffDelay';
 import type { BackoffOptions } from './BackoffOptions';
 import { exponentialDelay } from './exponentialDelay';
+import { fractionOf } from './fractionOf';
 
 /**
  * Jitter `'equal'`: `d/2 + random() * d/2`, uniform in `[d/2, d)` with `d` the exponential delay. Keeps
@@ -9,6 +10,6 @@ import { exponentialDelay } from './exponentialDelay';
 export function equalJitter(options: BackoffOptions): BackoffDelay {
   return (retry, _previous, random) => {
     const half = exponentialDelay(retry, options) / 2;
-    return half + random() * half;
+    return half + fractionOf(random(), half);
   };
 }

@@ -1,4 +1,10 @@
-import type { SchedulerLike, Subscription, Unsubscribable } from 'rxjs';
+import {
+  Observable,
+  type SchedulerLike,
+  type Subscriber,
+  type Subscription,
+  type Unsubscribable,
+} from 'rxjs';
 import { TimerQueue, type Deadline } from './TimerQueue';
 
 export { MAX_TIMER_DELAY } from './TimerQueue';
@@ -46,4 +52,39 @@ export function scheduleOn(
   parent.add(delayed);
   queue.add(delayed, queue.now() + delay);
   return delayed;
+}
+
+/** The deadline of one {@link delayBy} subscription. */
+class DelayTimer implements Deadline, Unsubscribable {
+  timerDue = Infinity;
+  timerSlot = -1;
+  timerOrder = 0;
+
+  constructor(
+    private readonly queue: TimerQueue,
+    private readonly subscriber: Subscriber<0>,
+  ) {}
+
+  onDeadline(): void {
+    this.subscriber.next(0);
+    this.subscriber.complete();
+  }
+
+  unsubscribe(): void {
+    this.queue.remove(this);
+  }
+}
+
+/**
+ * rxjs `timer(delay, scheduler)` through the scheduler's {@link TimerQueue}: emits `0` after `delay` ms,
+ * then completes; `Infinity` never emits and holds no timer. Each subscription is one deadline.
+ * @internal
+ */
+export function delayBy(scheduler: SchedulerLike, delay: number): Observable<0> {
+  const queue = TimerQueue.of(scheduler);
+  return new Observable<0>((subscriber) => {
+    const timer = new DelayTimer(queue, subscriber);
+    queue.add(timer, queue.now() + delay);
+    return timer;
+  });
 }

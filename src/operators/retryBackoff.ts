@@ -4,7 +4,6 @@ import {
   identity,
   retry,
   throwError,
-  timer,
   type MonoTypeOperatorFunction,
   type Observable,
   type SchedulerLike,
@@ -15,10 +14,12 @@ import { decorrelatedJitter } from '../backoff/decorrelatedJitter';
 import { equalJitter } from '../backoff/equalJitter';
 import { fullJitter } from '../backoff/fullJitter';
 import { noJitter } from '../backoff/noJitter';
+import { InvalidConfigError } from '../errors/InvalidConfigError';
+import { isTransient } from '../errors/isTransient';
 import * as c from '../internal/codecs';
-import { decodeConfig, describeValue } from '../internal/decodeConfig';
+import { configIssue, describeValue, readConfig } from '../internal/decodeConfig';
 import { operate } from '../internal/operate';
-import { MAX_TIMER_DELAY } from '../internal/schedule';
+import { delayBy, MAX_TIMER_DELAY } from '../internal/schedule';
 
 /** How the delay before each retry is spread (see {@link RetryBackoffConfig.jitter}). */
 export type RetryBackoffJitter = 'none' | 'full' | 'equal' | 'decorrelated';
@@ -29,7 +30,10 @@ export interface RetryBackoffConfig {
   readonly maxRetries: number;
   /** Delay before retry 1, in ms (finite, >= 0). */
   readonly initialDelay: number;
-  /** Upper bound of every delay, in ms. @default Infinity */
+  /**
+   * Upper bound of every computed delay, in ms; at least `initialDelay`. An error's `info.retryAfter` may
+   * ask for longer (see {@link retryBackoff}). @default Infinity
+   */
   readonly maxDelay?: number | undefined;
   /** Growth of the delay from one retry to the next (finite, >= 1). @default 2 */
   readonly multiplier?: number | undefined;
@@ -43,7 +47,8 @@ export interface RetryBackoffConfig {
   /**
    * Asked before each retry with the error and the retry number (1-based); `false` re-emits the error at
    * once. Not asked once the retries have run out. A throw errors the result with what was thrown.
-   * @default every error is retried
+   * @default isTransient: a refusal by a policy of this library (an open breaker, a full bulkhead, ...)
+   * or a 4xx other than 408, 425 and 429 fails at once
    */
   readonly shouldRetry?: ((error: unknown, retry: number) => boolean) | undefined;
   /** A value from the source resets the retry count (and the backoff) to the start. @default false */
@@ -86,9 +91,12 @@ const STRATEGIES: Record<RetryBackoffJitter, (options: BackoffOptions) => Backof
 
 /**
  * Resubscribes to the source when it errors, at most `maxRetries` times, after an exponentially growing,
- * jittered delay taken from the scheduler. When the retries run out, or `shouldRetry` says no, the
- * original error is re-emitted. Built on rxjs `retry`, so a source that never fails costs what `retry`
- * costs.
+ * jittered delay taken from the scheduler. When the retries run out, or `shouldRetry` (by default
+ * `isTransient`) says no, the original error is re-emitted. An error that carries a finite
+ * `info.retryAfter` (an `HttpStatusError` 429 or 503 with `Retry-After`, a `RateLimitedError`) is waited
+ * for at least that long: the delay is `max(computed delay, info.retryAfter)`, `maxDelay` capping only the
+ * computed delay. Every delay is at most 2^31 - 1 ms. Built on rxjs `retry`, so a source that never fails
+ * costs what `retry` costs; pending delays share the scheduler's one timer.
  *
  * ```text
  * source:   --#  (cold, errors each time)
@@ -103,10 +111,11 @@ const STRATEGIES: Record<RetryBackoffJitter, (options: BackoffOptions) => Backof
  * ```ts
  * fetchRequest(url).pipe(
  *   timeoutAfter(500), // per attempt
- *   retryBackoff({ maxRetries: 4, initialDelay: 100, maxDelay: 2000, shouldRetry: isNetworkError }),
+ *   retryBackoff({ maxRetries: 4, initialDelay: 100, maxDelay: 2000 }),
  * );
  * ```
- * @throws {InvalidConfigError} when the config is not valid (every bad field is named).
+ * @throws {InvalidConfigError} when the config is not valid (every bad field is named), or `maxDelay` is
+ * below `initialDelay`.
  */
 export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFunction<T> {
   const {
@@ -115,11 +124,11 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
     maxDelay = Infinity,
     multiplier = 2,
     jitter = 'full',
-    shouldRetry,
+    shouldRetry = isTransient,
     resetOnSuccess = false,
     random = Math.random,
     scheduler = asyncScheduler,
-  } = decodeConfig('retryBackoff', RetryBackoffConfigCodec, config) as RetryBackoffConfig;
+  } = decode(config);
   if (maxRetries === 0) return identity;
 
   const delayOf = STRATEGIES[jitter]({ initialDelay, maxDelay, multiplier });
@@ -137,11 +146,11 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
       count: maxRetries,
       resetOnSuccess,
       delay: (error: unknown, n: number): Observable<unknown> => {
-        if (shouldRetry !== undefined && !shouldRetry(error, n)) return throwError(() => error);
+        if (!shouldRetry(error, n)) return throwError(() => error);
         const previous = n === 1 ? initialDelay : state.previous;
-        const delay = Math.min(MAX_TIMER_DELAY, delayOf(n, previous, draw));
-        state.previous = delay;
-        return timer(delay, scheduler);
+        const computed = Math.min(MAX_TIMER_DELAY, delayOf(n, previous, draw));
+        state.previous = computed;
+        return delayBy(scheduler, Math.min(MAX_TIMER_DELAY, Math.max(computed, retryAfterOf(error))));
       },
     });
 
@@ -150,4 +159,28 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
   return operate<T, T>((source, destination) => {
     source.pipe(retrying({ previous: initialDelay })).subscribe(destination);
   });
+}
+
+/**
+ * Reads the config once (see `readConfig`), validates what was read, then checks `maxDelay` against
+ * `initialDelay`; throws every issue at once, else returns what was read.
+ */
+function decode(input: RetryBackoffConfig): RetryBackoffConfig {
+  const { value: config, issues } = readConfig<RetryBackoffConfig>(RetryBackoffConfigCodec, input);
+  if (issues.length === 0 && config.maxDelay !== undefined && config.maxDelay < config.initialDelay) {
+    issues.push(
+      configIssue('maxDelay', `at least \`initialDelay\` (${config.initialDelay})`, config.maxDelay),
+    );
+  }
+  if (issues.length > 0) throw new InvalidConfigError({ operator: 'retryBackoff', issues });
+  return config;
+}
+
+/** The error's finite `info.retryAfter` in ms (a 429 or 503 with `Retry-After`, say), else 0. */
+function retryAfterOf(error: unknown): number {
+  if (typeof error !== 'object' || error === null) return 0;
+  const info: unknown = (error as { info?: unknown }).info;
+  if (typeof info !== 'object' || info === null) return 0;
+  const retryAfter: unknown = (info as { retryAfter?: unknown }).retryAfter;
+  return typeof retryAfter === 'number' && Number.isFinite(retryAfter) ? retryAfter : 0;
 }
