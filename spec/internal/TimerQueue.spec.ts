@@ -233,6 +233,19 @@ describe('TimerQueue', () => {
     expect(log).to.deep.equal(['a@-1900', 'b@-1890']);
   });
 
+  it('should never fire before its due time by a clock that moved on, waiting at most its delay more', () => {
+    const clock = new WallClock();
+    const queue = TimerQueue.of(clock);
+    const log: string[] = [];
+    queue.add(new Probe('a', log, clock), 100);
+    clock.advance(50);
+    clock.step(-5); // still after the time it was armed at: the timer fires when the clock reads 95
+    clock.advance(50);
+    expect(log).to.deep.equal([]);
+    clock.advance(5);
+    expect(log).to.deep.equal(['a@100']);
+  });
+
   it('should keep asyncScheduler deadlines of real time on their own timer through TestScheduler.run', async () => {
     const queue = TimerQueue.of(asyncScheduler);
     const log: string[] = [];

@@ -78,11 +78,12 @@ const queues = new WeakMap<SchedulerLike, TimerQueue>();
  *   limit) runs first, as it would with one action per deadline.
  * - A deadline that has passed within floating-point error has passed.
  *
- * Its time ({@link TimerQueue.now}) is the scheduler's, except that it never steps back: a timer that
- * fires before its due time by the clock has still waited its delay, so queue time moves on to what the
- * timer was armed for; and when the clock is set back, queue time stands still until the clock catches
- * up. A wall clock set back while deadlines wait therefore stretches none of them, as with rxjs's own
- * timers. A clock that steps back by weeks is another clock (`asyncScheduler` inside `TestScheduler.run`):
+ * Its time ({@link TimerQueue.now}) is the scheduler's, except that it never steps back: when the clock
+ * is set back, queue time stands still until the clock catches up; and a timer that fires when the clock
+ * reads earlier than when it was armed has still waited its delay, so queue time moves on to what the
+ * timer was armed for. A wall clock set back while deadlines wait therefore stretches none of them by
+ * more than their own delay (none at all when the step goes below the time they were armed at), as
+ * with rxjs's own timers; a deadline never fires before its due time by a clock that moved on. A clock that steps back by weeks is another clock (`asyncScheduler` inside `TestScheduler.run`):
  * the deadlines pending then keep their own timer and time, and queue time starts again from the new
  * clock, so virtual time stays exact. Queue time equals `scheduler.now()` in virtual time.
  *
@@ -254,6 +255,8 @@ class TimerHeap {
   private action: Subscription | null = null;
   /** Scheduler time the armed action fires at. */
   armedFor = Infinity;
+  /** Queue time the armed action was armed at. */
+  private armedAt = -Infinity;
   /** `timerOrder` of the deadline the action was armed for. */
   private armedOrder = -1;
   /** Bumped on every arm and firing: tells `arm` whether the action ran while it was being scheduled. */
@@ -305,6 +308,7 @@ class TimerHeap {
     const head = this.items[0];
     if (head === undefined) return;
     const delay = delayTo(head.timerDue, now);
+    this.armedAt = now;
     this.armedFor = now + delay;
     this.armedOrder = head.timerOrder;
     const token = ++this.arms;
@@ -334,9 +338,12 @@ class TimerHeap {
     const { scheduler } = queue;
     const current = queue.isCurrent(this);
     let now = scheduler.now() + this.skew;
-    // A timer that fires early by the clock (set back meanwhile, or read before the timer's own clock
-    // caught up) has still waited its delay; and queue time never steps back.
-    const floor = current && queue.last > this.armedFor ? queue.last : this.armedFor;
+    // A clock that reads earlier than when the timer was armed was set back meanwhile: the timer has
+    // still waited its delay, so queue time moves on to what it was armed for. (A timer that fires a
+    // little early by a clock that did move on, as Node's may, waits the rest: at most its delay.) And
+    // queue time never steps back.
+    let floor = now < this.armedAt ? this.armedFor : -Infinity;
+    if (current && queue.last > floor) floor = queue.last;
     if (now < floor) {
       this.skew += floor - now;
       now = floor;
@@ -374,6 +381,7 @@ class TimerHeap {
       const later = scheduler.now() + this.skew;
       const at = later > now ? later : now;
       const delay = yielded ? 0 : delayTo(items[0]!.timerDue, at);
+      this.armedAt = at;
       this.armedFor = at + delay;
       this.armedOrder = items[0]!.timerOrder;
       const token = ++this.arms;
