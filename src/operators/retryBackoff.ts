@@ -14,11 +14,12 @@ import { decorrelatedJitter } from '../backoff/decorrelatedJitter';
 import { equalJitter } from '../backoff/equalJitter';
 import { fullJitter } from '../backoff/fullJitter';
 import { noJitter } from '../backoff/noJitter';
-import { InvalidConfigError } from '../errors/InvalidConfigError';
+import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
 import { isTransient } from '../errors/isTransient';
 import * as c from '../internal/codecs';
 import { configIssue, describeValue, readConfig } from '../internal/decodeConfig';
 import { operate } from '../internal/operate';
+import { retryAfterOf } from '../internal/retryAfterOf';
 import { delayBy, MAX_TIMER_DELAY } from '../internal/schedule';
 
 /** How the delay before each retry is spread (see {@link RetryBackoffConfig.jitter}). */
@@ -41,7 +42,7 @@ export interface RetryBackoffConfig {
    * How each delay is spread, with `d = min(maxDelay, initialDelay * multiplier^(retry - 1))`:
    * `'none'`: `d`; `'full'`: `random() * d`; `'equal'`: `d/2 + random() * d/2`; `'decorrelated'`:
    * `min(maxDelay, initialDelay + random() * (3 * previous - initialDelay))`, `previous` being the last
-   * delay (`initialDelay` before the first). @default 'full'
+   * delay waited (`initialDelay` before the first). @default 'full'
    */
   readonly jitter?: RetryBackoffJitter | undefined;
   /**
@@ -140,7 +141,7 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
     return r;
   };
 
-  /** `state.previous` is the delay used before the last retry of one subscription. */
+  /** `state.previous` is the delay waited before the last retry of one subscription. */
   const retrying = (state: { previous: number }): MonoTypeOperatorFunction<T> =>
     retry<T>({
       count: maxRetries,
@@ -148,9 +149,9 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
       delay: (error: unknown, n: number): Observable<unknown> => {
         if (!shouldRetry(error, n)) return throwError(() => error);
         const previous = n === 1 ? initialDelay : state.previous;
-        const computed = Math.min(MAX_TIMER_DELAY, delayOf(n, previous, draw));
-        state.previous = computed;
-        return delayBy(scheduler, Math.min(MAX_TIMER_DELAY, Math.max(computed, retryAfterOf(error))));
+        const delay = Math.min(MAX_TIMER_DELAY, Math.max(delayOf(n, previous, draw), retryAfterOf(error)));
+        state.previous = delay;
+        return delayBy(scheduler, delay);
       },
     });
 
@@ -167,20 +168,21 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
  */
 function decode(input: RetryBackoffConfig): RetryBackoffConfig {
   const { value: config, issues } = readConfig<RetryBackoffConfig>(RetryBackoffConfigCodec, input);
-  if (issues.length === 0 && config.maxDelay !== undefined && config.maxDelay < config.initialDelay) {
-    issues.push(
-      configIssue('maxDelay', `at least \`initialDelay\` (${config.initialDelay})`, config.maxDelay),
-    );
-  }
+  const issue = issues.length === 0 ? maxDelayIssue(config) : undefined;
+  if (issue !== undefined) issues.push(issue);
   if (issues.length > 0) throw new InvalidConfigError({ operator: 'retryBackoff', issues });
   return config;
 }
 
-/** The error's finite `info.retryAfter` in ms (a 429 or 503 with `Retry-After`, say), else 0. */
-function retryAfterOf(error: unknown): number {
-  if (typeof error !== 'object' || error === null) return 0;
-  const info: unknown = (error as { info?: unknown }).info;
-  if (typeof info !== 'object' || info === null) return 0;
-  const retryAfter: unknown = (info as { retryAfter?: unknown }).retryAfter;
-  return typeof retryAfter === 'number' && Number.isFinite(retryAfter) ? retryAfter : 0;
+/**
+ * The issue of a valid retry config whose `maxDelay` is below its `initialDelay` (DESIGN §2.3), named
+ * `path`; else undefined. Shared with `ResiliencePipeline`'s `retry`. @internal
+ */
+export function maxDelayIssue(
+  config: Pick<RetryBackoffConfig, 'initialDelay' | 'maxDelay'>,
+  path = 'maxDelay',
+): ConfigIssue | undefined {
+  const { initialDelay, maxDelay } = config;
+  if (maxDelay === undefined || maxDelay >= initialDelay) return undefined;
+  return configIssue(path, `at least \`initialDelay\` (${initialDelay})`, maxDelay);
 }

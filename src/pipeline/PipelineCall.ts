@@ -1,22 +1,43 @@
-import type { SchedulerAction, Subscription, Unsubscribable } from 'rxjs';
+import type { Unsubscribable } from 'rxjs';
 import type { BulkheadEntrant } from '../bulkhead/Bulkhead';
 import type { LimitSample } from '../bulkhead/LimitSample';
 import type { BulkheadRejectedError } from '../errors/BulkheadRejectedError';
 import { TimeoutExceededError } from '../errors/TimeoutExceededError';
-import { MAX_TIMER_DELAY } from '../internal/schedule';
+import type { Deadline } from '../internal/TimerQueue';
 import type { PipelineAttemptOutcome, PipelineCallOutcome } from './PipelineEvent';
 import type { ResiliencePipeline } from './ResiliencePipeline';
 
-function deadlineWork(this: SchedulerAction<PipelineCall>, call?: PipelineCall): void {
-  call!.deadlineDue(this);
-}
+/** Which of a call's timers a {@link StageTimer} is. */
+type Stage = 'deadline' | 'attemptTimeout' | 'retry';
 
-function attemptTimeoutWork(this: SchedulerAction<PipelineCall>, call?: PipelineCall): void {
-  call!.attemptTimeoutDue(this);
-}
+/**
+ * One timer of a call, a deadline in the scheduler's shared `TimerQueue`, of the same kind as the explicit
+ * stack's: the deadline and the attempt timeout are limits (as `timeoutAfter`'s), the retry delay is not
+ * (as `retryBackoff`'s), so that the queue orders them exactly as it orders the stack's.
+ */
+class StageTimer implements Deadline {
+  timerDue = Infinity;
+  timerSlot = -1;
+  timerOrder = 0;
+  readonly timerIsLimit: boolean;
 
-function retryWork(this: SchedulerAction<PipelineCall>, call?: PipelineCall): void {
-  call!.retryDue();
+  constructor(
+    private readonly call: PipelineCall,
+    private readonly stage: Stage,
+  ) {
+    this.timerIsLimit = stage !== 'retry';
+  }
+
+  onDeadline(): void {
+    switch (this.stage) {
+      case 'deadline':
+        return this.call.deadlineDue();
+      case 'attemptTimeout':
+        return this.call.attemptTimeoutDue();
+      case 'retry':
+        return this.call.retryDue();
+    }
+  }
 }
 
 /**
@@ -58,8 +79,9 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
   /** The delay before the last retry (the decorrelated jitter reads it). */
   private previousDelay = 0;
   private torn = false;
-  private deadlineTimer: Subscription | null = null;
-  private retryTimer: Subscription | null = null;
+  /** The call's timers, made when first needed and queued again for each attempt or retry. */
+  private deadlineTimer: StageTimer | null = null;
+  private retryTimer: StageTimer | null = null;
 
   /** The current attempt holds a breaker permit, admitted under `ticket`. */
   private held = false;
@@ -82,7 +104,7 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
   private waiting: Unsubscribable | null = null;
   private attemptStartedAt = NaN;
   private attemptSeen = 0;
-  private attemptTimer: Subscription | null = null;
+  private attemptTimer: StageTimer | null = null;
   /** An 'attempt' event is owed for the current attempt. */
   private attemptOpen = false;
   /** How the current attempt ended, once it has (its event may still be owed). */
@@ -125,11 +147,13 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
    */
   start(): void {
     const { pipeline } = this;
-    const { scheduler, deadline } = pipeline;
+    const { scheduler, deadline, timers } = pipeline;
     const observed = pipeline.observed;
     // The clock is read only when something needs the subscribe instant: a call that completes
-    // synchronously with no deadline, no CallFailure and nobody observing events$ reads no clock.
-    if (deadline !== Infinity || this.measured || observed) this.subscribedAt = scheduler.now();
+    // synchronously with no deadline, no CallFailure and nobody observing events$ reads no clock. With
+    // a deadline, one reading of the timer queue's clock (the scheduler's) serves both.
+    if (deadline !== Infinity) this.subscribedAt = timers.now();
+    else if (this.measured || observed) this.subscribedAt = scheduler.now();
     if (observed) {
       pipeline.emit({
         type: 'start',
@@ -143,8 +167,7 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
     }
     this.attempt();
     if (!this.done && deadline !== Infinity) {
-      const delay = Math.max(0, this.subscribedAt + deadline - scheduler.now());
-      this.deadlineTimer = scheduler.schedule(deadlineWork, Math.min(MAX_TIMER_DELAY, delay), this);
+      timers.add((this.deadlineTimer = new StageTimer(this, 'deadline')), this.subscribedAt + deadline);
     }
   }
 
@@ -169,14 +192,9 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
     const ended = this.done;
     this.done = true;
     this.endAttempt(reason);
-    if (this.retryTimer !== null) {
-      this.retryTimer.unsubscribe();
-      this.retryTimer = null;
-    }
-    if (this.deadlineTimer !== null) {
-      this.deadlineTimer.unsubscribe();
-      this.deadlineTimer = null;
-    }
+    const { timers } = this.pipeline;
+    if (this.retryTimer !== null) timers.remove(this.retryTimer);
+    if (this.deadlineTimer !== null) timers.remove(this.deadlineTimer);
     if (!ended) this.callEvent(this.seen > 0 ? 'success' : 'cancelled', undefined);
   }
 
@@ -328,10 +346,10 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
 
   /** The attempt reaches the call: the source is subscribed, then the attempt timer armed. */
   private run(): void {
-    const { scheduler, attemptTimeout } = this.pipeline;
+    const { attemptTimeout, timers } = this.pipeline;
     const timed = attemptTimeout !== Infinity;
     const observed = this.pipeline.observed;
-    this.attemptStartedAt = observed ? scheduler.now() : NaN;
+    this.attemptStartedAt = observed ? timers.now() : NaN;
     this.reached++;
     this.attemptSeen = 0;
     this.attemptOpen = true;
@@ -340,22 +358,16 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
     // The attempt's clock starts at its subscribe; an attempt that ended while being subscribed needs no
     // timer, and no clock read (the subscribe itself takes no time in virtual time, microseconds in real).
     if (this.running && timed) {
-      const now = scheduler.now();
+      const now = timers.now();
       if (!observed) this.attemptStartedAt = now;
-      const delay = Math.max(0, this.attemptStartedAt + attemptTimeout - now);
-      this.attemptTimer = scheduler.schedule(attemptTimeoutWork, Math.min(MAX_TIMER_DELAY, delay), this);
+      const timer = (this.attemptTimer ??= new StageTimer(this, 'attemptTimeout'));
+      timers.add(timer, (observed ? this.attemptStartedAt : now) + attemptTimeout);
     }
   }
 
-  /** The attempt timer fired (re-armed when a real clock woke it early). @internal */
-  attemptTimeoutDue(action: SchedulerAction<PipelineCall>): void {
-    const { scheduler, attemptTimeout } = this.pipeline;
-    const left = this.attemptStartedAt + attemptTimeout - scheduler.now();
-    if (left > 0) {
-      action.schedule(this, Math.min(MAX_TIMER_DELAY, left));
-      return;
-    }
-    this.attemptTimer = null;
+  /** The attempt timer fired. @internal */
+  attemptTimeoutDue(): void {
+    const { attemptTimeout } = this.pipeline;
     const error = new TimeoutExceededError({
       limit: 'total',
       after: attemptTimeout,
@@ -370,15 +382,9 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
     this.attemptFailed(error);
   }
 
-  /** The deadline timer fired (re-armed when a real clock woke it early). @internal */
-  deadlineDue(action: SchedulerAction<PipelineCall>): void {
-    const { scheduler, deadline } = this.pipeline;
-    const left = this.subscribedAt + deadline - scheduler.now();
-    if (left > 0) {
-      action.schedule(this, Math.min(MAX_TIMER_DELAY, left));
-      return;
-    }
-    this.deadlineTimer = null;
+  /** The deadline timer fired. @internal */
+  deadlineDue(): void {
+    const { deadline, timers } = this.pipeline;
     const error = new TimeoutExceededError({
       limit: 'total',
       after: deadline,
@@ -388,16 +394,12 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
     // As timeoutAfter: everything inside is unsubscribed first (the attempt, or the wait for a retry); a
     // policy's events$ observer may cancel the call meanwhile.
     this.endAttempt(error);
-    if (this.retryTimer !== null) {
-      this.retryTimer.unsubscribe();
-      this.retryTimer = null;
-    }
+    if (this.retryTimer !== null) timers.remove(this.retryTimer);
     if (!this.done) this.fail(error);
   }
 
   /** The retry's delay passed: the next attempt. @internal */
   retryDue(): void {
-    this.retryTimer = null;
     this.attempt();
   }
 
@@ -443,7 +445,8 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
       }
       if (delay >= 0) {
         this.previousDelay = delay;
-        this.retryTimer = this.pipeline.scheduler.schedule(retryWork, delay, this);
+        const { timers } = this.pipeline;
+        timers.add((this.retryTimer ??= new StageTimer(this, 'retry')), timers.now() + delay);
         this.endAttempt(undefined);
         return;
       }
@@ -467,10 +470,7 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
     const cancelled = this.running;
     this.running = false;
     this.releaseAttempt(cancelled, reason);
-    if (this.attemptTimer !== null) {
-      this.attemptTimer.unsubscribe();
-      this.attemptTimer = null;
-    }
+    if (this.attemptTimer !== null) this.pipeline.timers.remove(this.attemptTimer);
     if (this.slot) {
       this.slot = false;
       const sample = this.sample;

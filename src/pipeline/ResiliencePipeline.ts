@@ -11,8 +11,9 @@ import { CircuitBreaker } from '../breaker/CircuitBreaker';
 import { Bulkhead } from '../bulkhead/Bulkhead';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
 import * as c from '../internal/codecs';
-import { configIssue, decodeConfig, readConfig } from '../internal/decodeConfig';
-import { RetryBackoffConfigCodec, type RetryBackoffConfig } from '../operators/retryBackoff';
+import { TimerQueue } from '../internal/TimerQueue';
+import { configIssue, readConfig } from '../internal/decodeConfig';
+import { maxDelayIssue, RetryBackoffConfigCodec, type RetryBackoffConfig } from '../operators/retryBackoff';
 import type { PipelineEvent } from './PipelineEvent';
 import { PromiseCall } from './PromiseCall';
 import { RetryPlan } from './RetryPlan';
@@ -154,6 +155,8 @@ export class ResiliencePipeline {
   readonly bulkhead: Bulkhead | undefined;
   /** The retry stage, built once; `undefined` without retries. @internal */
   readonly retryPlan: RetryPlan | undefined;
+  /** The scheduler's timer queue: every call's deadline, attempt timeout and retry delay. @internal */
+  readonly timers: TimerQueue;
 
   /** `resilient(this)` without options, built on first use by `resilient`. @internal */
   plainOperator: MonoTypeOperatorFunction<unknown> | undefined = undefined;
@@ -165,11 +168,18 @@ export class ResiliencePipeline {
   private calls = 0;
 
   constructor(input: ResiliencePipelineConfig = {}) {
-    const config = decodeConfig('ResiliencePipeline', ConfigCodec, input) as ResiliencePipelineConfig;
+    const { value: config, issues } = readConfig<ResiliencePipelineConfig>(ConfigCodec, input);
+    const retryIssue =
+      issues.length === 0 && config.retry !== undefined
+        ? maxDelayIssue(config.retry, 'retry.maxDelay')
+        : undefined;
+    if (retryIssue !== undefined) issues.push(retryIssue);
+    if (issues.length > 0) throw new InvalidConfigError({ operator: 'ResiliencePipeline', issues });
     this.name = config.name ?? 'pipeline';
     this.breaker = config.breaker;
     this.bulkhead = config.bulkhead;
     this.scheduler = config.scheduler ?? config.breaker?.scheduler ?? asyncScheduler;
+    this.timers = TimerQueue.of(this.scheduler);
     this.deadline = config.deadline ?? Infinity;
     this.attemptTimeout = config.attemptTimeout ?? Infinity;
     this.retry = config.retry;

@@ -4,7 +4,9 @@ import { decorrelatedJitter } from '../backoff/decorrelatedJitter';
 import { equalJitter } from '../backoff/equalJitter';
 import { fullJitter } from '../backoff/fullJitter';
 import { noJitter } from '../backoff/noJitter';
+import { isTransient } from '../errors/isTransient';
 import { describeValue } from '../internal/decodeConfig';
+import { retryAfterOf } from '../internal/retryAfterOf';
 import { MAX_TIMER_DELAY } from '../internal/schedule';
 import type { RetryBackoffConfig, RetryBackoffJitter } from '../operators/retryBackoff';
 
@@ -26,7 +28,7 @@ export class RetryPlan {
   readonly resetOnSuccess: boolean;
   private readonly initialDelay: number;
   private readonly delayOf: BackoffDelay;
-  private readonly shouldRetry: ((error: unknown, retry: number) => boolean) | undefined;
+  private readonly shouldRetry: (error: unknown, retry: number) => boolean;
   private readonly random: () => number;
 
   /** `config` has been validated. */
@@ -37,7 +39,7 @@ export class RetryPlan {
       maxDelay = Infinity,
       multiplier = 2,
       jitter = 'full',
-      shouldRetry,
+      shouldRetry = isTransient,
       resetOnSuccess = false,
       random = Math.random,
     } = config;
@@ -50,14 +52,15 @@ export class RetryPlan {
   }
 
   /**
-   * The delay before retry `retry` (1-based) after `error`, given the delay before the previous retry of
-   * the same call (`previous`, ignored for retry 1); `-1` when `shouldRetry` says no. Throws what
-   * `shouldRetry` throws, and a `RangeError` for a draw of `random` outside [0, 1).
+   * The delay before retry `retry` (1-based) after `error`, given the delay waited before the previous
+   * retry of the same call (`previous`, ignored for retry 1); `-1` when `shouldRetry` (by default
+   * `isTransient`) says no. At least the error's finite `info.retryAfter`, as `retryBackoff` waits. Throws
+   * what `shouldRetry` throws, and a `RangeError` for a draw of `random` outside [0, 1).
    */
   delay(error: unknown, retry: number, previous: number): number {
-    if (this.shouldRetry !== undefined && !this.shouldRetry(error, retry)) return -1;
+    if (!this.shouldRetry(error, retry)) return -1;
     const before = retry === 1 ? this.initialDelay : previous;
-    return Math.min(MAX_TIMER_DELAY, this.delayOf(retry, before, this.draw));
+    return Math.min(MAX_TIMER_DELAY, Math.max(this.delayOf(retry, before, this.draw), retryAfterOf(error)));
   }
 
   private readonly draw = (): number => {
