@@ -59,9 +59,12 @@ function fill(pool: Bulkhead, call$: Observable<number>, count: number): () => v
   return () => held.complete();
 }
 
-/** Drains `count` waiting synchronous calls; returns [wall, cpu] ns per call. */
-function drainOurs(count: number): [number, number] {
-  const pool = new Bulkhead({ maxConcurrent: 1, maxQueued: count });
+/**
+ * Drains `count` waiting synchronous calls; returns [wall, cpu] ns per call. With a `queueTimeout`, each
+ * waiting call also holds a deadline in the scheduler's timer queue, removed when it starts.
+ */
+function drainOurs(count: number, queueTimeout?: number): [number, number] {
+  const pool = new Bulkhead({ maxConcurrent: 1, maxQueued: count, queueTimeout });
   const release = fill(pool, of(1).pipe(bulkhead(pool)), count);
   heapUsed(); // start from a collected heap, as every row does
   const start = process.hrtime.bigint();
@@ -239,24 +242,33 @@ export default async function run(): Promise<void> {
   const rounds = 3;
   const drainRows: Array<Record<string, unknown>> = [];
   const best = (samples: Array<[number, number]>, i: 0 | 1) => Math.min(...samples.map((s) => s[i]));
-  const drain = (count: number) => {
-    const ours = Array.from({ length: rounds }, () => drainOurs(count));
+  const drain = (count: number, queueTimeout?: number) => {
+    const ours = Array.from({ length: rounds }, () => drainOurs(count, queueTimeout));
     const bare = Array.from({ length: rounds }, () => subscribeBare(count));
     const [total, totalCpu] = [best(ours, 0), best(ours, 1)];
     const [floor, floorCpu] = [best(bare, 0), best(bare, 1)];
     drainRows.push({
-      case: `bulkhead, ${count} waiting`,
+      case: `bulkhead, ${count} waiting${queueTimeout === undefined ? '' : `, queueTimeout ${queueTimeout}`}`,
       'per call': formatNs(total),
       'rxjs subscribe of the same call, no pool': formatNs(floor),
       'added by the bulkhead': formatNs(total - floor),
       'per call, CPU': formatNs(totalCpu),
       'added, CPU': formatNs(totalCpu - floorCpu),
     });
-    return { total, added: total - floor, totalCpu, addedCpu: totalCpu - floorCpu };
+    return {
+      total,
+      added: total - floor,
+      totalCpu,
+      addedCpu: totalCpu - floorCpu,
+      ratio: total / floor,
+      ratioCpu: totalCpu / floorCpu,
+    };
   };
   drainOurs(10_000); // warm-up
+  drainOurs(10_000, 60_000);
   drain(10_000);
   const big = drain(100_000);
+  const timed = drain(100_000, 60_000);
   const cockatiel = await drainCockatiel(20_000);
   drainRows.push({ case: 'cockatiel, 20 000 waiting (100 000: ~5 s)', 'per call': formatNs(cockatiel) });
   report.table('drain of waiting synchronous calls through a pool of 1 (best of 3)', drainRows);
@@ -280,6 +292,22 @@ export default async function run(): Promise<void> {
     big.totalCpu,
     big.totalCpu <= 100,
   );
+  // Issue 11 item 4: the drain costs at most 2x rxjs subscribing the same calls with no bulkhead.
+  for (const [label, d] of [
+    ['no queueTimeout', big],
+    ['queueTimeout 60000 (one deadline per pool)', timed],
+  ] as const) {
+    report.check(
+      `draining 100 000 waiting calls, ${label}: drain / rxjs subscribe <= 2, wall`,
+      d.ratio,
+      d.ratio <= 2,
+    );
+    report.check(
+      `draining 100 000 waiting calls, ${label}: drain / rxjs subscribe <= 2, CPU`,
+      d.ratioCpu,
+      d.ratioCpu <= 2,
+    );
+  }
   report.check(
     'draining: bulkhead faster per call than cockatiel (wall, ns)',
     big.total,

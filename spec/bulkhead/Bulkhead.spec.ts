@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import { NEVER, Subject, asyncScheduler, type SchedulerLike } from 'rxjs';
+import { NEVER, Subject, asyncScheduler, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { isBulkheadRejectedError } from '../../src/errors/BulkheadRejectedError';
 import { Bulkhead } from '../../src/bulkhead/Bulkhead';
 import type { BulkheadEvent } from '../../src/bulkhead/BulkheadEvent';
 import { InvalidConfigError, isInvalidConfigError } from '../../src/errors/InvalidConfigError';
+import { TimerQueue } from '../../src/internal/TimerQueue';
 import { bulkhead } from '../../src/operators/bulkhead';
 import { captureThrow } from '../helpers/captureError';
 import { countingScheduler } from '../helpers/countingScheduler';
@@ -91,9 +92,73 @@ describe('Bulkhead', () => {
         expect(failed?.at).to.equal(queueTimeout);
         expect(isBulkheadRejectedError(failed?.error) && failed.error.info.reason).to.equal('queueTimeout');
         expect([pool.active, pool.queued]).to.deep.equal([1, 0]);
-        // Node fires a longer timer after 1 ms: one capped at 2^31 - 1 ms, then one for the rest.
-        expect(clock.calls.map((c) => c.delay)).to.deep.equal([2 ** 31 - 1, 1001]);
+        // Node fires a longer timer after 1 ms: one capped at 2^31 - 1 ms, then re-armed for the rest.
+        expect(clock.calls.map((c) => c.delay)).to.deep.equal([2 ** 31 - 1]);
+        expect(clock.rearms).to.deep.equal([1001]);
       });
+    });
+  });
+
+  describe('queueTimeout: one deadline per pool', () => {
+    it('should time out each waiting call at its own instant, the next one once the oldest has left', () => {
+      const scheduler = new TestScheduler(() => undefined);
+      const seen: string[] = [];
+      scheduler.run(() => {
+        const pool = new Bulkhead({ maxConcurrent: 1, maxQueued: 4, queueTimeout: 5, scheduler });
+        NEVER.pipe(bulkhead(pool)).subscribe();
+        const waiting = [0, 1, 1, 2].map((at, i) => {
+          const call = { subscription: undefined as { unsubscribe(): void } | undefined };
+          scheduler.schedule(() => {
+            call.subscription = NEVER.pipe(bulkhead(pool)).subscribe({
+              error: () => seen.push(`${i}@${scheduler.now()}`),
+            });
+          }, at);
+          return call;
+        });
+        // The oldest leaves before its deadline: the pool's deadline moves on to the next one.
+        scheduler.schedule(() => waiting[0]!.subscription!.unsubscribe(), 3);
+        scheduler.schedule(() => {
+          seen.push(`timers ${TimerQueue.of(scheduler).size}`);
+        }, 4);
+      });
+      expect(seen).to.deep.equal(['timers 1', '1@6', '2@6', '3@7']);
+    });
+  });
+
+  describe('queueTimeout at fractional times', () => {
+    it('should time out a call queued at a fractional instant once, at its instant, and let the run end', () => {
+      const scheduler = new TestScheduler(() => undefined);
+      const failed: Array<[number, string]> = [];
+      let scheduled = 0;
+      // Before the fix this re-armed for 1e-15 ms at the same frame for ever: fail instead of hanging.
+      const guarded = {
+        now: () => scheduler.now(),
+        schedule: (
+          work: (this: SchedulerAction<unknown>, state?: unknown) => void,
+          delay?: number,
+          state?: unknown,
+        ) => {
+          if (++scheduled > 100) throw new Error('rescheduled for ever');
+          return scheduler.schedule(work, delay, state);
+        },
+      } as SchedulerLike;
+      scheduler.run(() => {
+        const pool = new Bulkhead({ maxConcurrent: 1, maxQueued: 3, queueTimeout: 20, scheduler: guarded });
+        NEVER.pipe(bulkhead(pool)).subscribe();
+        for (const at of [2.373, 12.327000000000002, 12.827000000000002]) {
+          scheduler.schedule(() => {
+            NEVER.pipe(bulkhead(pool)).subscribe({
+              error: (e: unknown) =>
+                failed.push([scheduler.now() - at, isBulkheadRejectedError(e) ? e.info.reason : 'other']),
+            });
+          }, at);
+        }
+      });
+      expect(failed).to.have.length(3);
+      for (const [waited, reason] of failed) {
+        expect(waited).to.be.closeTo(20, 1e-9);
+        expect(reason).to.equal('queueTimeout');
+      }
     });
   });
 

@@ -1,10 +1,8 @@
 import {
   asyncScheduler,
   type Observable,
-  type SchedulerAction,
   type SchedulerLike,
   type Subscriber,
-  type Subscription,
   type Unsubscribable,
 } from 'rxjs';
 import { BulkheadRejectedError, type BulkheadRejectedInfo } from '../errors/BulkheadRejectedError';
@@ -13,7 +11,7 @@ import { config, nonNegativeInt, positiveInt, positiveMs, scheduler, string } fr
 import { decodeConfig } from '../internal/decodeConfig';
 import { createOperatorSubscriber, type OperatorHandlers } from '../internal/operate';
 import { OrderedSubject } from '../internal/OrderedSubject';
-import { MAX_TIMER_DELAY } from '../internal/schedule';
+import { TimerQueue, type Deadline } from '../internal/TimerQueue';
 import { withoutStack } from '../internal/withoutStack';
 import { WaitQueue, type WaitNode } from '../internal/WaitQueue';
 import { adaptiveCodec, adaptiveIssues, createLimit, type AdaptiveLimitConfig } from './AdaptiveLimitConfig';
@@ -101,7 +99,7 @@ const codec = config(
 /** What a waiting call needs from its bulkhead, without widening the bulkhead's public surface. */
 interface QueueOwner {
   leave(call: WaitingCall): void;
-  expire(call: WaitingCall): void;
+  expireOldest(): void;
 }
 
 /** What a running call of an adaptive pool needs from its bulkhead. */
@@ -167,15 +165,13 @@ export interface BulkheadEntrant {
 
 /**
  * One call waiting for a slot: its own queue node (O(1) removal on unsubscribe), and the teardown added
- * to its subscriber. One object per waiting call, plus its timer when `queueTimeout` is finite. The call
- * is an operator's (`source` is subscribed with `destination` once it holds a slot) or a
+ * to its subscriber. One object per waiting call, and no timer of its own (see {@link QueueTimeout}). The
+ * call is an operator's (`source` is subscribed with `destination` once it holds a slot) or a
  * {@link BulkheadEntrant} (`destination` is null).
  */
 class WaitingCall implements WaitNode, Unsubscribable {
   prev: WaitNode | null = null;
   next: WaitNode | null = null;
-  /** The queueTimeout action, if any; cancelled when the call starts or leaves. */
-  timer: Subscription | null = null;
 
   constructor(
     readonly owner: QueueOwner,
@@ -191,8 +187,25 @@ class WaitingCall implements WaitNode, Unsubscribable {
   }
 }
 
-function expireWork(this: SchedulerAction<WaitingCall>, call?: WaitingCall): void {
-  call!.owner.expire(call!);
+/**
+ * The pool's one `queueTimeout` deadline, in the scheduler's shared {@link TimerQueue}. Waiting calls
+ * all wait the same `queueTimeout` in FIFO order, so they time out in queue order: only the oldest
+ * waiting call's deadline needs a place in the timer queue, and it moves on when that call starts,
+ * leaves or times out. Enqueue and dequeue stay O(1) however many calls wait.
+ */
+class QueueTimeout implements Deadline {
+  timerDue = Infinity;
+  timerSlot = -1;
+  timerOrder = 0;
+  /** The waiting call the deadline is aimed at (the oldest, when it was set), or null. */
+  call: WaitingCall | null = null;
+
+  constructor(private readonly owner: QueueOwner) {}
+
+  /** `call` has waited `queueTimeout` ms. */
+  onDeadline(): void {
+    this.owner.expireOldest();
+  }
 }
 
 /**
@@ -207,7 +220,9 @@ function expireWork(this: SchedulerAction<WaitingCall>, call?: WaitingCall): voi
  * A waiting call that is unsubscribed leaves the queue and never starts; one that waited `queueTimeout`
  * ms errors with `reason: 'queueTimeout'`. Nothing blocks: waiting is a queued subscription.
  *
- * Enqueue, dequeue and cancel of a waiting call are O(1), and a long run of synchronous calls is drained
+ * Enqueue, dequeue and cancel of a waiting call are O(1), a finite `queueTimeout` included (the pool keeps
+ * one deadline, for its oldest waiting call, in the scheduler's shared timer queue), and a long run of
+ * synchronous calls is drained
  * by a loop, so it never grows the stack.
  *
  * With `adaptive`, the limit is not fixed: `maxConcurrent` is the first guess, and the pool moves it
@@ -286,6 +301,9 @@ export class Bulkhead {
    */
   private epoch: number | null = null;
   private draining = false;
+  /** The scheduler's timer queue, and the pool's deadline in it; null without `queueTimeout`. */
+  private readonly timers: TimerQueue | null;
+  private readonly queueTimeoutDeadline: QueueTimeout | null;
   private readonly counts = {
     calls: 0,
     admitted: 0,
@@ -323,9 +341,11 @@ export class Bulkhead {
     this.hooks = {
       finalize: () => this.release(),
       leave: (call) => this.leave(call),
-      expire: (call) => this.expire(call),
+      expireOldest: () => this.expireOldest(),
       settle: (sample) => this.settle(sample),
     };
+    this.timers = queueTimeout === Infinity ? null : TimerQueue.of(scheduler);
+    this.queueTimeoutDeadline = this.timers === null ? null : new QueueTimeout(this.hooks);
   }
 
   /**
@@ -448,7 +468,7 @@ export class Bulkhead {
     return withoutStack(() => new BulkheadRejectedError(this.rejection('full')));
   }
 
-  /** Queues a call (with its queueTimeout timer, if any); the caller emits `queued`. */
+  /** Queues a call (the oldest waiting call's deadline times it out, if any); the caller emits `queued`. */
   private wait(
     source: Observable<unknown> | BulkheadEntrant,
     destination: Subscriber<unknown> | null,
@@ -461,9 +481,7 @@ export class Bulkhead {
     this.queue.push(call);
     counts.enqueued++;
     if (queued + 1 > counts.peakQueued) counts.peakQueued = queued + 1;
-    if (this.queueTimeout !== Infinity) {
-      call.timer = this.scheduler.schedule(expireWork, Math.min(this.queueTimeout, MAX_TIMER_DELAY), call);
-    }
+    if (queued === 0 && this.timers !== null) this.aimQueueTimeout();
     return call;
   }
 
@@ -548,10 +566,6 @@ export class Bulkhead {
       while (this.activeCount < this.currentLimit) {
         const call = this.queue.shift();
         if (call === undefined) break;
-        if (call.timer !== null) {
-          call.timer.unsubscribe();
-          call.timer = null;
-        }
         this.counts.started++;
         const waited = this.observed ? this.waited(call) : 0;
         if (call.destination === null) {
@@ -566,37 +580,55 @@ export class Bulkhead {
       }
     } finally {
       this.draining = false;
+      if (this.timers !== null) this.aimQueueTimeout();
     }
   }
 
   /** A waiting call's subscriber left: it leaves the queue and never starts. */
   private leave(call: WaitingCall): void {
+    const oldest = this.queue.peek() === call;
     if (!this.queue.remove(call)) return;
-    if (call.timer !== null) {
-      call.timer.unsubscribe();
-      call.timer = null;
-    }
+    if (oldest && this.timers !== null) this.aimQueueTimeout();
     this.counts.abandoned++;
     if (this.observed) {
       this.emit({ type: 'released', held: 'queue', ...this.base() });
     }
   }
 
-  /** A waiting call reached `queueTimeout`: it leaves the queue and errors. */
-  private expire(call: WaitingCall): void {
-    // A queueTimeout longer than one timer can wait is waited for in steps.
-    const left = this.queueTimeout - this.waited(call);
-    if (left > 0) {
-      call.timer = this.scheduler.schedule(expireWork, Math.min(left, MAX_TIMER_DELAY), call);
-      return;
+  /**
+   * Aims the pool's deadline at the oldest waiting call: `queueTimeout` after it joined the queue (the
+   * timer queue waits out a limit longer than one timer can hold), or removes it when none waits.
+   */
+  private aimQueueTimeout(): void {
+    const deadline = this.queueTimeoutDeadline!;
+    const timers = this.timers!;
+    const oldest = this.queue.peek();
+    if (oldest === deadline.call) return;
+    deadline.call = oldest ?? null;
+    if (oldest === undefined) timers.remove(deadline);
+    else timers.add(deadline, timers.now() + (this.queueTimeout - this.waited(oldest)));
+  }
+
+  /**
+   * The pool's deadline fired: the call it was aimed at has waited `queueTimeout` ms (trusted as is, so
+   * that a deadline passed within floating-point error has passed), and so has every call behind it
+   * that has waited as long by the clock. Each leaves the queue and is refused, oldest first.
+   */
+  private expireOldest(): void {
+    const deadline = this.queueTimeoutDeadline!;
+    let call: WaitingCall | undefined = deadline.call ?? undefined;
+    deadline.call = null;
+    while (call !== undefined && call === this.queue.peek()) {
+      this.queue.shift();
+      this.counts.rejectedQueueTimeout++;
+      if (this.observed) this.emitRejected('queueTimeout', this.waited(call));
+      const error = new BulkheadRejectedError(this.rejection('queueTimeout'));
+      if (call.destination === null) (call.source as BulkheadEntrant).refuse(error);
+      else call.destination.error(error);
+      const next: WaitingCall | undefined = this.queue.peek();
+      call = next !== undefined && this.waited(next) >= this.queueTimeout ? next : undefined;
     }
-    call.timer = null;
-    if (!this.queue.remove(call)) return;
-    this.counts.rejectedQueueTimeout++;
-    if (this.observed) this.emitRejected('queueTimeout', this.waited(call));
-    const error = new BulkheadRejectedError(this.rejection('queueTimeout'));
-    if (call.destination === null) (call.source as BulkheadEntrant).refuse(error);
-    else call.destination.error(error);
+    this.aimQueueTimeout();
   }
 
   /** ms `call` has waited so far. */
