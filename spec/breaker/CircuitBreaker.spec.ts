@@ -460,6 +460,33 @@ describe('CircuitBreaker', () => {
       expect(d.clock.scheduled).to.equal(2);
     });
 
+    it('should share one timer for the transitions of every observed breaker of one scheduler', () => {
+      const clock = new ManualClock();
+      const seen: Array<[string, CircuitState, number]> = [];
+      const breakers = [30, 10, 20].map((openDuration, i) => {
+        const breaker = new CircuitBreaker({
+          name: `b${i}`,
+          minimumCalls: 1,
+          openDuration,
+          scheduler: clock,
+        });
+        breaker.state$.subscribe((s) => seen.push([breaker.name, s, clock.now()]));
+        throwError(() => new Error('down'))
+          .pipe(circuitBreaker(breaker))
+          .subscribe({ error: () => undefined });
+        return breaker;
+      });
+      expect(clock.pending).to.equal(1);
+      clock.advanceTo(30);
+      expect(seen.filter(([, s]) => s === 'halfOpen')).to.deep.equal([
+        ['b1', 'halfOpen', 10],
+        ['b2', 'halfOpen', 20],
+        ['b0', 'halfOpen', 30],
+      ]);
+      expect(breakers.map((b) => b.state)).to.deep.equal(['halfOpen', 'halfOpen', 'halfOpen']);
+      expect(clock.pending).to.equal(0);
+    });
+
     it('should keep no timer while nobody observes, one while observed, and cancel it when the last leaves', () => {
       const d = new Driver({ minimumCalls: 1, openDuration: 10 });
       d.fail();

@@ -182,11 +182,23 @@ describe('TimerQueue', () => {
     expect(clock.delays).to.deep.equal([MAX_TIMER_DELAY, MAX_TIMER_DELAY, 12]);
   });
 
-  it('should take a deadline that has passed within floating-point error as passed', () => {
-    const log = virtual((queue, s, log) => {
-      s.schedule(() => queue.add(new Probe('p', log, s), 0.1 + 0.2), 0.3); // 0.30000000000000004
+  it('should fire deadlines within floating-point error of each other once each, never re-arming in place', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    const log: string[] = [];
+    scheduler.run(() => {
+      const counting = countingScheduler(scheduler);
+      const queue = TimerQueue.of(counting);
+      scheduler.schedule(() => {
+        queue.add(new Probe('now', log, scheduler), 0.3);
+        queue.add(new Probe('past', log, scheduler), 0.3 - 2 ** -60); // rounds to 0.3: due now
+        queue.add(new Probe('sum', log, scheduler), 0.1 + 0.2); // 0.30000000000000004, one ulp on
+      }, 0.3);
+      scheduler.flush();
+      // Each re-arm moved the clock on: one action, re-armed once for the one ulp.
+      expect(counting.calls.map((c) => c.delay)).to.deep.equal([0]);
+      expect(counting.rearms).to.deep.equal([0.1 + 0.2 - 0.3]);
     });
-    expect(log).to.deep.equal(['p@0.3']);
+    expect(log).to.deep.equal(['now@0.3', 'past@0.3', 'sum@0.30000000000000004']);
   });
 
   it('should fire every deadline that is overdue when the clock jumps forward, together, when its timer fires', () => {

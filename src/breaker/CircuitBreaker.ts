@@ -1,14 +1,8 @@
-import {
-  Observable,
-  asyncScheduler,
-  type SchedulerAction,
-  type SchedulerLike,
-  type Subscription,
-} from 'rxjs';
+import { Observable, asyncScheduler, type SchedulerLike } from 'rxjs';
 import * as t from 'io-ts';
 import * as c from '../internal/codecs';
 import { configIssue, decodeConfig, describeValue } from '../internal/decodeConfig';
-import { MAX_TIMER_DELAY } from '../internal/schedule';
+import { TimerQueue, type Deadline } from '../internal/TimerQueue';
 import { withoutStack } from '../internal/withoutStack';
 import { CircuitOpenError } from '../errors/CircuitOpenError';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
@@ -258,7 +252,8 @@ export class CircuitBreaker {
   private eventWatchers = 0;
   /** Subscribers of `state$` and `events$`: the transition timer lives only while > 0. */
   private watchers = 0;
-  private timer: Subscription | undefined;
+  /** The next time-driven transition's deadline in the scheduler's timer queue, while observed. */
+  private readonly timer: TransitionTimer;
 
   constructor(input: CircuitBreakerConfig = {}) {
     // Each field is read once, and what was validated is what is used (see `readConfig`).
@@ -296,6 +291,7 @@ export class CircuitBreaker {
     }
     this.name = config.name ?? 'unnamed';
     this.scheduler = config.scheduler ?? asyncScheduler;
+    this.timer = new TransitionTimer(TimerQueue.of(this.scheduler), this);
     this.window =
       window.type === 'count'
         ? new CountWindow(window.size)
@@ -730,31 +726,73 @@ export class CircuitBreaker {
   }
 
   private disarm(): void {
-    this.timer?.unsubscribe();
-    this.timer = undefined;
+    this.timer.cancel();
   }
 
-  /** While observed, schedules the next time-driven transition at its instant; else keeps no timer. */
+  /**
+   * While observed, aims the transition timer at the next time-driven transition's instant (open ->
+   * halfOpen at `openUntil`, halfOpen -> open at `halfOpenUntil`); else keeps no timer. The timer is a
+   * deadline of the scheduler's shared timer queue, which waits out a longer delay than one timer can
+   * hold.
+   */
   private arm(): void {
-    this.disarm();
-    if (this.watchers === 0) return;
+    if (this.watchers === 0) return this.disarm();
     const due =
       this.phase === 'open' ? this.openUntil : this.phase === 'halfOpen' ? this.halfOpenUntil : Infinity;
-    if (due === Infinity) return;
-    // A wait longer than one timer can hold is re-armed by `fire` when it wakes early.
-    const delay = Math.min(MAX_TIMER_DELAY, due - this.scheduler.now());
+    if (due === Infinity) return this.disarm();
+    const now = this.scheduler.now();
     // Due now or earlier: the `sync` in progress reaches it.
-    if (delay <= 0) return;
-    const fire = (): void => {
-      this.timer = undefined;
-      this.sync(this.scheduler.now());
-      if (this.watchers > 0) this.signals.flush();
-      // A real clock may wake a little early: aim again at what is still due.
-      if (this.timer === undefined) this.arm();
-    };
-    this.timer = this.scheduler.schedule(function (this: SchedulerAction<unknown>) {
-      this.unsubscribe();
-      fire();
-    }, delay);
+    if (due <= now) return this.disarm();
+    this.timer.aim(due, now);
+  }
+
+  /**
+   * The transition timer fired for the instant `due`: the transitions up to it happen (at their own
+   * instants), observers hear them, and the timer aims at the next one. The timer queue fires a deadline
+   * once it has passed (within floating-point error, or by a timer that waited its delay while the clock
+   * was set back), so `due` is reached even when the clock reads a hair before it. @internal
+   */
+  transitionDue(due: number): void {
+    const now = this.scheduler.now();
+    this.sync(due > now ? due : now);
+    if (this.watchers > 0) this.signals.flush();
+    if (!this.timer.pending) this.arm();
+  }
+}
+
+/** The breaker's transition timer: a deadline in the scheduler's timer queue, for an instant of the breaker's clock. */
+class TransitionTimer implements Deadline {
+  timerDue = Infinity;
+  timerSlot = -1;
+  timerOrder = 0;
+  /** The breaker-clock instant it is aimed at. */
+  private at = Infinity;
+
+  constructor(
+    private readonly queue: TimerQueue,
+    private readonly breaker: CircuitBreaker,
+  ) {}
+
+  /** Whether it is aimed at an instant still to come. */
+  get pending(): boolean {
+    return this.queue.has(this);
+  }
+
+  /** Aims it at the breaker-clock instant `at`, `at - now` ms from now. */
+  aim(at: number, now: number): void {
+    if (at === this.at && this.queue.has(this)) return;
+    this.at = at;
+    this.queue.add(this, this.queue.now() + (at - now));
+  }
+
+  cancel(): void {
+    this.at = Infinity;
+    this.queue.remove(this);
+  }
+
+  onDeadline(): void {
+    const at = this.at;
+    this.at = Infinity;
+    this.breaker.transitionDue(at);
   }
 }

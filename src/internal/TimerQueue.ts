@@ -43,13 +43,6 @@ export interface Deadline {
   onDeadline(due: number): void;
 }
 
-/**
- * Two instants closer than this (relative to their size: 256 units in the last place) are one instant. A
- * deadline computed as `12.827000000000002 + 20` has passed at `32.827`: without this slack it would be
- * re-armed for 1e-15 ms, which the scheduler rounds back to now, for ever.
- */
-const SLACK = 2 ** -44;
-
 /** An armed action that should have fired this long ago (ms) is presumed to belong to another clock. */
 const STALE_AFTER = 1000;
 
@@ -76,7 +69,9 @@ const queues = new WeakMap<SchedulerLike, TimerQueue>();
  *   ({@link Deadline.timerIsLimit}) that the firing action was not armed for re-arms with delay 0
  *   instead of firing at once, so that what the scheduler holds for that instant (a value exactly at the
  *   limit) runs first, as it would with one action per deadline.
- * - A deadline that has passed within floating-point error has passed.
+ * - It never spins on an instant: a re-arm always asks for a delay that moves the clock on (a deadline
+ *   within floating-point error of now, which `now + delay` rounds back to now, is due), and an owner
+ *   trusts a firing instead of recomputing what is left (`12.827000000000002 + 20 - 32.827` is not 0).
  *
  * Its time ({@link TimerQueue.now}) is the scheduler's, except that it never steps back: when the clock
  * is set back, queue time stands still until the clock catches up; and a timer that fires when the clock
@@ -352,7 +347,6 @@ class TimerHeap {
     const armedOrder = this.armedOrder;
     this.armedFor = Infinity;
     const items = this.items;
-    const slack = Math.abs(now) * SLACK;
     let failure: { error: unknown } | null = null;
     let fired = 0;
     let yielded = false;
@@ -360,11 +354,11 @@ class TimerHeap {
     while (items.length > 0) {
       const head = items[0]!;
       const due = head.timerDue;
-      if (due > now + slack) break;
+      if (due > now) break;
       // A limit due exactly now that this action was not armed for (one fired before it, or the one it was
       // armed for left): what else the scheduler holds for this instant may be meant to come first (a
       // value exactly at the limit), so it runs from a new action, after that.
-      if (head.timerIsLimit === true && (fired > 0 || head.timerOrder !== armedOrder) && due >= now - slack) {
+      if (head.timerIsLimit === true && (fired > 0 || head.timerOrder !== armedOrder) && due === now) {
         yielded = true;
         break;
       }
@@ -449,10 +443,14 @@ function before(a: Deadline, b: Deadline): boolean {
   return a.timerDue < b.timerDue || (a.timerDue === b.timerDue && a.timerOrder < b.timerOrder);
 }
 
-/** The delay to ask the scheduler for: 0 for what is due (within float error), at most one timer's reach. */
+/**
+ * The delay to ask the scheduler for: at most one timer's reach, and 0 for what is due, or due within
+ * floating-point error (`now + delay` that rounds back to `now`): a deadline is never re-armed for a
+ * delay that would fire it at the same instant, so the queue cannot spin on one instant.
+ */
 function delayTo(due: number, now: number): number {
   const delay = due - now;
-  return delay <= Math.abs(now) * SLACK ? 0 : Math.min(delay, MAX_TIMER_DELAY);
+  return now + delay > now ? Math.min(delay, MAX_TIMER_DELAY) : 0;
 }
 
 function rethrow(this: SchedulerAction<unknown>, error?: unknown): void {
