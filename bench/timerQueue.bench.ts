@@ -297,10 +297,16 @@ export default async function timerQueueBench(): Promise<void> {
   // 4. Heap per pending deadline.
   heapPerPending(ours$, HEAP_PENDING); // warm-up (the queue's heap array grows once)
   const bare = heapPerPending(NEVER, HEAP_PENDING);
+  const mapBytes = heapPerPending(NEVER.pipe(map((x) => x)), HEAP_PENDING);
   const oursBytes = heapPerPending(ours$, HEAP_PENDING);
   const theirsBytes = heapPerPending(theirs$, HEAP_PENDING);
   report.table(`heap bytes per pending call, ${HEAP_PENDING} pending`, [
     { case: 'bare NEVER subscription', bytes: Math.round(bare) },
+    {
+      case: 'map(identity), any one rxjs operator',
+      bytes: Math.round(mapBytes),
+      'over bare': Math.round(mapBytes - bare),
+    },
     { case: 'timeoutAfter(60000)', bytes: Math.round(oursBytes), 'over bare': Math.round(oursBytes - bare) },
     {
       case: 'rxjs timeout(60000)',

@@ -65,10 +65,9 @@ describe('hedge', () => {
         expectObservable(source.pipe(hedge({ delay: 2, maxAttempts: 3, scheduler: clock })), unsub).toBe('');
         expectSubscriptions(source.subscriptions).toBe(['^---!', '--^-!']);
         flush();
-        expect(clock.calls.map((c) => [c.delay, c.action.closed])).to.deep.equal([
-          [2, true],
-          [2, true],
-        ]);
+        // One timer (the scheduler's timer queue), re-armed for the second delay, cancelled on unsubscribe.
+        expect(clock.calls.map((c) => [c.delay, c.action.closed])).to.deep.equal([[2, true]]);
+        expect(clock.rearms).to.deep.equal([2]);
       });
     });
 
@@ -139,7 +138,8 @@ describe('hedge', () => {
       const sub = never.pipe(hedge({ delay: 7, maxAttempts: 3, scheduler: clock })).subscribe();
       scheduler.flush();
       expect(subscribed).to.equal(3);
-      expect(clock.calls.map((c) => c.delay)).to.deep.equal([7, 7]);
+      expect(clock.calls.map((c) => c.delay)).to.deep.equal([7]);
+      expect(clock.rearms).to.deep.equal([7]);
       sub.unsubscribe();
       expect(hedge({ delay: 1 })).to.be.a('function');
       expect((asyncScheduler as SchedulerLike).now).to.be.a('function');
@@ -325,7 +325,8 @@ describe('hedge', () => {
         never.pipe(hedge({ delay, scheduler: clock })).subscribe();
         scheduler.flush();
         expect(subscribed).to.deep.equal([0, delay]);
-        expect(clock.calls.map((c) => c.delay)).to.deep.equal([2 ** 31 - 1, 6]);
+        expect(clock.calls.map((c) => c.delay)).to.deep.equal([2 ** 31 - 1]);
+        expect(clock.rearms).to.deep.equal([6]);
         subscribed = [];
       });
     });

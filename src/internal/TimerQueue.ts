@@ -380,6 +380,12 @@ class TimerHeap {
       this.armedOrder = items[0]!.timerOrder;
       const token = ++this.arms;
       const next = action.schedule(this, delay);
+      if (next !== action) {
+        // A scheduler that re-arms with a new action (rxjs's virtual one makes it a child of this one):
+        // this one is done. Detached and closed, it holds nothing, and the chain never grows.
+        action.remove(next);
+        action.unsubscribe();
+      }
       if (this.arms === token) this.action = next;
     } else {
       queue.dropped(this);

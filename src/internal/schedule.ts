@@ -7,6 +7,7 @@ import {
 } from 'rxjs';
 import { TimerQueue, type Deadline } from './TimerQueue';
 
+/** @internal */
 export { MAX_TIMER_DELAY } from './TimerQueue';
 
 /** One delayed piece of work: a deadline of the scheduler's queue, and a teardown of its parent. */

@@ -3,7 +3,6 @@ import {
   asyncScheduler,
   from,
   type Observable,
-  type SchedulerAction,
   type SchedulerLike,
   type Subscriber,
   type Subscription,
@@ -15,7 +14,7 @@ import { config, finitePositiveMs, positiveInt, scheduler, string } from '../int
 import { configIssue, decodeConfig } from '../internal/decodeConfig';
 import { createOperatorSubscriber, type OperatorHandlers } from '../internal/operate';
 import { OrderedSubject } from '../internal/OrderedSubject';
-import { MAX_TIMER_DELAY } from '../internal/schedule';
+import { TimerQueue, type Deadline } from '../internal/TimerQueue';
 import { withoutStack } from '../internal/withoutStack';
 import { MemoryRateLimitStore } from './MemoryRateLimitStore';
 import type { RateLimiterEvent } from './RateLimiterEvent';
@@ -114,20 +113,23 @@ const codec = config(
 interface LimiterHooks {
   decide(answer: RateLimitAnswer, call: Call): void;
   start(call: Call): void;
+  /** The scheduler's timer queue, where a waiting call waits for its turn. */
+  readonly timers: TimerQueue;
   leave(call: Call, phase: 'deciding' | 'waiting'): void;
   fail(call: Call, error: unknown): void;
 }
 
 /**
  * One call that could not start at once: it waits for an asynchronous store's answer, then (or at once)
- * for its turn. Added to its subscriber, so an unsubscribe before it starts abandons it.
+ * for its turn, a deadline in the scheduler's shared timer queue. Added to its subscriber, so an
+ * unsubscribe before it starts abandons it.
  */
-class Call implements Unsubscribable, OperatorHandlers<RateLimitAnswer> {
+class Call implements Unsubscribable, OperatorHandlers<RateLimitAnswer>, Deadline {
   /** `'deciding'` until the answer, `'waiting'` for the turn, then `'done'`. */
   phase: 'deciding' | 'waiting' | 'done' = 'deciding';
-  /** Scheduler time it may start at. */
-  due = 0;
-  timer: Subscription | null = null;
+  timerDue = Infinity;
+  timerSlot = -1;
+  timerOrder = 0;
   /** The subscription to an asynchronous answer. */
   answer: Subscription | null = null;
 
@@ -165,21 +167,21 @@ class Call implements Unsubscribable, OperatorHandlers<RateLimitAnswer> {
     this.error(new Error('RateLimitStore: the answer completed without a value'));
   }
 
+  /** Its turn came. */
+  onDeadline(): void {
+    this.hooks.start(this);
+  }
+
   /** The subscriber left: a call that has not started never will. */
   unsubscribe(): void {
     const phase = this.phase;
     if (phase === 'done') return;
     this.phase = 'done';
-    this.timer?.unsubscribe();
-    this.timer = null;
+    this.hooks.timers.remove(this);
     this.answer?.unsubscribe();
     this.answer = null;
     this.hooks.leave(this, phase);
   }
-}
-
-function startWork(this: SchedulerAction<Call>, call?: Call): void {
-  call!.hooks.start(call!);
 }
 
 /**
@@ -268,6 +270,7 @@ export class RateLimiter {
     this.hooks = {
       decide: (answer, call) => this.decide(answer, call.source, call.destination, call.key, call.cost, call),
       start: (call) => this.startWaiting(call),
+      timers: TimerQueue.of(scheduler),
       leave: (call, phase) => this.leave(call, phase),
       fail: (call, error) => {
         this.counts.deciding--;
@@ -429,22 +432,20 @@ export class RateLimiter {
       destination.add(waiting);
     }
     waiting.phase = 'waiting';
-    waiting.due = now + answer;
     counts.delayed++;
     counts.waiting++;
     if (this.observed) this.emit({ type: 'delayed', limiter: this.name, at: now, key, cost, wait: answer });
-    waiting.timer = this.scheduler.schedule(startWork, Math.min(answer, MAX_TIMER_DELAY), waiting);
+    const { timers } = this.hooks;
+    timers.add(waiting, timers.now() + answer);
   }
 
-  /** A waiting call's timer fired: it starts, or waits on when its wait is longer than one timer. */
+  /**
+   * A waiting call's turn came (the timer queue waits out a wait longer than one timer can hold, and
+   * fires once the instant has passed): it starts.
+   */
   private startWaiting(call: Call): void {
     const now = this.scheduler.now();
-    if (now < call.due) {
-      call.timer = this.scheduler.schedule(startWork, Math.min(call.due - now, MAX_TIMER_DELAY), call);
-      return;
-    }
     call.phase = 'done';
-    call.timer = null;
     call.destination.remove(call);
     this.counts.waiting--;
     this.counts.started++;

@@ -4,17 +4,16 @@ import {
   identity,
   type MonoTypeOperatorFunction,
   type Observable,
-  type SchedulerAction,
   type SchedulerLike,
   type Subscriber,
-  type Subscription,
+  type Unsubscribable,
 } from 'rxjs';
 import { RetryBudget } from '../budget/RetryBudget';
 import { isTransient } from '../errors/isTransient';
 import * as c from '../internal/codecs';
 import { decodeConfig } from '../internal/decodeConfig';
 import { createOperatorSubscriber, operate, type OperatorHandlers } from '../internal/operate';
-import { MAX_TIMER_DELAY } from '../internal/schedule';
+import { TimerQueue, type Deadline } from '../internal/TimerQueue';
 
 /** Configuration of {@link hedge}. */
 export interface HedgeConfig {
@@ -56,7 +55,8 @@ interface HedgePlan {
   readonly maxAttempts: number;
   readonly shouldHedge: (error: unknown) => boolean;
   readonly budget: RetryBudget | undefined;
-  readonly scheduler: SchedulerLike;
+  /** The scheduler's timer queue: each call's delay is a deadline in it. */
+  readonly timers: TimerQueue;
 }
 
 /** One attempt: the handlers of its subscriber, routed to its call. */
@@ -78,24 +78,23 @@ class Attempt<T> implements OperatorHandlers<T> {
   }
 }
 
-function fireWork(this: SchedulerAction<HedgeCall<unknown>>, call?: HedgeCall<unknown>): void {
-  call!.fire();
-}
-
 /**
- * One subscription to the result: its attempts, its one delay timer and its winner. Reads top to
- * bottom as the call's life: start, hedge, win or fail.
+ * One subscription to the result: its attempts, its delay (a deadline in the scheduler's shared timer
+ * queue, a limit: a value exactly at `delay` is in time) and its winner. Reads top to bottom as the call's
+ * life: start, hedge, win or fail.
  */
-class HedgeCall<T> {
+class HedgeCall<T> implements Deadline, Unsubscribable {
+  timerDue = Infinity;
+  timerSlot = -1;
+  timerOrder = 0;
   private readonly attempts: Array<Attempt<T>> = [];
   /** Attempts that have neither emitted nor failed. */
   private running = 0;
   /** No further attempt may start (the budget refused one). */
   private exhausted = false;
   private winner: Attempt<T> | null = null;
-  private timer: Subscription | null = null;
-  /** Scheduler time the pending timer is due at (a long delay is waited for in steps). */
-  private due = 0;
+  /** The call's teardown removes its delay: added to the destination once, at the first delay. */
+  private registered = false;
 
   constructor(
     private readonly plan: HedgePlan,
@@ -118,16 +117,19 @@ class HedgeCall<T> {
     if (this.winner === null && !this.destination.closed && attempts.length === index) this.arm();
   }
 
+  /** A limit: what the scheduler holds for the instant the delay ends at (a value) comes first. */
+  get timerIsLimit(): boolean {
+    return true;
+  }
+
   /** The delay after the latest attempt elapsed with no value: hedge. */
-  fire(): void {
-    const now = this.plan.scheduler.now();
-    if (now < this.due) {
-      this.timer = this.plan.scheduler.schedule(fireWork, Math.min(this.due - now, MAX_TIMER_DELAY), this);
-      this.destination.add(this.timer);
-      return;
-    }
-    this.disarm();
+  onDeadline(): void {
     this.hedge();
+  }
+
+  /** The call is torn down: its delay goes with it. */
+  unsubscribe(): void {
+    this.plan.timers.remove(this);
   }
 
   value(attempt: Attempt<T>, value: T): void {
@@ -193,18 +195,17 @@ class HedgeCall<T> {
   }
 
   private arm(): void {
-    this.disarm();
-    const { delay, maxAttempts, scheduler } = this.plan;
-    if (delay === Infinity || this.exhausted || this.attempts.length >= maxAttempts) return;
-    this.due = scheduler.now() + delay;
-    this.timer = scheduler.schedule(fireWork, Math.min(delay, MAX_TIMER_DELAY), this);
-    this.destination.add(this.timer);
+    const { delay, maxAttempts, timers } = this.plan;
+    if (delay === Infinity || this.exhausted || this.attempts.length >= maxAttempts) return this.disarm();
+    if (!this.registered) {
+      this.registered = true;
+      this.destination.add(this);
+    }
+    timers.add(this, timers.now() + delay);
   }
 
   private disarm(): void {
-    if (this.timer === null) return;
-    this.timer.unsubscribe();
-    this.timer = null;
+    this.plan.timers.remove(this);
   }
 }
 
@@ -219,7 +220,8 @@ class HedgeCall<T> {
  * deposits once and every extra attempt is withdrawn as a retry is; one the budget refuses is not started,
  * and counts as none left. Use it only for idempotent calls.
  *
- * A call whose first attempt answers before `delay` costs one subscription and one timer.
+ * A call whose first attempt answers before `delay` costs one subscription and one deadline in the
+ * scheduler's shared timer queue, no timer of its own.
  *
  * ```text
  * source (attempt 1)   ------a|      { delay: 2, maxAttempts: 3 }
@@ -254,7 +256,7 @@ export function hedge<T>(config: HedgeConfig): MonoTypeOperatorFunction<T> {
       source.subscribe(destination);
     });
   }
-  const plan: HedgePlan = { delay, maxAttempts, shouldHedge, budget, scheduler };
+  const plan: HedgePlan = { delay, maxAttempts, shouldHedge, budget, timers: TimerQueue.of(scheduler) };
   return operate<T, T>((source, destination) => {
     budget?.deposit();
     new HedgeCall(plan, source, destination).start();
