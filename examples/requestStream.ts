@@ -24,7 +24,6 @@ import {
   isHttpStatusError,
   isNetworkError,
   isTimeoutExceededError,
-  isTransient,
   resilientEither,
 } from '../src/index';
 import { startFaultServer } from '../src/testing/index';
@@ -55,13 +54,8 @@ export function usersPipeline(): ResiliencePipeline {
   return new ResiliencePipeline({
     name: 'users',
     deadline: 1500,
-    retry: { maxRetries: 2, initialDelay: 50, maxDelay: 200, shouldRetry: isTransient },
-    breaker: new CircuitBreaker({
-      name: 'users',
-      minimumCalls: 10,
-      openDuration: 5000,
-      isFailure: isTransient,
-    }),
+    retry: { maxRetries: 2, initialDelay: 50, maxDelay: 200 },
+    breaker: new CircuitBreaker({ name: 'users', minimumCalls: 20, openDuration: 5000 }),
     bulkhead: new Bulkhead({ name: 'users', maxConcurrent: 4, maxQueued: 4, queueTimeout: 1000 }),
     attemptTimeout: 300,
   });

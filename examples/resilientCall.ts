@@ -6,20 +6,13 @@
  *
  * In your project, import from 'rxjs-resilience'.
  */
-import {
-  Bulkhead,
-  CircuitBreaker,
-  ResiliencePipeline,
-  fetchRequest,
-  isTransient,
-  resilient,
-} from '../src/index';
+import { Bulkhead, CircuitBreaker, ResiliencePipeline, fetchRequest, resilient } from '../src/index';
 
 // One pipeline per dependency, shared by every call to it.
 export const users = new ResiliencePipeline({
   name: 'users',
   deadline: 2000, // the whole call: attempts, waiting for a slot and backoff included
-  retry: { maxRetries: 3, initialDelay: 100, maxDelay: 1000, shouldRetry: isTransient }, // not a 4xx, not a refusal
+  retry: { maxRetries: 3, initialDelay: 100, maxDelay: 1000 }, // transient errors only
   breaker: new CircuitBreaker({ name: 'users', minimumCalls: 5, openDuration: 5000 }),
   bulkhead: new Bulkhead({ name: 'users', maxConcurrent: 4, maxQueued: 8, queueTimeout: 1000 }),
   attemptTimeout: 500, // each attempt, on the wire

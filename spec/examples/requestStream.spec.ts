@@ -7,7 +7,7 @@ import {
   type Outcome,
   type Request,
 } from '../../examples/requestStream';
-import { CircuitBreaker, ResiliencePipeline, isTimeoutExceededError, isTransient } from '../../src/index';
+import { CircuitBreaker, ResiliencePipeline, isTimeoutExceededError } from '../../src/index';
 import { startFaultServer, type FaultServer } from '../../src/testing/index';
 
 describe('examples/requestStream', function () {
@@ -76,7 +76,7 @@ describe('examples/requestStream', function () {
   it('should keep going through a dead dependency: the breaker opens, later requests fail fast, unsent', async () => {
     const pipeline = new ResiliencePipeline({
       name: 'users',
-      retry: { maxRetries: 1, initialDelay: 10, shouldRetry: isTransient },
+      retry: { maxRetries: 1, initialDelay: 10 },
       breaker: new CircuitBreaker({
         minimumCalls: 4,
         window: { type: 'count', size: 4 },

@@ -11,7 +11,6 @@ import {
   isCircuitOpenError,
   isHttpStatusError,
   isTimeoutExceededError,
-  isTransient,
   type ResiliencePipelineConfig,
 } from '../../src/index';
 import { startFaultServer, type FaultServer } from '../../src/testing/index';
@@ -36,7 +35,7 @@ describe('examples/resilientCall', function () {
     new ResiliencePipeline({
       name: 'users',
       deadline: 2000,
-      retry: { maxRetries: 3, initialDelay: 100, maxDelay: 1000, shouldRetry: isTransient },
+      retry: { maxRetries: 3, initialDelay: 100, maxDelay: 1000 },
       breaker,
       bulkhead: pool,
       attemptTimeout: 500,
