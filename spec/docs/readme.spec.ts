@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
@@ -42,6 +42,24 @@ describe('README.md', () => {
     expect(section('## Install').replace(/\s+/g, ' ')).to.contain(
       'the other paths this README cites (`examples/`, `spec/`, `bench/`, `docs/`) are in the repository only',
     );
+  });
+
+  it('should set shouldRetry or isFailure only where the defaults are not enough', () => {
+    const blocks = (text: string): string[] => [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const documents = [
+      'README.md',
+      ...readdirSync(join(root, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    ];
+    for (const file of documents) {
+      for (const block of blocks(read(file))) {
+        // isTransient is the default of both: setting it again only hides which calls need another rule.
+        expect(block, file).not.to.match(/(shouldRetry|isFailure):\s*isTransient\b/);
+      }
+    }
+    const quickStart = blocks(section('### A resilient call in one pipeline'))[0];
+    expect(quickStart).not.to.match(/shouldRetry|isFailure/);
   });
 
   it('should say that the first npm start installs dependencies, as its prestart script does', () => {
