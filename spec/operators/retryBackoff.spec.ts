@@ -16,6 +16,7 @@ import { CircuitOpenError } from '../../src/errors/CircuitOpenError';
 import { HttpStatusError } from '../../src/errors/HttpStatusError';
 import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { TimeoutExceededError } from '../../src/errors/TimeoutExceededError';
+import { RetryBudget } from '../../src/budget/RetryBudget';
 import { retryBackoff, type RetryBackoffConfig } from '../../src/operators/retryBackoff';
 import { captureError, captureThrow } from '../helpers/captureError';
 import { countingScheduler } from '../helpers/countingScheduler';
@@ -398,6 +399,92 @@ describe('retryBackoff', () => {
     });
   });
 
+  describe('budget (DESIGN 2.10)', () => {
+    it(
+      'should deposit once per subscription and withdraw each retry it makes',
+      marbles((m) => {
+        const budget = new RetryBudget({ minRetriesPerSecond: 0, percentCanRetry: 1 });
+        // prettier-ignore
+        const source = m.cold('--#');
+        const result = source.pipe(retryBackoff({ maxRetries: 1, initialDelay: 1, jitter: 'none', budget }));
+        m.expect(result).toBeObservable('-----#');
+        m.expect(source).toHaveSubscriptions(['^-!', '---^-!']);
+        m.flush();
+        expect(budget.metrics()).to.include({ totalDeposits: 1, totalWithdrawals: 1, totalRefusals: 0 });
+      }),
+    );
+
+    it(
+      'should not make a retry the budget refuses: the error is re-emitted at once',
+      marbles((m) => {
+        // One call deposits 1000 tokens, a retry costs 2000: no retry, and no delay before the error.
+        const budget = new RetryBudget({ minRetriesPerSecond: 0, percentCanRetry: 0.5 });
+        // prettier-ignore
+        const source = m.cold('--#', undefined, new Error('down'));
+        const result = source.pipe(retryBackoff({ maxRetries: 3, initialDelay: 5, jitter: 'none', budget }));
+        m.expect(result).toBeObservable('--#', undefined, new Error('down'));
+        m.expect(source).toHaveSubscriptions(['^-!']);
+        m.flush();
+        expect(budget.metrics()).to.include({ totalDeposits: 1, totalWithdrawals: 0, totalRefusals: 1 });
+      }),
+    );
+
+    it(
+      'should share one budget between calls: a retry allowed to one is refused to the next',
+      marbles((m) => {
+        const budget = new RetryBudget({ minRetriesPerSecond: 0, percentCanRetry: 0.5 });
+        // prettier-ignore
+        const source = m.cold('-#');
+        const call = source.pipe(retryBackoff({ maxRetries: 1, initialDelay: 1, jitter: 'none', budget }));
+        // Two calls deposit 2000 tokens: one retry of 2000. The first to fail takes it.
+        m.expect(call).toBeObservable('---#');
+        m.expect(call).toBeObservable('-#');
+        m.expect(source).toHaveSubscriptions(['^!', '^!', '--^!']);
+      }),
+    );
+
+    it('should ask the budget only for retries it would make (not after shouldRetry says no, nor past maxRetries)', () => {
+      const budget = new RetryBudget({ percentCanRetry: 1000 });
+      subscribeFrames({ maxRetries: 2, initialDelay: 1, jitter: 'none', budget });
+      expect(budget.metrics()).to.include({ totalDeposits: 1, totalWithdrawals: 2, totalRefusals: 0 });
+      subscribeFrames({ maxRetries: 2, initialDelay: 1, budget, shouldRetry: () => false });
+      expect(budget.metrics()).to.include({ totalDeposits: 2, totalWithdrawals: 2, totalRefusals: 0 });
+    });
+
+    it('should deposit with maxRetries 0 too, and with every jitter', () => {
+      const budget = new RetryBudget();
+      subscribeFrames({ maxRetries: 0, initialDelay: 1, budget });
+      subscribeFrames({ maxRetries: 1, initialDelay: 1, jitter: 'decorrelated', random: () => 0.5, budget });
+      expect(budget.metrics()).to.include({ totalDeposits: 2, totalWithdrawals: 1 });
+    });
+
+    it('should cap a storm: 1 000 failing calls with 3 retries each send at most 1 000 x 1.2 + the reserve requests', () => {
+      /** Requests sent by 1 000 calls, one every ms, to a dependency that always fails. */
+      const storm = (budget: RetryBudget | undefined): number => {
+        const scheduler = new TestScheduler(() => undefined);
+        let requests = 0;
+        scheduler.run(({ cold }) => {
+          const failing = cold('-#', undefined, new Error('503'));
+          const call = defer(() => {
+            requests++;
+            return failing;
+          }).pipe(retryBackoff({ maxRetries: 3, initialDelay: 10, random: seededRandom(3), budget }));
+          for (let i = 0; i < 1000; i++)
+            scheduler.schedule(() => call.subscribe({ error: () => undefined }), i);
+        });
+        return requests;
+      };
+      const budget = new RetryBudget(); // Finagle's defaults: 20%, and a reserve of 10 per second over 10 s
+      const capped = storm(budget);
+      const reserve = budget.metrics().reserve;
+      expect(reserve).to.equal(100);
+      expect(storm(undefined), 'without a budget: every retry is sent').to.equal(4000);
+      expect(capped).to.be.at.most(1000 * 1.2 + reserve);
+      expect(capped, 'the budget is used, not merely never asked').to.be.at.least(1000 * 1.2);
+      expect(budget.metrics()).to.include({ totalDeposits: 1000, totalWithdrawals: capped - 1000 });
+    });
+  });
+
   describe('resetOnSuccess', () => {
     const attempts = (m: Context): Observable<string> =>
       attemptsOf([m.cold('-a#'), m.cold('-a#'), m.cold('-#')]);
@@ -620,7 +707,11 @@ describe('retryBackoff', () => {
         ],
         [
           { maxRetries: 3, initialDelay: 10, retries: 3 },
-          'retryBackoff: invalid config: unknown option `retries`: expected one of the known options (`maxRetries`, `initialDelay`, `maxDelay`, `multiplier`, `jitter`, `shouldRetry`, `resetOnSuccess`, `random`, `scheduler`), got 3 (number)',
+          'retryBackoff: invalid config: unknown option `retries`: expected one of the known options (`maxRetries`, `initialDelay`, `maxDelay`, `multiplier`, `jitter`, `shouldRetry`, `resetOnSuccess`, `budget`, `random`, `scheduler`), got 3 (number)',
+        ],
+        [
+          { maxRetries: 3, initialDelay: 10, budget: { tryWithdraw: () => true } },
+          'retryBackoff: invalid config: `budget` must be a RetryBudget (new RetryBudget({ ... })), got {} (object)',
         ],
         [3, 'retryBackoff: invalid config: config must be an object, got 3 (number)'],
       ];

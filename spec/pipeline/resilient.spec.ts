@@ -8,7 +8,9 @@ import { CircuitOpenError } from '../../src/errors/CircuitOpenError';
 import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { TimeoutExceededError } from '../../src/errors/TimeoutExceededError';
 import { isTransient } from '../../src/errors/isTransient';
+import { RetryBudget } from '../../src/budget/RetryBudget';
 import { bulkhead } from '../../src/operators/bulkhead';
+import { retryBackoff } from '../../src/operators/retryBackoff';
 import type { CallFailure } from '../../src/pipeline/CallFailure';
 import { ResiliencePipeline, type ResiliencePipelineConfig } from '../../src/pipeline/ResiliencePipeline';
 import { resilient } from '../../src/pipeline/resilient';
@@ -544,5 +546,53 @@ describe('resilient', () => {
         expect(slots.metrics()).to.include({ active: 0, queued: 0, enqueued: 2, started: 2 });
       }),
     );
+  });
+
+  describe('§2.10 retry budget (retry.budget)', () => {
+    it(
+      'should deposit once per call and withdraw each retry, refusing as retryBackoff does, with the same instants',
+      marbles((m) => {
+        // Two calls deposit 2000 tokens, a retry costs 2000: the first call to fail retries, the second
+        // fails at once; the explicit stack does exactly the same with its own budget.
+        const retryOf = (budget: RetryBudget) => ({
+          maxRetries: 2,
+          initialDelay: 1,
+          jitter: 'none' as const,
+          budget,
+        });
+        const budget = new RetryBudget({
+          minRetriesPerSecond: 0,
+          percentCanRetry: 0.5,
+          scheduler: m.scheduler,
+        });
+        const p = new ResiliencePipeline({ retry: retryOf(budget), scheduler: m.scheduler });
+        const stackBudget = new RetryBudget({
+          minRetriesPerSecond: 0,
+          percentCanRetry: 0.5,
+          scheduler: m.scheduler,
+        });
+        // prettier-ignore
+        const source = m.cold('-#');
+        m.expect(source.pipe(resilient(p))).toBeObservable('---#');
+        m.expect(source.pipe(resilient(p))).toBeObservable('-#');
+        const stacked = source.pipe(retryBackoff({ ...retryOf(stackBudget), scheduler: m.scheduler }));
+        m.expect(stacked, '----------^').toBeObservable('-------------#');
+        m.expect(stacked, '----------^').toBeObservable('-----------#');
+        m.flush();
+        const counts = (b: RetryBudget) => {
+          const { totalDeposits, totalWithdrawals, totalRefusals } = b.metrics();
+          return { totalDeposits, totalWithdrawals, totalRefusals };
+        };
+        expect(counts(budget)).to.deep.equal({ totalDeposits: 2, totalWithdrawals: 1, totalRefusals: 2 });
+        expect(counts(stackBudget)).to.deep.equal(counts(budget));
+      }),
+    );
+
+    it('should deposit with maxRetries 0 too', () => {
+      const budget = new RetryBudget();
+      const p = new ResiliencePipeline({ retry: { maxRetries: 0, initialDelay: 1, budget } });
+      of(1).pipe(resilient(p)).subscribe();
+      expect(budget.metrics().totalDeposits).to.equal(1);
+    });
   });
 });

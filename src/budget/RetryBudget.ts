@@ -80,6 +80,14 @@ const codec = config(
   },
 );
 
+/** A `RetryBudget` option (`retryBackoff`, `hedge`, a pipeline's `retry`). @internal */
+export const retryBudgetCodec = new t.Type<RetryBudget, RetryBudget, unknown>(
+  'a RetryBudget (new RetryBudget({ ... }))',
+  (u): u is RetryBudget => u instanceof RetryBudget,
+  (u, context) => (u instanceof RetryBudget ? t.success(u) : t.failure(u, context)),
+  t.identity,
+);
+
 /** Finagle's scale: a call deposits 1000 tokens, so percentages above 1 need no fractions. */
 const SCALE = 1000;
 const INITIAL_SLOTS = 16;

@@ -1,4 +1,3 @@
-import * as t from 'io-ts';
 import {
   asyncScheduler,
   identity,
@@ -8,7 +7,7 @@ import {
   type Subscriber,
   type Unsubscribable,
 } from 'rxjs';
-import { RetryBudget } from '../budget/RetryBudget';
+import { retryBudgetCodec, type RetryBudget } from '../budget/RetryBudget';
 import { isTransient } from '../errors/isTransient';
 import * as c from '../internal/codecs';
 import { decodeConfig } from '../internal/decodeConfig';
@@ -36,17 +35,10 @@ export interface HedgeConfig {
   readonly scheduler?: SchedulerLike | undefined;
 }
 
-const budgetCodec = new t.Type<RetryBudget, RetryBudget, unknown>(
-  'a RetryBudget (new RetryBudget({ ... }))',
-  (u): u is RetryBudget => u instanceof RetryBudget,
-  (u, context) => (u instanceof RetryBudget ? t.success(u) : t.failure(u, context)),
-  t.identity,
-);
-
 const HedgeConfigCodec = c.config(
   'HedgeConfig',
   { delay: c.nonNegativeMs },
-  { maxAttempts: c.positiveInt, shouldHedge: c.fn, budget: budgetCodec, scheduler: c.scheduler },
+  { maxAttempts: c.positiveInt, shouldHedge: c.fn, budget: retryBudgetCodec, scheduler: c.scheduler },
 );
 
 /** The constants of one `hedge(...)`, shared by its calls. */

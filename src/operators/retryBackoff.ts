@@ -9,6 +9,7 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import type { BackoffDelay } from '../backoff/BackoffDelay';
+import { retryBudgetCodec, type RetryBudget } from '../budget/RetryBudget';
 import type { BackoffOptions } from '../backoff/BackoffOptions';
 import { decorrelatedJitter } from '../backoff/decorrelatedJitter';
 import { equalJitter } from '../backoff/equalJitter';
@@ -54,6 +55,12 @@ export interface RetryBackoffConfig {
   readonly shouldRetry?: ((error: unknown, retry: number) => boolean) | undefined;
   /** A value from the source resets the retry count (and the backoff) to the start. @default false */
   readonly resetOnSuccess?: boolean | undefined;
+  /**
+   * A retry budget shared by every call to the dependency (DESIGN 2.10): each subscription deposits one
+   * call, and each retry (after `shouldRetry` said yes, while retries are left) is withdrawn; a retry the
+   * budget refuses is not made, and the error is re-emitted at once.
+   */
+  readonly budget?: RetryBudget | undefined;
   /** Source of chance for the jitter, returning numbers in [0, 1). @default Math.random */
   readonly random?: (() => number) | undefined;
   /** Scheduler of the delays. @default asyncScheduler */
@@ -78,6 +85,7 @@ export const RetryBackoffConfigCodec = c.config(
     jitter: c.oneOf<RetryBackoffJitter>(['none', 'full', 'equal', 'decorrelated']),
     shouldRetry: c.fn,
     resetOnSuccess: c.boolean,
+    budget: retryBudgetCodec,
     random: c.fn,
     scheduler: c.scheduler,
   },
@@ -96,7 +104,9 @@ const STRATEGIES: Record<RetryBackoffJitter, (options: BackoffOptions) => Backof
  * `isTransient`) says no, the original error is re-emitted. An error that carries a finite
  * `info.retryAfter` (an `HttpStatusError` 429 or 503 with `Retry-After`, a `RateLimitedError`) is waited
  * for at least that long: the delay is `max(computed delay, info.retryAfter)`, `maxDelay` capping only the
- * computed delay. Every delay is at most 2^31 - 1 ms. Built on rxjs `retry`, so a source that never fails
+ * computed delay. With a `budget` (a `RetryBudget` shared by every call to the dependency), each
+ * subscription deposits one call and a retry the budget refuses is not made: the error is re-emitted at
+ * once. Every delay is at most 2^31 - 1 ms. Built on rxjs `retry`, so a source that never fails
  * costs what `retry` costs; pending delays share the scheduler's one timer.
  *
  * ```text
@@ -127,10 +137,17 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
     jitter = 'full',
     shouldRetry = isTransient,
     resetOnSuccess = false,
+    budget,
     random = Math.random,
     scheduler = asyncScheduler,
   } = decode(config);
-  if (maxRetries === 0) return identity;
+  if (maxRetries === 0) {
+    if (budget === undefined) return identity;
+    return operate<T, T>((source, destination) => {
+      budget.deposit();
+      source.subscribe(destination);
+    });
+  }
 
   const delayOf = STRATEGIES[jitter]({ initialDelay, maxDelay, multiplier });
   const draw = (): number => {
@@ -148,6 +165,7 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
       resetOnSuccess,
       delay: (error: unknown, n: number): Observable<unknown> => {
         if (!shouldRetry(error, n)) return throwError(() => error);
+        if (budget !== undefined && !budget.tryWithdraw()) return throwError(() => error);
         const previous = n === 1 ? initialDelay : state.previous;
         const delay = Math.min(MAX_TIMER_DELAY, Math.max(delayOf(n, previous, draw), retryAfterOf(error)));
         state.previous = delay;
@@ -155,10 +173,13 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
       },
     });
 
-  // Only the decorrelated strategy reads `previous`: it alone needs state per subscription.
-  if (jitter !== 'decorrelated') return retrying({ previous: initialDelay });
+  // Only the decorrelated strategy reads `previous`: it alone needs state per subscription; a budget
+  // needs a deposit per subscription.
+  if (jitter !== 'decorrelated' && budget === undefined) return retrying({ previous: initialDelay });
+  const shared = jitter === 'decorrelated' ? undefined : retrying({ previous: initialDelay });
   return operate<T, T>((source, destination) => {
-    source.pipe(retrying({ previous: initialDelay })).subscribe(destination);
+    budget?.deposit();
+    source.pipe(shared ?? retrying({ previous: initialDelay })).subscribe(destination);
   });
 }
 

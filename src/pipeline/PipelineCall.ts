@@ -165,6 +165,8 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
       });
       if (this.done) return;
     }
+    // As retryBackoff's subscribe: the call deposits in the retry budget before attempt 1.
+    pipeline.retryBudget?.deposit();
     this.attempt();
     if (!this.done && deadline !== Infinity) {
       timers.add((this.deadlineTimer = new StageTimer(this, 'deadline')), this.subscribedAt + deadline);

@@ -7,6 +7,7 @@ import {
   type ObservableInput,
   type SchedulerLike,
 } from 'rxjs';
+import type { RetryBudget } from '../budget/RetryBudget';
 import { CircuitBreaker } from '../breaker/CircuitBreaker';
 import { Bulkhead } from '../bulkhead/Bulkhead';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
@@ -155,6 +156,8 @@ export class ResiliencePipeline {
   readonly bulkhead: Bulkhead | undefined;
   /** The retry stage, built once; `undefined` without retries. @internal */
   readonly retryPlan: RetryPlan | undefined;
+  /** The retry's budget, if any: each call deposits once, even with `maxRetries: 0`. @internal */
+  readonly retryBudget: RetryBudget | undefined;
   /** The scheduler's timer queue: every call's deadline, attempt timeout and retry delay. @internal */
   readonly timers: TimerQueue;
 
@@ -185,6 +188,7 @@ export class ResiliencePipeline {
     this.retry = config.retry;
     this.retryPlan =
       config.retry === undefined || config.retry.maxRetries === 0 ? undefined : new RetryPlan(config.retry);
+    this.retryBudget = config.retry?.budget;
   }
 
   /**

@@ -4,6 +4,7 @@ import { decorrelatedJitter } from '../backoff/decorrelatedJitter';
 import { equalJitter } from '../backoff/equalJitter';
 import { fullJitter } from '../backoff/fullJitter';
 import { noJitter } from '../backoff/noJitter';
+import type { RetryBudget } from '../budget/RetryBudget';
 import { isTransient } from '../errors/isTransient';
 import { describeValue } from '../internal/decodeConfig';
 import { retryAfterOf } from '../internal/retryAfterOf';
@@ -30,6 +31,8 @@ export class RetryPlan {
   private readonly delayOf: BackoffDelay;
   private readonly shouldRetry: (error: unknown, retry: number) => boolean;
   private readonly random: () => number;
+  /** The retry budget: each call deposits once, each retry is withdrawn (as `retryBackoff` does). */
+  readonly budget: RetryBudget | undefined;
 
   /** `config` has been validated. */
   constructor(config: Omit<RetryBackoffConfig, 'scheduler'>) {
@@ -42,7 +45,9 @@ export class RetryPlan {
       shouldRetry = isTransient,
       resetOnSuccess = false,
       random = Math.random,
+      budget,
     } = config;
+    this.budget = budget;
     this.maxRetries = maxRetries;
     this.resetOnSuccess = resetOnSuccess;
     this.initialDelay = initialDelay;
@@ -54,11 +59,12 @@ export class RetryPlan {
   /**
    * The delay before retry `retry` (1-based) after `error`, given the delay waited before the previous
    * retry of the same call (`previous`, ignored for retry 1); `-1` when `shouldRetry` (by default
-   * `isTransient`) says no. At least the error's finite `info.retryAfter`, as `retryBackoff` waits. Throws
+   * `isTransient`) says no or the budget refuses the retry (withdrawn when allowed). At least the error's finite `info.retryAfter`, as `retryBackoff` waits. Throws
    * what `shouldRetry` throws, and a `RangeError` for a draw of `random` outside [0, 1).
    */
   delay(error: unknown, retry: number, previous: number): number {
     if (!this.shouldRetry(error, retry)) return -1;
+    if (this.budget !== undefined && !this.budget.tryWithdraw()) return -1;
     const before = retry === 1 ? this.initialDelay : previous;
     return Math.min(MAX_TIMER_DELAY, Math.max(this.delayOf(retry, before, this.draw), retryAfterOf(error)));
   }
