@@ -4,10 +4,12 @@
  *
  * 1. The attempt answers synchronously: `of(x)` with and without `hedge({ delay: 100 })` (no timer is
  *    armed at all), and `map(identity)` for the scale of any one rxjs operator.
- * 2. The attempt answers later, before `delay`: 10 000 calls subscribed to a source that answers them all
- *    at once afterwards; per call, the subscribe (the delay armed) plus the answer (the delay cancelled),
- *    against the same calls bare and with rxjs `timeout({ first })`, which arms one timer per call too.
- * 3. The counts behind "no extra subscription, one deadline": upstream subscriptions and timers per call.
+ * 2. The attempt answers later, before `delay`: 10 000 calls subscribed, each on its own source, then
+ *    answered; per call, the subscribe (the delay queued) plus the answer (the delay removed), against the
+ *    same calls bare, with `timeoutAfter({ first })` (one deadline in the same shared timer queue) and with
+ *    rxjs `timeout({ first })` (one real timer per call).
+ * 3. The counts behind "no extra subscription, one deadline": upstream subscriptions, deadlines pending in
+ *    the scheduler's timer queue, and real timers (one for every call together).
  *
  * Run: npm run bench -- hedge
  */
@@ -15,28 +17,37 @@ import {
   Observable,
   Subject,
   asyncScheduler,
+  defer,
   map,
   of,
-  take,
   timeout,
   type Observer,
   type SchedulerAction,
   type SchedulerLike,
 } from 'rxjs';
+import { TimerQueue } from '../src/internal/TimerQueue';
 import { hedge } from '../src/operators/hedge';
+import { timeoutAfter } from '../src/operators/timeoutAfter';
 import { compare, formatNs, Report, type Row } from './harness';
 
 const CALLS = 10_000;
 const observer: Partial<Observer<number>> = { next: () => undefined, error: () => undefined };
 const nsOf = (rows: Row[], name: string): number => rows.find((r) => r.name === name)!.nsPerOp;
 
-/** Subscribes `n` calls built by `call` on one source that answers them all afterwards. */
+/**
+ * Subscribes `n` calls built by `call`, each on a source of its own that answers (a value, then complete)
+ * once every call is subscribed, so `n` deadlines are pending at once, as with calls in flight.
+ */
 function answeredLater(n: number, call: (source: Observable<number>) => Observable<number>): void {
-  const answers = new Subject<number>();
-  const source = answers.pipe(take(1));
-  const calls = call(source);
+  const answers: Array<Subject<number>> = new Array(n);
+  for (let i = 0; i < n; i++) answers[i] = new Subject<number>();
+  let next = 0;
+  const calls = call(defer(() => answers[next++]!));
   for (let i = 0; i < n; i++) calls.subscribe(observer);
-  answers.next(1);
+  for (let i = 0; i < n; i++) {
+    answers[i]!.next(1);
+    answers[i]!.complete();
+  }
 }
 
 export default async function hedgeBench(): Promise<void> {
@@ -77,6 +88,10 @@ export default async function hedgeBench(): Promise<void> {
       { name: 'bare call', run: (n) => answeredLater(n, (s) => s) },
       { name: 'hedge({ delay: 100 })', run: (n) => answeredLater(n, (s) => s.pipe(hedged)) },
       {
+        name: 'timeoutAfter({ first: 100 }) (one deadline per call in the same timer queue, for scale)',
+        run: (n) => answeredLater(n, (s) => s.pipe(timeoutAfter({ first: 100 }))),
+      },
+      {
         name: 'rxjs timeout({ first: 100 }) (one timer per call, for scale)',
         run: (n) => answeredLater(n, (s) => s.pipe(timeout({ first: 100 }))),
       },
@@ -89,15 +104,25 @@ export default async function hedgeBench(): Promise<void> {
     later,
     'bare call',
   );
-  const added = nsOf(later, 'hedge({ delay: 100 })') - nsOf(later, 'bare call');
-  const timer =
-    nsOf(later, 'rxjs timeout({ first: 100 }) (one timer per call, for scale)') - nsOf(later, 'bare call');
+  const bare = nsOf(later, 'bare call');
   report.table('added per call when the answer comes before delay', [
-    { case: 'hedge', added: formatNs(added) },
-    { case: 'rxjs timeout({ first }) (one timer)', added: formatNs(timer) },
+    { case: 'hedge', added: formatNs(nsOf(later, 'hedge({ delay: 100 })') - bare) },
+    {
+      case: 'timeoutAfter({ first }) (one deadline in the queue)',
+      added: formatNs(
+        nsOf(
+          later,
+          'timeoutAfter({ first: 100 }) (one deadline per call in the same timer queue, for scale)',
+        ) - bare,
+      ),
+    },
+    {
+      case: 'rxjs timeout({ first }) (one timer)',
+      added: formatNs(nsOf(later, 'rxjs timeout({ first: 100 }) (one timer per call, for scale)') - bare),
+    },
   ]);
 
-  // The counts: subscriptions upstream and timers armed per call.
+  // The counts: subscriptions upstream, deadlines pending and real timers per call.
   let subscriptions = 0;
   let timers = 0;
   const counting: SchedulerLike = {
@@ -114,14 +139,19 @@ export default async function hedgeBench(): Promise<void> {
   const answers = new Subject<number>();
   const source = new Observable<number>((subscriber) => {
     subscriptions++;
-    return answers.pipe(take(1)).subscribe(subscriber);
+    return answers.subscribe(subscriber);
   });
   const call = source.pipe(hedge({ delay: 100, scheduler: counting }));
-  for (let i = 0; i < CALLS; i++) call.subscribe(observer);
+  const running = Array.from({ length: CALLS }, () => call.subscribe(observer));
+  const pending = TimerQueue.of(counting).size;
   answers.next(1);
-  report.table('per call, answered before delay', [
+  for (const subscription of running) subscription.unsubscribe();
+  const left = TimerQueue.of(counting).size;
+  report.table(`per call, ${CALLS} calls in flight, answered before delay`, [
     { case: 'upstream subscriptions', 'per call': subscriptions / CALLS },
-    { case: 'timers armed', 'per call': timers / CALLS },
+    { case: 'deadlines pending before the answer', 'per call': pending / CALLS },
+    { case: 'deadlines left after the answer', 'per call': left / CALLS },
+    { case: 'real timers scheduled (shared by every call)', 'per call': timers / CALLS },
   ]);
   report.check(
     'no extra subscription when the first attempt answers before delay',
@@ -129,14 +159,18 @@ export default async function hedgeBench(): Promise<void> {
     subscriptions === CALLS,
   );
   report.check(
-    'one deadline per call when the first attempt answers before delay',
-    timers / CALLS,
-    timers === CALLS,
+    'one deadline per call, none left once answered',
+    pending / CALLS,
+    pending === CALLS && left === 0,
   );
+  const added = nsOf(later, 'hedge({ delay: 100 })') - nsOf(later, 'bare call');
+  const deadline =
+    nsOf(later, 'timeoutAfter({ first: 100 }) (one deadline per call in the same timer queue, for scale)') -
+    nsOf(later, 'bare call');
   report.check(
-    'hedge adds <= one rxjs timeout({ first }) per call (ns over it)',
-    added - timer,
-    added <= timer * 1.2,
+    'hedge adds <= 1.5x what timeoutAfter({ first }) adds per call (ratio)',
+    added / deadline,
+    added <= deadline * 1.5,
   );
   report.save();
 }
