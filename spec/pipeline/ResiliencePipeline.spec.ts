@@ -110,10 +110,10 @@ describe('ResiliencePipeline', () => {
       expect((error as Error).message).to.equal(
         'ResiliencePipeline: invalid config: `retry.maxRetries` must be a non-negative integer, got -1 (number); ' +
           'unknown option `retry.scheduler`: expected one of the known options (`maxRetries`, `initialDelay`, ' +
-          '`maxDelay`, `multiplier`, `jitter`, `shouldRetry`, `resetOnSuccess`, `random`), got ' +
+          '`maxDelay`, `multiplier`, `jitter`, `shouldRetry`, `resetOnSuccess`, `budget`, `random`), got ' +
           '{"actions":[],"_active":false} (AsyncScheduler); ' +
           'unknown option `retry.jiter`: expected one of the known options (`maxRetries`, `initialDelay`, ' +
-          '`maxDelay`, `multiplier`, `jitter`, `shouldRetry`, `resetOnSuccess`, `random`), got "none" (string)',
+          '`maxDelay`, `multiplier`, `jitter`, `shouldRetry`, `resetOnSuccess`, `budget`, `random`), got "none" (string)',
       );
       expect((captureThrow(() => new ResiliencePipeline({ retry: {} } as never)) as Error).message).to.equal(
         'ResiliencePipeline: invalid config: `retry.maxRetries` must be a non-negative integer, got undefined; ' +
