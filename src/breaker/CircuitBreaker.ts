@@ -1,5 +1,6 @@
 import { Observable, asyncScheduler, type SchedulerLike } from 'rxjs';
 import * as t from 'io-ts';
+import { CIRCUIT_BREAKER, setBrand } from '../internal/brand';
 import * as c from '../internal/codecs';
 import { configIssue, decodeConfig, describeValue } from '../internal/decodeConfig';
 import { TimerQueue, type Deadline } from '../internal/TimerQueue';
@@ -255,6 +256,11 @@ export class CircuitBreaker {
   /** The next time-driven transition's deadline in the scheduler's timer queue, while observed. */
   private readonly timer: TransitionTimer;
 
+  /**
+   * A breaker in the `closed` state with an empty window.
+   * @param input Every field is optional: {@link CircuitBreakerConfig}.
+   * @throws {InvalidConfigError} naming each invalid or unknown field.
+   */
   constructor(input: CircuitBreakerConfig = {}) {
     // Each field is read once, and what was validated is what is used (see `readConfig`).
     const config = decodeConfig('CircuitBreaker', ConfigCodec, input) as CircuitBreakerConfig;
@@ -796,3 +802,6 @@ class TransitionTimer implements Deadline {
     this.breaker.transitionDue(at);
   }
 }
+
+// Recognised by its brand, even from the other build of the package (see internal/brand.ts).
+setBrand(CircuitBreaker, CIRCUIT_BREAKER);

@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
 import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
+import { RETRY_BUDGET, isRetryBudget, setBrand } from '../internal/brand';
 import { config, scheduler, string } from '../internal/codecs';
 import { decodeConfig } from '../internal/decodeConfig';
 import { OrderedSubject } from '../internal/OrderedSubject';
@@ -83,8 +84,8 @@ const codec = config(
 /** A `RetryBudget` option (`retryBackoff`, `hedge`, a pipeline's `retry`). @internal */
 export const retryBudgetCodec = new t.Type<RetryBudget, RetryBudget, unknown>(
   'a RetryBudget (new RetryBudget({ ... }))',
-  (u): u is RetryBudget => u instanceof RetryBudget,
-  (u, context) => (u instanceof RetryBudget ? t.success(u) : t.failure(u, context)),
+  isRetryBudget,
+  (u, context) => (isRetryBudget(u) ? t.success(u) : t.failure(u, context)),
   t.identity,
 );
 
@@ -154,6 +155,11 @@ export class RetryBudget {
   private subject: OrderedSubject<RetryBudgetEvent> | null = null;
   private view: Observable<RetryBudgetEvent> | null = null;
 
+  /**
+   * A budget with nothing deposited yet: only its reserve (`minRetriesPerSecond`) can be withdrawn.
+   * @param config Every field is optional: {@link RetryBudgetConfig}, Finagle's defaults.
+   * @throws {InvalidConfigError} naming each invalid or unknown field.
+   */
   constructor(config: RetryBudgetConfig = {}) {
     const {
       ttl = 10_000,
@@ -302,3 +308,6 @@ export class RetryBudget {
     this.subject!.next({ type, budget: this.name, at, balance: this.balanceNow() });
   }
 }
+
+// Recognised by its brand, even from the other build of the package (see internal/brand.ts).
+setBrand(RetryBudget, RETRY_BUDGET);

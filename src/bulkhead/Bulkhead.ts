@@ -7,6 +7,7 @@ import {
 } from 'rxjs';
 import { BulkheadRejectedError, type BulkheadRejectedInfo } from '../errors/BulkheadRejectedError';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
+import { BULKHEAD, setBrand } from '../internal/brand';
 import { config, nonNegativeInt, positiveInt, positiveMs, scheduler, string } from '../internal/codecs';
 import { decodeConfig } from '../internal/decodeConfig';
 import { createOperatorSubscriber, type OperatorHandlers } from '../internal/operate';
@@ -317,6 +318,11 @@ export class Bulkhead {
     peakQueued: 0,
   };
 
+  /**
+   * An empty pool: no call running or waiting.
+   * @param config `maxConcurrent` and the optional fields of {@link BulkheadConfig}.
+   * @throws {InvalidConfigError} naming each invalid or unknown field.
+   */
   constructor(config: BulkheadConfig) {
     const {
       maxConcurrent,
@@ -673,3 +679,6 @@ export class Bulkhead {
     this.subject!.next(event);
   }
 }
+
+// Recognised by its brand, even from the other build of the package (see internal/brand.ts).
+setBrand(Bulkhead, BULKHEAD);

@@ -10,6 +10,7 @@ import {
 } from 'rxjs';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
 import { RateLimitedError } from '../errors/RateLimitedError';
+import { RATE_LIMITER, setBrand } from '../internal/brand';
 import { config, finitePositiveMs, positiveInt, scheduler, string } from '../internal/codecs';
 import { configIssue, decodeConfig } from '../internal/decodeConfig';
 import { createOperatorSubscriber, type OperatorHandlers } from '../internal/operate';
@@ -249,6 +250,11 @@ export class RateLimiter {
     penalties: 0,
   };
 
+  /**
+   * A limiter over `config.store` (memory by default), where a key never seen before has its full `burst`.
+   * @param config `limit`, `interval` and the optional fields of {@link RateLimiterConfig}.
+   * @throws {InvalidConfigError} naming each invalid or unknown field.
+   */
   constructor(config: RateLimiterConfig) {
     const {
       limit,
@@ -499,3 +505,6 @@ export class RateLimiter {
     this.subject!.next(event);
   }
 }
+
+// Recognised by its brand, even from the other build of the package (see internal/brand.ts).
+setBrand(RateLimiter, RATE_LIMITER);

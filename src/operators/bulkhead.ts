@@ -1,13 +1,14 @@
 import * as t from 'io-ts';
 import type { MonoTypeOperatorFunction } from 'rxjs';
-import { Bulkhead } from '../bulkhead/Bulkhead';
+import type { Bulkhead } from '../bulkhead/Bulkhead';
+import { isBulkhead } from '../internal/brand';
 import { decodeConfig } from '../internal/decodeConfig';
 import { operate } from '../internal/operate';
 
 const poolCodec = new t.Type<Bulkhead, Bulkhead, unknown>(
   'a Bulkhead (new Bulkhead({ maxConcurrent, ... }))',
-  (u): u is Bulkhead => u instanceof Bulkhead,
-  (u, c) => (u instanceof Bulkhead ? t.success(u) : t.failure(u, c)),
+  isBulkhead,
+  (u, c) => (isBulkhead(u) ? t.success(u) : t.failure(u, c)),
   t.identity,
 );
 
@@ -45,6 +46,6 @@ const poolCodec = new t.Type<Bulkhead, Bulkhead, unknown>(
 export function bulkhead<T>(pool: Bulkhead): MonoTypeOperatorFunction<T> {
   // This runs once per call in the usual `mergeMap((x) => call(x).pipe(bulkhead(pool)))`, so the valid
   // case is checked first; the codec only runs to report what is wrong.
-  const checked = pool instanceof Bulkhead ? pool : decodeConfig('bulkhead', poolCodec, pool);
+  const checked = isBulkhead(pool) ? pool : decodeConfig('bulkhead', poolCodec, pool);
   return operate<T, T>((source, destination) => checked.enter(source, destination));
 }

@@ -1,5 +1,6 @@
 import type { MonoTypeOperatorFunction, Subscriber } from 'rxjs';
-import { CircuitBreaker } from '../breaker/CircuitBreaker';
+import type { CircuitBreaker } from '../breaker/CircuitBreaker';
+import { isCircuitBreaker } from '../internal/brand';
 import * as c from '../internal/codecs';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
 import { configIssue, decodeConfig } from '../internal/decodeConfig';
@@ -66,7 +67,7 @@ export function circuitBreaker<T>(
   breaker: CircuitBreaker,
   config: CircuitBreakerOperatorConfig = {},
 ): MonoTypeOperatorFunction<T> {
-  if (!(breaker instanceof CircuitBreaker)) {
+  if (!isCircuitBreaker(breaker)) {
     throw new InvalidConfigError({
       operator: 'circuitBreaker',
       issues: [configIssue('breaker', 'a CircuitBreaker', breaker)],

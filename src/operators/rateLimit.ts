@@ -1,6 +1,7 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
-import { RateLimiter } from '../limiter/RateLimiter';
+import type { RateLimiter } from '../limiter/RateLimiter';
+import { isRateLimiter } from '../internal/brand';
 import { config, positiveInt, string } from '../internal/codecs';
 import { configIssue, readConfig } from '../internal/decodeConfig';
 import { operate } from '../internal/operate';
@@ -65,7 +66,7 @@ interface Options {
  */
 function readOptions(limiter: RateLimiter, config: unknown): Options {
   try {
-    if (limiter instanceof RateLimiter && isPlainObject(config) && onlyKnownKeys(config)) {
+    if (isRateLimiter(limiter) && isPlainObject(config) && onlyKnownKeys(config)) {
       const key = config['key'] ?? '';
       const cost = config['cost'] ?? 1;
       if (typeof key === 'string' && Number.isSafeInteger(cost) && (cost as number) >= 1) {
@@ -76,7 +77,7 @@ function readOptions(limiter: RateLimiter, config: unknown): Options {
     // A getter or proxy that throws: the full read below names the field.
   }
   const { value, issues } = readConfig<RateLimitConfig>(codec, config);
-  if (!(limiter instanceof RateLimiter)) {
+  if (!isRateLimiter(limiter)) {
     issues.unshift(
       configIssue('limiter', 'a RateLimiter (new RateLimiter({ limit, interval, ... }))', limiter),
     );

@@ -1,5 +1,6 @@
 import { Subscription } from 'rxjs';
-import { CircuitBreaker } from '../breaker/CircuitBreaker';
+import type { CircuitBreaker } from '../breaker/CircuitBreaker';
+import { isCircuitBreaker } from '../internal/brand';
 import type { CircuitBreakerEvent } from '../breaker/CircuitBreakerEvent';
 import type { CircuitState } from '../breaker/CircuitState';
 import { BREAKER_PREVIOUS_STATE, BREAKER_STATE, OUTCOME, POLICY_NAME } from './attributes';
@@ -73,7 +74,7 @@ class BreakerRecording implements GaugeSource {
  */
 export const breakerRecorder: PolicyRecorder<CircuitBreaker> = {
   kind: 'CircuitBreaker',
-  accepts: (policy): policy is CircuitBreaker => policy instanceof CircuitBreaker,
+  accepts: isCircuitBreaker,
   record(breaker: CircuitBreaker, recording: Recording): Subscription {
     const recorder = new BreakerRecording(breaker, recording.telemetry);
     const subscription = new Subscription();

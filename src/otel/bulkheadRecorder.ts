@@ -1,5 +1,6 @@
 import type { Subscription } from 'rxjs';
-import { Bulkhead, type BulkheadMetrics } from '../bulkhead/Bulkhead';
+import type { Bulkhead, BulkheadMetrics } from '../bulkhead/Bulkhead';
+import { isBulkhead } from '../internal/brand';
 import { BULKHEAD_REASON, POLICY_NAME } from './attributes';
 import { AttributeSets } from './AttributeSets';
 import type { GaugeSink, GaugeSource } from './GaugeSource';
@@ -44,7 +45,7 @@ class BulkheadRecording implements GaugeSource {
  */
 export const bulkheadRecorder: PolicyRecorder<Bulkhead> = {
   kind: 'Bulkhead',
-  accepts: (policy): policy is Bulkhead => policy instanceof Bulkhead,
+  accepts: isBulkhead,
   record: (pool: Bulkhead, recording: Recording): Subscription =>
     recording.telemetry.observe(new BulkheadRecording(pool)),
 };

@@ -1,7 +1,8 @@
 import { context, SpanKind, SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 import { Subscription } from 'rxjs';
 import type { PipelineEvent } from '../pipeline/PipelineEvent';
-import { ResiliencePipeline } from '../pipeline/ResiliencePipeline';
+import type { ResiliencePipeline } from '../pipeline/ResiliencePipeline';
+import { isResiliencePipeline } from '../internal/brand';
 import { ATTEMPT_NUMBER, ATTEMPTS, ERROR_TYPE, OUTCOME, POLICY_NAME } from './attributes';
 import { AttributeSets } from './AttributeSets';
 import { errorType } from './errorType';
@@ -112,7 +113,7 @@ function messageOf(error: unknown): string {
  */
 export const pipelineRecorder: PolicyRecorder<ResiliencePipeline> = {
   kind: 'ResiliencePipeline',
-  accepts: (policy): policy is ResiliencePipeline => policy instanceof ResiliencePipeline,
+  accepts: isResiliencePipeline,
   record(pipeline: ResiliencePipeline, recording: Recording): Subscription {
     const recorder = new PipelineRecording(pipeline, recording.telemetry);
     const subscription = new Subscription(() => recorder.close());

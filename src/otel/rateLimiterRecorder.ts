@@ -1,5 +1,6 @@
 import type { Subscription } from 'rxjs';
-import { RateLimiter, type RateLimiterMetrics } from '../limiter/RateLimiter';
+import type { RateLimiter, RateLimiterMetrics } from '../limiter/RateLimiter';
+import { isRateLimiter } from '../internal/brand';
 import { POLICY_NAME, RATE_LIMITER_RESULT } from './attributes';
 import { AttributeSets } from './AttributeSets';
 import type { GaugeSink, GaugeSource } from './GaugeSource';
@@ -50,7 +51,7 @@ class RateLimiterRecording implements GaugeSource {
  */
 export const rateLimiterRecorder: PolicyRecorder<RateLimiter> = {
   kind: 'RateLimiter',
-  accepts: (policy): policy is RateLimiter => policy instanceof RateLimiter,
+  accepts: isRateLimiter,
   record: (limiter: RateLimiter, recording: Recording): Subscription =>
     recording.telemetry.observe(new RateLimiterRecording(limiter)),
 };

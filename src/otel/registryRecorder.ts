@@ -1,5 +1,6 @@
 import { Subscription } from 'rxjs';
-import { PolicyRegistry } from '../registry/PolicyRegistry';
+import type { PolicyRegistry } from '../registry/PolicyRegistry';
+import { isPolicyRegistry } from '../internal/brand';
 import type { PolicyRegistryEvent } from '../registry/PolicyRegistryEvent';
 import type { PolicyRecorder } from './PolicyRecorder';
 import type { Recording } from './Recording';
@@ -17,7 +18,7 @@ type AnyRegistry = PolicyRegistry<any, any>;
  */
 export const registryRecorder: PolicyRecorder<AnyRegistry> = {
   kind: 'PolicyRegistry',
-  accepts: (policy): policy is AnyRegistry => policy instanceof PolicyRegistry,
+  accepts: (policy): policy is AnyRegistry => isPolicyRegistry(policy),
   record(registry: AnyRegistry, recording: Recording): Subscription {
     const recorded = new Map<unknown, Subscription>();
     const add = (policy: unknown): void => {

@@ -1,5 +1,6 @@
 import type { Subscription } from 'rxjs';
-import { RetryBudget, type RetryBudgetMetrics } from '../budget/RetryBudget';
+import type { RetryBudget, RetryBudgetMetrics } from '../budget/RetryBudget';
+import { isRetryBudget } from '../internal/brand';
 import { POLICY_NAME, RETRY_BUDGET_DECISION } from './attributes';
 import { AttributeSets } from './AttributeSets';
 import type { GaugeSink, GaugeSource } from './GaugeSource';
@@ -41,7 +42,7 @@ class RetryBudgetRecording implements GaugeSource {
  */
 export const retryBudgetRecorder: PolicyRecorder<RetryBudget> = {
   kind: 'RetryBudget',
-  accepts: (policy): policy is RetryBudget => policy instanceof RetryBudget,
+  accepts: isRetryBudget,
   record: (budget: RetryBudget, recording: Recording): Subscription =>
     recording.telemetry.observe(new RetryBudgetRecording(budget)),
 };

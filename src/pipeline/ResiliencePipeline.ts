@@ -8,9 +8,10 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import type { RetryBudget } from '../budget/RetryBudget';
-import { CircuitBreaker } from '../breaker/CircuitBreaker';
-import { Bulkhead } from '../bulkhead/Bulkhead';
+import type { CircuitBreaker } from '../breaker/CircuitBreaker';
+import type { Bulkhead } from '../bulkhead/Bulkhead';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
+import { RESILIENCE_PIPELINE, isBulkhead, isCircuitBreaker, setBrand } from '../internal/brand';
 import * as c from '../internal/codecs';
 import { TimerQueue } from '../internal/TimerQueue';
 import { configIssue, readConfig } from '../internal/decodeConfig';
@@ -65,11 +66,12 @@ export interface ExecuteOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-function instanceOf<A>(name: string, ctor: abstract new (...args: never[]) => A): t.Type<A, A, unknown> {
+/** The codec of the values `is` accepts (a policy by its brand, so from either build of the package). */
+function satisfying<A>(name: string, is: (u: unknown) => u is A): t.Type<A, A, unknown> {
   return new t.Type<A, A, unknown>(
     name,
-    (u): u is A => u instanceof ctor,
-    (u, ctx) => (u instanceof ctor ? t.success(u) : t.failure(u, ctx)),
+    is,
+    (u, ctx) => (is(u) ? t.success(u) : t.failure(u, ctx)),
     t.identity,
   );
 }
@@ -88,8 +90,8 @@ const ConfigCodec = c.config(
     name: c.nonEmptyString,
     deadline: c.positiveMs,
     retry: RetryCodec,
-    breaker: instanceOf('a CircuitBreaker', CircuitBreaker),
-    bulkhead: instanceOf('a Bulkhead', Bulkhead),
+    breaker: satisfying('a CircuitBreaker', isCircuitBreaker),
+    bulkhead: satisfying('a Bulkhead', isBulkhead),
     attemptTimeout: c.positiveMs,
     scheduler: c.scheduler,
   },
@@ -98,7 +100,7 @@ const ConfigCodec = c.config(
 const ExecuteOptionsCodec = c.config(
   'ExecuteOptions',
   {},
-  { key: c.string, signal: instanceOf('an AbortSignal', AbortSignal) },
+  { key: c.string, signal: satisfying('an AbortSignal', (u): u is AbortSignal => u instanceof AbortSignal) },
 );
 
 /**
@@ -170,6 +172,11 @@ export class ResiliencePipeline {
   /** Calls made so far: the last call's number in events. */
   private calls = 0;
 
+  /**
+   * A pipeline of the policies `input` names, applied in the fixed order the class describes.
+   * @param input Every field is optional: {@link ResiliencePipelineConfig}.
+   * @throws {InvalidConfigError} naming each invalid or unknown field.
+   */
   constructor(input: ResiliencePipelineConfig = {}) {
     const { value: config, issues } = readConfig<ResiliencePipelineConfig>(ConfigCodec, input);
     const retryIssue =
@@ -260,3 +267,6 @@ function validExecuteOptions(options: ExecuteOptions): boolean {
     (key === undefined || typeof key === 'string') && (signal === undefined || signal instanceof AbortSignal)
   );
 }
+
+// Recognised by its brand, even from the other build of the package (see internal/brand.ts).
+setBrand(ResiliencePipeline, RESILIENCE_PIPELINE);

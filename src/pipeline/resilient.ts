@@ -6,7 +6,8 @@ import { configIssue, readConfig } from '../internal/decodeConfig';
 import { operate } from '../internal/operate';
 import type { CallFailure } from './CallFailure';
 import { ObservableCall } from './ObservableCall';
-import { ResiliencePipeline } from './ResiliencePipeline';
+import type { ResiliencePipeline } from './ResiliencePipeline';
+import { isResiliencePipeline } from '../internal/brand';
 
 /** Options of {@link resilient}, per call. */
 export interface ResilientOptions<T> {
@@ -39,7 +40,7 @@ export function readArguments(
   options: unknown,
   fallback: boolean,
 ): ResilientOptions<unknown> {
-  const validPipeline = pipeline instanceof ResiliencePipeline;
+  const validPipeline = isResiliencePipeline(pipeline);
   if (options === undefined) {
     if (validPipeline) return NO_OPTIONS;
   } else if (validPipeline && isPlainObject(options)) {

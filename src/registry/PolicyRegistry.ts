@@ -1,4 +1,5 @@
 import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
+import { POLICY_REGISTRY, setBrand } from '../internal/brand';
 import { config, fn, positiveIntOrInfinity, positiveMs, scheduler } from '../internal/codecs';
 import { decodeConfig } from '../internal/decodeConfig';
 import { OrderedSubject } from '../internal/OrderedSubject';
@@ -130,6 +131,11 @@ export class PolicyRegistry<K, P> {
   /** Keys whose `create` is running: a `get` of one of them from inside its own `create` is refused. */
   private readonly building = new Set<K>();
 
+  /**
+   * An empty registry: a key's policy is made by `create` on its first `get`.
+   * @param config `create` and the optional fields of {@link PolicyRegistryConfig}.
+   * @throws {InvalidConfigError} naming each invalid or unknown field.
+   */
   constructor(config: PolicyRegistryConfig<K, P>) {
     const {
       create,
@@ -275,3 +281,6 @@ export class PolicyRegistry<K, P> {
     }
   }
 }
+
+// Recognised by its brand, even from the other build of the package (see internal/brand.ts).
+setBrand(PolicyRegistry, POLICY_REGISTRY);
