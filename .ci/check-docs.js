@@ -127,26 +127,13 @@ function citations(text) {
   return cited;
 }
 
-/** Builds the declarations with tsconfig.build.json into `outDir`; returns their paths and any error. */
+/**
+ * Builds the declarations as `npm run build` does (.ci/build.js: tsconfig.build.json, into `outDir`/esm
+ * and `outDir`/cjs); returns the paths of those under `outDir`/esm and any error.
+ */
 function buildDeclarations(outDir) {
-  const host = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => fail([d]) };
-  const config = ts.getParsedCommandLineOfConfigFile(join(repo, 'tsconfig.build.json'), {}, host);
-  const options = {
-    ...config.options,
-    outDir,
-    noEmit: false,
-    emitDeclarationOnly: true,
-    declarationMap: false,
-    sourceMap: false,
-  };
-  const program = ts.createProgram(config.fileNames, options);
-  const files = [];
-  const result = program.emit(undefined, (file, text) => {
-    fs.mkdirSync(dirname(file), { recursive: true });
-    fs.writeFileSync(file, text);
-    files.push(file);
-  });
-  return { files, diagnostics: [...config.errors, ...result.diagnostics] };
+  // `npm run typecheck` has type-checked src/ already.
+  return require('./build').buildDeclarations(outDir, { declarationMap: false, typeCheck: false });
 }
 
 function fail(diagnostics) {

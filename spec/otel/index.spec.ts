@@ -49,8 +49,8 @@ describe('rxjs-resilience/otel', () => {
       exports: Record<string, unknown>;
     };
     expect(pkg.exports['./otel']).to.deep.equal({
-      types: './dist/otel/index.d.ts',
-      default: './dist/otel/index.js',
+      import: { types: './dist/esm/otel/index.d.ts', default: './dist/esm/otel/index.js' },
+      require: { types: './dist/cjs/otel/index.d.ts', default: './dist/cjs/otel/index.js' },
     });
   });
 });

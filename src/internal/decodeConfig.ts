@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { isLeft } from 'fp-ts/lib/Either';
+import { isLeft } from './either';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
 
 /**

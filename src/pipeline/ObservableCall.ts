@@ -1,5 +1,6 @@
 import { from, of, type Observable, type ObservableInput, type Subscriber } from 'rxjs';
-import { left, right, type Either } from 'fp-ts/lib/Either';
+import type { Either } from 'fp-ts/lib/Either';
+import { left, right } from '../internal/either';
 import { createOperatorSubscriber, type OperatorHandlers } from '../internal/operate';
 import type { CallFailure } from './CallFailure';
 import { PipelineCall } from './PipelineCall';
