@@ -3,7 +3,9 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', 'artifacts/**', '.ci/**', '*.mjs'] },
+  {
+    ignores: ['dist/**', 'api/**', 'node_modules/**', 'bench/results/**', 'artifacts/**', '.ci/**', '*.mjs'],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,3 +1,14 @@
+/**
+ * Resilience operators and policies for RxJS 7: timeouts, retries with jittered backoff, circuit
+ * breakers, bulkheads, rate limits, retry budgets, hedging, bounded buffers and fault injection, each
+ * running in virtual time; {@link ResiliencePipeline} puts one dependency's policies in one fixed order.
+ *
+ * Loaded by `import` (the ES module build, which bundlers tree-shake) and by `require` (the CommonJS
+ * build) alike. Other entry points: `rxjs-resilience/testing`, `rxjs-resilience/testing/marbles` and
+ * `rxjs-resilience/otel`.
+ * @module rxjs-resilience
+ */
+
 /* Operators */
 export { timeoutAfter } from './operators/timeoutAfter';
 export { retryBackoff } from './operators/retryBackoff';

@@ -8,6 +8,7 @@ export interface BufferOverflowInfo {
 
 /** Emitted by `boundedMergeMap` with `overflow: 'error'` when a value arrives at a full buffer. */
 export class BufferOverflowError extends ResilienceError<'BufferOverflowError', BufferOverflowInfo> {
+  /** The error the library emits for `info`, its message written from it (for tests and adapters). */
   constructor(info: BufferOverflowInfo) {
     super('BufferOverflowError', `Buffer overflow: more than ${info.capacity} values waiting`, info);
   }

@@ -17,6 +17,7 @@ export interface BulkheadRejectedInfo {
 
 /** Emitted by `bulkhead` when its pool refuses a call. */
 export class BulkheadRejectedError extends ResilienceError<'BulkheadRejectedError', BulkheadRejectedInfo> {
+  /** The error the library emits for `info`, its message written from it (for tests and adapters). */
   constructor(info: BulkheadRejectedInfo) {
     super(
       'BulkheadRejectedError',

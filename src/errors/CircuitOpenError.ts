@@ -12,6 +12,7 @@ export interface CircuitOpenInfo {
 
 /** Emitted at subscribe time by `circuitBreaker` when its breaker refuses the call. */
 export class CircuitOpenError extends ResilienceError<'CircuitOpenError', CircuitOpenInfo> {
+  /** The error the library emits for `info`, its message written from it (for tests and adapters). */
   constructor(info: CircuitOpenInfo) {
     super(
       'CircuitOpenError',

@@ -18,6 +18,7 @@ export interface HttpStatusInfo {
 
 /** Emitted by `fetchRequest` when the response status is not a success (by default: not 2xx). */
 export class HttpStatusError extends ResilienceError<'HttpStatusError', HttpStatusInfo> {
+  /** The error the library emits for `info`, its message written from it (for tests and adapters). */
   constructor(info: HttpStatusInfo) {
     super(
       'HttpStatusError',

@@ -24,6 +24,7 @@ export interface InjectedFaultInfo {
 
 /** Emitted by `injectFaults` for an `'error'` fault, unless the config gives its own `error` factory. */
 export class InjectedFaultError extends ResilienceError<'InjectedFaultError', InjectedFaultInfo> {
+  /** The error the library emits for `info`, its message written from it (for tests and adapters). */
   constructor(info: InjectedFaultInfo) {
     super(
       'InjectedFaultError',

@@ -28,6 +28,7 @@ export class InvalidConfigError extends TypeError {
   readonly _tag = 'InvalidConfigError' as const;
   readonly info: InvalidConfigInfo;
 
+  /** The error the library emits for `info`, its message written from it (for tests and adapters). */
   constructor(info: InvalidConfigInfo) {
     super(`${info.operator}: invalid config: ${info.issues.map((issue) => issue.message).join('; ')}`);
     this.name = 'InvalidConfigError';

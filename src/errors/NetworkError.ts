@@ -17,6 +17,7 @@ export interface NetworkErrorInfo {
 
 /** Emitted by `fetchRequest` when the request fails below HTTP: refused, reset, closed mid-body. */
 export class NetworkError extends ResilienceError<'NetworkError', NetworkErrorInfo> {
+  /** The error the library emits for `info`, its message written from it (for tests and adapters). */
   constructor(info: NetworkErrorInfo) {
     super(
       'NetworkError',

@@ -12,6 +12,7 @@ export interface RateLimitedInfo {
 
 /** Emitted at subscribe time by `rateLimit` when its limiter refuses the call. */
 export class RateLimitedError extends ResilienceError<'RateLimitedError', RateLimitedInfo> {
+  /** The error the library emits for `info`, its message written from it (for tests and adapters). */
   constructor(info: RateLimitedInfo) {
     super(
       'RateLimitedError',

@@ -33,6 +33,7 @@ const explain: Readonly<Record<RequestErrorReason, (url: string) => string>> = {
  * (`isTransient` is false), so retries and breakers leave it alone.
  */
 export class RequestError extends ResilienceError<'RequestError', RequestErrorInfo> {
+  /** The error the library emits for `info`, its message written from it (for tests and adapters). */
   constructor(info: RequestErrorInfo) {
     super('RequestError', `Request error: ${explain[info.reason](info.url)}`, info);
   }

@@ -24,6 +24,9 @@ export class ResilienceError<
   /** Typed details of the failure. */
   readonly info: Info;
 
+  /**
+   * An error of the subclass `tag` (set as both `name` and `_tag`), with its `message` and `info`.
+   */
   constructor(tag: Tag, message: string, info: Info) {
     super(message);
     this.name = tag;

@@ -14,6 +14,7 @@ export interface TimeoutExceededInfo {
 
 /** Emitted by `timeoutAfter` when a limit expires and no `with` fallback is given. */
 export class TimeoutExceededError extends ResilienceError<'TimeoutExceededError', TimeoutExceededInfo> {
+  /** The error the library emits for `info`, its message written from it (for tests and adapters). */
   constructor(info: TimeoutExceededInfo) {
     super(
       'TimeoutExceededError',

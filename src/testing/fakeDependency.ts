@@ -19,7 +19,10 @@ export type ColdLike<T> = Observable<T> & { readonly subscriptions: ReadonlyArra
  * rxjs-marbles context (`m`), or a `TestScheduler` itself.
  */
 export type ColdFactory =
-  | { cold<T>(marbles: string, values?: { [marble: string]: T }, error?: unknown): ColdLike<T> }
+  | {
+      /** A cold observable of `marbles`, as `TestScheduler.run`'s `cold` makes. */
+      cold<T>(marbles: string, values?: { [marble: string]: T }, error?: unknown): ColdLike<T>;
+    }
   | Pick<TestScheduler, 'createColdObservable'>;
 
 /** Options of {@link fakeDependency}. */

@@ -1,4 +1,9 @@
-/* Test helpers for users of rxjs-resilience: import from `rxjs-resilience/testing`. */
+/**
+ * Test helpers for users of rxjs-resilience: marble helpers that run in virtual time with any test
+ * framework, and a loopback fault server and TCP fault proxy (real sockets, Node only). In a browser,
+ * import the marble helpers from `rxjs-resilience/testing/marbles`.
+ * @module rxjs-resilience/testing
+ */
 export {};
 
 /* Marble test helpers: virtual time, no test framework needed */
