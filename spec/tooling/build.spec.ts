@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { createRequire } from 'module';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { throwError } from 'rxjs';
+import * as ts from 'typescript';
 import { InMemoryMetrics } from '../helpers/otelSdk';
 import { marbles } from '../helpers/marbles';
 
@@ -203,5 +204,47 @@ describe('.ci/build.js', () => {
         );
       }
     });
+  });
+});
+
+describe('package.json exports', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    exports: Record<string, unknown>;
+    main: string;
+    module: string;
+    types: string;
+  };
+  const subpaths = Object.keys(pkg.exports).filter((key) => key !== './package.json');
+  /** The source file of a subpath: `.` is src/index.ts, `./testing` src/testing/index.ts, ... */
+  const sourceOf = (subpath: string): string => {
+    const base = join('src', subpath.slice(2));
+    return existsSync(join(root, `${base}.ts`)) ? `${base}.ts` : join(base, 'index.ts');
+  };
+
+  it('should map every subpath to both builds, types first, from one source file', () => {
+    expect(subpaths).to.include.members(['.', './testing', './testing/marbles', './otel']);
+    for (const subpath of subpaths) {
+      const built = sourceOf(subpath)
+        .replace(/^src\//, '')
+        .replace(/\.ts$/, '');
+      expect(existsSync(join(root, sourceOf(subpath))), subpath).to.equal(true);
+      expect(pkg.exports[subpath], subpath).to.deep.equal({
+        import: { types: `./dist/esm/${built}.d.ts`, default: `./dist/esm/${built}.js` },
+        require: { types: `./dist/cjs/${built}.d.ts`, default: `./dist/cjs/${built}.js` },
+      });
+    }
+    expect([pkg.main, pkg.module, pkg.types]).to.deep.equal([
+      './dist/cjs/index.js',
+      './dist/esm/index.js',
+      './dist/cjs/index.d.ts',
+    ]);
+  });
+
+  it('should document every subpath in the API reference (typedoc.json)', () => {
+    const text = readFileSync(join(root, 'typedoc.json'), 'utf8');
+    const { config, error } = ts.parseConfigFileTextToJson('typedoc.json', text);
+    expect(error).to.equal(undefined);
+    const entryPoints = (config as { entryPoints: string[] }).entryPoints;
+    expect(entryPoints).to.deep.equal(subpaths.map((subpath) => sourceOf(subpath).split('\\').join('/')));
   });
 });
