@@ -20,14 +20,14 @@ const { join, resolve } = require('path');
 const zlib = require('zlib');
 
 const ENTRIES = [
-  { name: 'timeoutAfter', code: "export { timeoutAfter } from 'rxjs-resilience';", budget: 6830 },
+  { name: 'timeoutAfter', code: "export { timeoutAfter } from 'rxjs-resilience';", budget: 8421 },
   {
     name: 'resilient + CircuitBreaker',
     code: "export { resilient, ResiliencePipeline, CircuitBreaker } from 'rxjs-resilience';",
-    budget: 15820,
+    budget: 17759,
   },
-  { name: 'everything (main entry)', code: "export * from 'rxjs-resilience';", budget: 31000 },
-  { name: 'testing/marbles', code: "export * from 'rxjs-resilience/testing/marbles';", budget: 9780 },
+  { name: 'everything (main entry)', code: "export * from 'rxjs-resilience';", budget: 33416 },
+  { name: 'testing/marbles', code: "export * from 'rxjs-resilience/testing/marbles';", budget: 9669 },
 ];
 const PEERS = ['rxjs', 'rxjs/*'];
 

@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
-import { RETRY_BUDGET, isRetryBudget, setBrand } from '../internal/brand';
+import { RETRY_BUDGET, setBrand } from '../internal/brand';
 import { config, scheduler, string } from '../internal/codecs';
 import { decodeConfig } from '../internal/decodeConfig';
 import { OrderedSubject } from '../internal/OrderedSubject';
@@ -79,14 +79,6 @@ const codec = config(
     name: string,
     scheduler,
   },
-);
-
-/** A `RetryBudget` option (`retryBackoff`, `hedge`, a pipeline's `retry`). @internal */
-export const retryBudgetCodec = new t.Type<RetryBudget, RetryBudget, unknown>(
-  'a RetryBudget (new RetryBudget({ ... }))',
-  isRetryBudget,
-  (u, context) => (isRetryBudget(u) ? t.success(u) : t.failure(u, context)),
-  t.identity,
 );
 
 /** Finagle's scale: a call deposits 1000 tokens, so percentages above 1 need no fractions. */

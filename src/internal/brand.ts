@@ -26,12 +26,12 @@ const PROTOCOL = 1;
 
 const brandOf = (name: string): symbol => Symbol.for(`rxjs-resilience/${name}@${PROTOCOL}`);
 
-export const CIRCUIT_BREAKER = brandOf('CircuitBreaker');
-export const BULKHEAD = brandOf('Bulkhead');
-export const RATE_LIMITER = brandOf('RateLimiter');
-export const RETRY_BUDGET = brandOf('RetryBudget');
-export const RESILIENCE_PIPELINE = brandOf('ResiliencePipeline');
-export const POLICY_REGISTRY = brandOf('PolicyRegistry');
+export const CIRCUIT_BREAKER = /* @__PURE__ */ brandOf('CircuitBreaker');
+export const BULKHEAD = /* @__PURE__ */ brandOf('Bulkhead');
+export const RATE_LIMITER = /* @__PURE__ */ brandOf('RateLimiter');
+export const RETRY_BUDGET = /* @__PURE__ */ brandOf('RetryBudget');
+export const RESILIENCE_PIPELINE = /* @__PURE__ */ brandOf('ResiliencePipeline');
+export const POLICY_REGISTRY = /* @__PURE__ */ brandOf('PolicyRegistry');
 
 /** Marks every instance of `ctor` (and of its subclasses) with `brand`, on its prototype. */
 export function setBrand(ctor: abstract new (...args: never[]) => object, brand: symbol): void {

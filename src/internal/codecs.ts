@@ -1,4 +1,6 @@
 import * as t from 'io-ts';
+import type { RetryBudget } from '../budget/RetryBudget';
+import { isRetryBudget } from './brand';
 
 /**
  * io-ts codecs shared by every config. Each codec's `name` is the phrase the config-error reporter prints
@@ -22,49 +24,61 @@ function refine<A>(
 const number = t.number;
 const isNumber = (n: number): boolean => !Number.isNaN(n);
 
-export const positiveInt = refine(number, (n) => Number.isSafeInteger(n) && n > 0, 'a positive integer');
-export const nonNegativeInt = refine(
+export const positiveInt = /* @__PURE__ */ refine(
+  number,
+  (n) => Number.isSafeInteger(n) && n > 0,
+  'a positive integer',
+);
+export const nonNegativeInt = /* @__PURE__ */ refine(
   number,
   (n) => Number.isSafeInteger(n) && n >= 0,
   'a non-negative integer',
 );
 /** `Infinity` allowed: it is how "no limit" is spelled in every duration. */
-export const nonNegativeMs = refine(
+export const nonNegativeMs = /* @__PURE__ */ refine(
   number,
   (n) => isNumber(n) && n >= 0,
   'a non-negative number of milliseconds',
 );
-export const positiveMs = refine(number, (n) => isNumber(n) && n > 0, 'a positive number of milliseconds');
-export const finitePositiveMs = refine(
+export const positiveMs = /* @__PURE__ */ refine(
+  number,
+  (n) => isNumber(n) && n > 0,
+  'a positive number of milliseconds',
+);
+export const finitePositiveMs = /* @__PURE__ */ refine(
   number,
   (n) => Number.isFinite(n) && n > 0,
   'a finite positive number of milliseconds',
 );
-export const nonNegativeIntOrInfinity = refine(
+export const nonNegativeIntOrInfinity = /* @__PURE__ */ refine(
   number,
   (n) => n === Infinity || (Number.isSafeInteger(n) && n >= 0),
   'a non-negative integer or Infinity',
 );
-export const positiveIntOrInfinity = refine(
+export const positiveIntOrInfinity = /* @__PURE__ */ refine(
   number,
   (n) => n === Infinity || (Number.isSafeInteger(n) && n > 0),
   'a positive integer or Infinity',
 );
 /** A rate in the half-open interval (0, 1]. */
-export const rate = refine(number, (n) => n > 0 && n <= 1, 'a number in (0, 1]');
+export const rate = /* @__PURE__ */ refine(number, (n) => n > 0 && n <= 1, 'a number in (0, 1]');
 /** A probability in the closed interval [0, 1]. */
-export const probability = refine(number, (n) => n >= 0 && n <= 1, 'a number in [0, 1]');
-export const finiteNumber = refine(number, Number.isFinite, 'a finite number');
-export const atLeastOne = refine(number, (n) => Number.isFinite(n) && n >= 1, 'a finite number >= 1');
+export const probability = /* @__PURE__ */ refine(number, (n) => n >= 0 && n <= 1, 'a number in [0, 1]');
+export const finiteNumber = /* @__PURE__ */ refine(number, Number.isFinite, 'a finite number');
+export const atLeastOne = /* @__PURE__ */ refine(
+  number,
+  (n) => Number.isFinite(n) && n >= 1,
+  'a finite number >= 1',
+);
 
-export const string = new t.Type<string, string, unknown>(
+export const string = /* @__PURE__ */ new t.Type<string, string, unknown>(
   'a string',
   t.string.is,
   t.string.validate,
   t.identity,
 );
-export const nonEmptyString = refine(string, (s) => s.length > 0, 'a non-empty string');
-export const boolean = new t.Type<boolean, boolean, unknown>(
+export const nonEmptyString = /* @__PURE__ */ refine(string, (s) => s.length > 0, 'a non-empty string');
+export const boolean = /* @__PURE__ */ new t.Type<boolean, boolean, unknown>(
   'a boolean',
   t.boolean.is,
   t.boolean.validate,
@@ -72,7 +86,7 @@ export const boolean = new t.Type<boolean, boolean, unknown>(
 );
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const fn = new t.Type<Function, Function, unknown>(
+export const fn = /* @__PURE__ */ new t.Type<Function, Function, unknown>(
   'a function',
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   (u): u is Function => typeof u === 'function',
@@ -86,7 +100,7 @@ const isScheduler = (u: unknown): u is object =>
   u !== null &&
   typeof (u as { now?: unknown }).now === 'function' &&
   typeof (u as { schedule?: unknown }).schedule === 'function';
-export const scheduler = new t.Type<object, object, unknown>(
+export const scheduler = /* @__PURE__ */ new t.Type<object, object, unknown>(
   'a SchedulerLike (an object with now() and schedule())',
   isScheduler,
   (u, c) => (isScheduler(u) ? t.success(u) : t.failure(u, c)),
@@ -157,3 +171,15 @@ export function tagged<K extends string, M extends Record<string, t.Mixed>>(
   );
   return Object.assign(type, { key, members });
 }
+
+/**
+ * A `RetryBudget` option (`retryBackoff`, `hedge`, a pipeline's `retry`), from either build of the package.
+ * Here rather than beside the class, so that an operator taking the option does not bring the class into
+ * a bundle that never makes a budget.
+ */
+export const retryBudget = /* @__PURE__ */ new t.Type<RetryBudget, RetryBudget, unknown>(
+  'a RetryBudget (new RetryBudget({ ... }))',
+  isRetryBudget,
+  (u, context) => (isRetryBudget(u) ? t.success(u) : t.failure(u, context)),
+  t.identity,
+);

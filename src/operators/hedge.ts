@@ -7,7 +7,7 @@ import {
   type Subscriber,
   type Unsubscribable,
 } from 'rxjs';
-import { retryBudgetCodec, type RetryBudget } from '../budget/RetryBudget';
+import type { RetryBudget } from '../budget/RetryBudget';
 import { isTransient } from '../errors/isTransient';
 import * as c from '../internal/codecs';
 import { decodeConfig } from '../internal/decodeConfig';
@@ -38,7 +38,7 @@ export interface HedgeConfig {
 const HedgeConfigCodec = c.config(
   'HedgeConfig',
   { delay: c.nonNegativeMs },
-  { maxAttempts: c.positiveInt, shouldHedge: c.fn, budget: retryBudgetCodec, scheduler: c.scheduler },
+  { maxAttempts: c.positiveInt, shouldHedge: c.fn, budget: c.retryBudget, scheduler: c.scheduler },
 );
 
 /** The constants of one `hedge(...)`, shared by its calls. */

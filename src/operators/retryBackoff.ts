@@ -9,7 +9,7 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import type { BackoffDelay } from '../backoff/BackoffDelay';
-import { retryBudgetCodec, type RetryBudget } from '../budget/RetryBudget';
+import type { RetryBudget } from '../budget/RetryBudget';
 import type { BackoffOptions } from '../backoff/BackoffOptions';
 import { decorrelatedJitter } from '../backoff/decorrelatedJitter';
 import { equalJitter } from '../backoff/equalJitter';
@@ -85,7 +85,7 @@ export const RetryBackoffConfigCodec = c.config(
     jitter: c.oneOf<RetryBackoffJitter>(['none', 'full', 'equal', 'decorrelated']),
     shouldRetry: c.fn,
     resetOnSuccess: c.boolean,
-    budget: retryBudgetCodec,
+    budget: c.retryBudget,
     random: c.fn,
     scheduler: c.scheduler,
   },
