@@ -6,6 +6,8 @@ import { CircuitOpenError } from '../../src/errors/CircuitOpenError';
 import { HttpStatusError } from '../../src/errors/HttpStatusError';
 import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { hedge } from '../../src/operators/hedge';
+import { bulkhead } from '../../src/operators/bulkhead';
+import { Bulkhead } from '../../src/bulkhead/Bulkhead';
 import { captureThrow } from '../helpers/captureError';
 import { countingScheduler } from '../helpers/countingScheduler';
 import { firehose } from '../helpers/firehose';
@@ -371,6 +373,41 @@ describe('hedge', () => {
           expect(budget.metrics().totalDeposits).to.equal(1);
         }),
       );
+
+      it('should start nothing and withdraw nothing when an attempt fails as the caller leaves', () => {
+        const scheduler = new TestScheduler(() => undefined);
+        const subscribed: number[] = [];
+        let budget!: RetryBudget;
+        let pool!: Bulkhead;
+        scheduler.run(() => {
+          budget = new RetryBudget({ minRetriesPerSecond: 1000, percentCanRetry: 1, scheduler });
+          // Attempt 1 hangs and holds the only slot; attempt 2 (at 2) waits for it, and fails as soon as
+          // it starts: that is when the caller leaves (at 3) and attempt 1's slot goes back.
+          pool = new Bulkhead({ maxConcurrent: 1, maxQueued: 1, scheduler });
+          const source = attemptsOf<number>([
+            new Observable(() => {
+              subscribed.push(1);
+            }),
+            new Observable((subscriber) => {
+              subscribed.push(2);
+              subscriber.error(new Error('down'));
+            }),
+            new Observable(() => {
+              subscribed.push(3);
+            }),
+          ]);
+          const subscription = source
+            .pipe(bulkhead(pool), hedge({ delay: 2, maxAttempts: 3, budget, scheduler }))
+            .subscribe({ error: () => undefined });
+          scheduler.schedule(() => {
+            expect(pool.queued).to.equal(1);
+            subscription.unsubscribe();
+          }, 3);
+        });
+        expect(subscribed).to.deep.equal([1, 2]);
+        expect(budget.metrics()).to.include({ totalWithdrawals: 1, totalRefusals: 0 });
+        expect(pool.active + pool.queued).to.equal(0);
+      });
     });
   });
 });

@@ -84,7 +84,8 @@ describe('ResiliencePipeline', () => {
             breaker: {},
             bulkhead: 3,
             retry: 5,
-            hedge: { delay: 1 },
+            rateLimiter: {},
+            fallback: 1,
           } as never),
       );
       expect(error).to.be.instanceOf(InvalidConfigError);
@@ -94,9 +95,29 @@ describe('ResiliencePipeline', () => {
           '`retry` must be a retryBackoff config (without `scheduler`), got 5 (number); ' +
           '`breaker` must be a CircuitBreaker, got {} (object); ' +
           '`bulkhead` must be a Bulkhead, got 3 (number); ' +
+          '`rateLimiter` must be a RateLimiter, got {} (object); ' +
           '`attemptTimeout` must be a positive number of milliseconds, got -1 (number); ' +
-          'unknown option `hedge`: expected one of the known options (`name`, `deadline`, `retry`, `breaker`, ' +
-          '`bulkhead`, `attemptTimeout`, `scheduler`), got {"delay":1} (object)',
+          'unknown option `fallback`: expected one of the known options (`name`, `deadline`, `retry`, `hedge`, ' +
+          '`breaker`, `bulkhead`, `rateLimiter`, `attemptTimeout`, `scheduler`), got 1 (number)',
+      );
+    });
+
+    it('should refuse retry and hedge together, and check hedge with its own codec, under `hedge.`', () => {
+      const both = captureThrow(
+        () => new ResiliencePipeline({ retry: { maxRetries: 1, initialDelay: 1 }, hedge: { delay: 10 } }),
+      );
+      expect((both as Error).message).to.equal(
+        'ResiliencePipeline: invalid config: `hedge` must be absent when `retry` is given (a call either ' +
+          'retries or hedges), got {"delay":10} (object)',
+      );
+      const bad = captureThrow(
+        () => new ResiliencePipeline({ hedge: { delay: -1, maxAttempts: 0, scheduler: 1 } } as never),
+      );
+      expect((bad as Error).message).to.equal(
+        'ResiliencePipeline: invalid config: `hedge.delay` must be a non-negative number of milliseconds, ' +
+          'got -1 (number); `hedge.maxAttempts` must be a positive integer, got 0 (number); unknown option ' +
+          '`hedge.scheduler`: expected one of the known options (`delay`, `maxAttempts`, `shouldHedge`, ' +
+          '`budget`), got 1 (number)',
       );
     });
 
@@ -511,6 +532,16 @@ describe('ResiliencePipeline', () => {
       expect(signal).to.be.instanceOf(AbortSignal);
       expect(signal!.aborted).to.equal(true);
       expect(isTimeoutExceededError(signal!.reason)).to.equal(true);
+    });
+
+    it("should abort a losing hedge's signal at the instant of the win, and never the winner's", async () => {
+      const clock = virtualClock();
+      const p = new ResiliencePipeline({ hedge: { delay: 2, maxAttempts: 2 }, scheduler: clock });
+      const { fn, signals } = recorder((n) => (n === 1 ? never<string>() : 'second'));
+      expect(await settle(p.execute(fn), clock)).to.deep.equal({ value: 'second' });
+      expect(signals).to.have.length(2);
+      expect(signals[0]!.aborted).to.equal(true);
+      expect(signals[1]!.aborted).to.equal(false);
     });
 
     it("should report the call's key in events$", async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { EMPTY, Subject, mergeMap, of, take, type Observable, type SchedulerLike } from 'rxjs';
+import { EMPTY, Subject, defer, mergeMap, of, take, type Observable, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { CircuitBreaker, type CircuitBreakerConfig } from '../../src/breaker/CircuitBreaker';
 import { Bulkhead, type BulkheadConfig } from '../../src/bulkhead/Bulkhead';
@@ -13,6 +13,8 @@ import { bulkhead } from '../../src/operators/bulkhead';
 import { retryBackoff } from '../../src/operators/retryBackoff';
 import type { CallFailure } from '../../src/pipeline/CallFailure';
 import { ResiliencePipeline, type ResiliencePipelineConfig } from '../../src/pipeline/ResiliencePipeline';
+import { RateLimiter } from '../../src/limiter/RateLimiter';
+import { HttpStatusError } from '../../src/errors/HttpStatusError';
 import { resilient } from '../../src/pipeline/resilient';
 import { captureThrow } from '../helpers/captureError';
 import { countingScheduler } from '../helpers/countingScheduler';
@@ -44,6 +46,12 @@ const everyStage = (scheduler: SchedulerLike, config: ResiliencePipelineConfig =
     scheduler,
     ...config,
   });
+
+/** A source whose n-th subscription is the n-th of `attempts` (the last one repeats). */
+function attemptsOf<T>(...attempts: Array<Observable<T>>): Observable<T> {
+  let n = 0;
+  return defer(() => attempts[Math.min(n++, attempts.length - 1)]!);
+}
 
 /** A fallback that says what it was given. */
 const describeFailure = ({ error, attempts, elapsed }: CallFailure) =>
@@ -594,5 +602,124 @@ describe('resilient', () => {
       of(1).pipe(resilient(p)).subscribe();
       expect(budget.metrics().totalDeposits).to.equal(1);
     });
+  });
+
+  describe('§2.7 rate limiter: next to the wire, per key', () => {
+    it(
+      "should take a permit for the call's key once the attempt has its slot, the attempt timeout after the wait",
+      marbles((m) => {
+        const limiter = new RateLimiter({ limit: 1, interval: 4, maxWait: 4, scheduler: m.scheduler });
+        const p = new ResiliencePipeline({ rateLimiter: limiter, attemptTimeout: 3, scheduler: m.scheduler });
+        // prettier-ignore
+        const first = m.cold('--a|');
+        const second = m.cold('  --b|');
+        const other = m.cold('   -c|');
+        m.expect(first.pipe(resilient(p, { key: 'alice' }))).toBeObservable('--a|');
+        // The same key waits its turn (4 ms), then has its full 3 ms on the wire.
+        m.expect(second.pipe(resilient(p, { key: 'alice' }))).toBeObservable('------b|');
+        m.expect(second).toHaveSubscriptions('----^--!');
+        // Another key is not held back.
+        m.expect(other.pipe(resilient(p, { key: 'bob' }))).toBeObservable('-c|');
+      }),
+    );
+
+    it(
+      'should fail fast on a refusal by the rate limiter, without retrying it',
+      marbles((m) => {
+        const limiter = new RateLimiter({ limit: 1, interval: 10, scheduler: m.scheduler });
+        const p = new ResiliencePipeline({
+          rateLimiter: limiter,
+          retry: { maxRetries: 3, initialDelay: 1 },
+          scheduler: m.scheduler,
+        });
+        m.expect(m.cold('(a|)').pipe(resilient(p))).toBeObservable('(a|)');
+        m.expect(m.cold('(b|)').pipe(resilient(p, { fallback: describeFailure })), '--^').toBeObservable(
+          '--(f|)',
+          { f: 'RateLimitedError after 0 attempt(s), 0 ms' },
+        );
+      }),
+    );
+
+    it(
+      "should hold every call to the key after a 429 or 503 carrying retryAfter (penalize), not other keys'",
+      marbles((m) => {
+        const limiter = new RateLimiter({ limit: 10, interval: 10, maxWait: 20, scheduler: m.scheduler });
+        const p = new ResiliencePipeline({ rateLimiter: limiter, scheduler: m.scheduler });
+        const tooMany = new HttpStatusError({
+          status: 429,
+          statusText: 'Too Many Requests',
+          url: 'http://127.0.0.1/',
+          retryAfter: 5,
+          body: '',
+        });
+        // prettier-ignore
+        const throttled = m.cold('-#', undefined, tooMany);
+        const next = m.cold('       (a|)');
+        const other = m.cold('      (b|)');
+        m.expect(throttled.pipe(resilient(p, { key: 'alice' }))).toBeObservable('-#', undefined, tooMany);
+        // Penalized at 1 for 5 ms: alice's next call, made at 2, starts at 6.
+        m.expect(next.pipe(resilient(p, { key: 'alice' })), '--^').toBeObservable('------(a|)');
+        m.expect(next).toHaveSubscriptions('------(^!)');
+        m.expect(other.pipe(resilient(p, { key: 'bob' })), '--^').toBeObservable('--(b|)');
+        m.flush();
+        expect(limiter.metrics()).to.include({ penalties: 1 });
+      }),
+    );
+  });
+
+  describe('§2.7 hedge: extra attempts of a slow call, instead of retries', () => {
+    it(
+      'should start another attempt after delay, let the first to answer win and cut the others',
+      marbles((m) => {
+        const p = new ResiliencePipeline({ hedge: { delay: 2, maxAttempts: 3 }, scheduler: m.scheduler });
+        // prettier-ignore
+        const slow = m.cold('------a|');
+        const fast = m.cold('  ---b|');
+        const late = m.cold('    ------c|');
+        const source = attemptsOf(slow, fast, late);
+        m.expect(source.pipe(resilient(p))).toBeObservable('-----b|');
+        m.expect(slow).toHaveSubscriptions('^----!');
+        m.expect(fast).toHaveSubscriptions('--^---!');
+        m.expect(late).toHaveSubscriptions('----^!');
+      }),
+    );
+
+    it(
+      "should make each hedged attempt a call of the breaker and a slot of the pool, and give back the losers'",
+      marbles((m) => {
+        const breaker = new CircuitBreaker({ scheduler: m.scheduler });
+        const slots = pool(m.scheduler, { maxConcurrent: 2 });
+        const p = new ResiliencePipeline({
+          hedge: { delay: 1, maxAttempts: 2 },
+          breaker,
+          bulkhead: slots,
+          scheduler: m.scheduler,
+        });
+        // prettier-ignore
+        const slow = m.cold('-----a|');
+        const fast = m.cold(' -b|');
+        m.expect(attemptsOf(slow, fast).pipe(resilient(p))).toBeObservable('--b|');
+        m.flush();
+        // The loser was cut before any value: recorded as nothing; the winner is one success.
+        expect(breaker.metrics()).to.include({ calls: 1, failures: 0, inFlight: 0 });
+        expect(slots.metrics()).to.include({ active: 0, admitted: 2, released: 2 });
+      }),
+    );
+
+    it(
+      'should start the next attempt at once when one fails, and fail with the last error when none is left',
+      marbles((m) => {
+        const p = new ResiliencePipeline({ hedge: { delay: 10, maxAttempts: 2 }, scheduler: m.scheduler });
+        const down = new Error('down');
+        // prettier-ignore
+        const first = m.cold('-#', undefined, down);
+        const second = m.cold(' --#', undefined, down);
+        m.expect(attemptsOf(first, second).pipe(resilient(p, { fallback: describeFailure }))).toBeObservable(
+          '---(f|)',
+          { f: 'Error after 2 attempt(s), 3 ms' },
+        );
+        m.expect(second).toHaveSubscriptions('-^-!');
+      }),
+    );
   });
 });

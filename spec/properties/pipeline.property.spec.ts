@@ -27,6 +27,7 @@ import {
   Subject,
   take,
   takeUntil,
+  tap,
   type MonoTypeOperatorFunction,
   type Subscription,
 } from 'rxjs';
@@ -39,6 +40,10 @@ import { HttpStatusError } from '../../src/errors/HttpStatusError';
 import { bulkhead } from '../../src/operators/bulkhead';
 import { circuitBreaker } from '../../src/operators/circuitBreaker';
 import { retryBackoff, type RetryBackoffConfig } from '../../src/operators/retryBackoff';
+import { hedge, type HedgeConfig } from '../../src/operators/hedge';
+import { rateLimit } from '../../src/operators/rateLimit';
+import { RateLimiter } from '../../src/limiter/RateLimiter';
+import { RetryBudget } from '../../src/budget/RetryBudget';
 import { timeoutAfter } from '../../src/operators/timeoutAfter';
 import type { CallFailure } from '../../src/pipeline/CallFailure';
 import type { PipelineEvent } from '../../src/pipeline/PipelineEvent';
@@ -46,7 +51,7 @@ import { ResiliencePipeline } from '../../src/pipeline/ResiliencePipeline';
 import { resilient } from '../../src/pipeline/resilient';
 import { resilientEither } from '../../src/pipeline/resilientEither';
 
-type ErrorKind = 'boom' | 'http503' | 'http503retryAfter' | 'http404';
+type ErrorKind = 'boom' | 'http503' | 'http503retryAfter' | 'http429retryAfter' | 'http404';
 
 /** One attempt of a call: what its source does once subscribed. */
 interface AttemptScript {
@@ -69,6 +74,23 @@ interface CallScript {
   readonly unsubscribeAfter: number | null;
   /** The caller takes only the first value. */
   readonly takeOne: boolean;
+  /** The call's key (the rate limiter counts it against that key). */
+  readonly key: 'a' | 'b' | undefined;
+}
+
+interface HedgeSetup {
+  readonly delay: number;
+  readonly maxAttempts: number | undefined;
+  readonly shouldHedge: 'default' | 'all' | 'not404';
+  /** A RetryBudget whose reserve allows this many extra attempts over its ttl. */
+  readonly budget: { readonly minRetriesPerSecond: number; readonly percentCanRetry: number } | undefined;
+}
+
+interface LimiterSetup {
+  readonly limit: number;
+  readonly interval: number;
+  readonly burst: number | undefined;
+  readonly maxWait: number | undefined;
 }
 
 interface RetrySetup {
@@ -84,7 +106,9 @@ interface RetrySetup {
 export interface Setup {
   readonly attemptTimeout: number | undefined;
   readonly deadline: number | undefined;
-  readonly retry: RetrySetup | undefined;
+  /** At most one of `retry` and `hedge` (DESIGN §2.7: a call retries or hedges). */
+  readonly recovery: { readonly retry: RetrySetup | undefined; readonly hedge: HedgeSetup | undefined };
+  readonly rateLimiter: LimiterSetup | undefined;
   readonly breaker: CircuitBreakerConfig | undefined;
   readonly bulkhead: BulkheadConfig | undefined;
   readonly form: 'plain' | 'fallbackValue' | 'fallbackThrow' | 'either';
@@ -100,7 +124,14 @@ export interface Setup {
   readonly seed: number;
 }
 
-const errorKind = fc.constantFrom<ErrorKind>('boom', 'boom', 'http503', 'http503retryAfter', 'http404');
+const errorKind = fc.constantFrom<ErrorKind>(
+  'boom',
+  'boom',
+  'http503',
+  'http503retryAfter',
+  'http429retryAfter',
+  'http404',
+);
 
 const attemptScript: fc.Arbitrary<AttemptScript> = fc.record({
   sync: fc.boolean(),
@@ -118,6 +149,7 @@ const callScript: fc.Arbitrary<CallScript> = fc.record({
   attempts: fc.array(attemptScript, { minLength: 1, maxLength: 4 }),
   unsubscribeAfter: fc.option(fc.integer({ min: 0, max: 25 }), { nil: null, freq: 4 }),
   takeOne: fc.constantFrom(false, false, false, true),
+  key: fc.constantFrom<CallScript['key']>('a', 'a', 'b', undefined),
 });
 
 const retrySetup: fc.Arbitrary<RetrySetup> = fc.record({
@@ -194,10 +226,38 @@ const bulkheadSetup: fc.Arbitrary<BulkheadConfig> = fc.record(
   { requiredKeys: ['maxConcurrent'] },
 );
 
+const hedgeSetup: fc.Arbitrary<HedgeSetup> = fc.record({
+  delay: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constant(Infinity)),
+  maxAttempts: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+  shouldHedge: fc.constantFrom<HedgeSetup['shouldHedge']>('default', 'all', 'not404'),
+  budget: fc.option(
+    fc.record({
+      minRetriesPerSecond: fc.constantFrom(0, 100, 1000),
+      percentCanRetry: fc.constantFrom(0.2, 1),
+    }),
+    { nil: undefined },
+  ),
+});
+
+const limiterSetup: fc.Arbitrary<LimiterSetup> = fc.record({
+  limit: fc.integer({ min: 1, max: 3 }),
+  interval: fc.integer({ min: 1, max: 10 }),
+  burst: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+  maxWait: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }),
+});
+
+const recovery: fc.Arbitrary<Setup['recovery']> = fc.oneof(
+  fc.constant({ retry: undefined, hedge: undefined }),
+  retrySetup.map((retry) => ({ retry, hedge: undefined })),
+  retrySetup.map((retry) => ({ retry, hedge: undefined })),
+  hedgeSetup.map((hedge) => ({ retry: undefined, hedge })),
+);
+
 const setup: fc.Arbitrary<Setup> = fc.record({
   attemptTimeout: fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }),
   deadline: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }),
-  retry: fc.option(retrySetup, { nil: undefined, freq: 3 }),
+  recovery,
+  rateLimiter: fc.option(limiterSetup, { nil: undefined, freq: 3 }),
   breaker: fc.option(breakerSetup, { nil: undefined, freq: 3 }),
   bulkhead: fc.option(bulkheadSetup, { nil: undefined, freq: 3 }),
   form: fc.constantFrom<Setup['form']>('plain', 'plain', 'fallbackValue', 'fallbackThrow', 'either'),
@@ -234,6 +294,8 @@ function errorOf(kind: ErrorKind): Error {
       return http(503, undefined);
     case 'http503retryAfter':
       return http(503, 3);
+    case 'http429retryAfter':
+      return http(429, 2);
     case 'http404':
       return http(404, undefined);
   }
@@ -303,14 +365,24 @@ export function run(s: Setup, fused: boolean): Trace {
       log.push(['pool', e]);
       maybeCancel('pool', e.type);
     });
-    const retry: RetryBackoffConfig | undefined = s.retry && {
-      maxRetries: s.retry.maxRetries,
-      initialDelay: s.retry.initialDelay,
-      maxDelay: s.retry.maxDelay,
-      multiplier: s.retry.multiplier,
-      jitter: s.retry.jitter,
-      resetOnSuccess: s.retry.resetOnSuccess,
-      shouldRetry: shouldRetryOf(s.retry.shouldRetry),
+    const limiter = s.rateLimiter && new RateLimiter({ ...s.rateLimiter, scheduler });
+    limiter?.events$.subscribe((e) => log.push(['limiter', e]));
+    const hedgeSetup = s.recovery.hedge;
+    const hedgeConfig: Omit<HedgeConfig, 'scheduler'> | undefined = hedgeSetup && {
+      delay: hedgeSetup.delay,
+      maxAttempts: hedgeSetup.maxAttempts,
+      shouldHedge: shouldRetryOf(hedgeSetup.shouldHedge) as HedgeConfig['shouldHedge'],
+      budget: hedgeSetup.budget && new RetryBudget({ ttl: 1000, ...hedgeSetup.budget, scheduler }),
+    };
+    hedgeConfig?.budget?.events$.subscribe((e) => log.push(['budget', e]));
+    const retry: RetryBackoffConfig | undefined = s.recovery.retry && {
+      maxRetries: s.recovery.retry.maxRetries,
+      initialDelay: s.recovery.retry.initialDelay,
+      maxDelay: s.recovery.retry.maxDelay,
+      multiplier: s.recovery.retry.multiplier,
+      jitter: s.recovery.retry.jitter,
+      resetOnSuccess: s.recovery.retry.resetOnSuccess,
+      shouldRetry: shouldRetryOf(s.recovery.retry.shouldRetry),
       random: seededRandom(s.seed),
     };
     const pipeline = new ResiliencePipeline({
@@ -318,8 +390,10 @@ export function run(s: Setup, fused: boolean): Trace {
       attemptTimeout: s.attemptTimeout,
       deadline: s.deadline,
       retry,
+      hedge: hedgeConfig,
       breaker,
       bulkhead: pool,
+      rateLimiter: limiter,
       scheduler,
     });
     if (fused) pipeline.events$.subscribe((e) => trace.pipelineEvents.push(e));
@@ -350,9 +424,28 @@ export function run(s: Setup, fused: boolean): Trace {
         let s$ = source$;
         if (s.attemptTimeout !== undefined)
           s$ = s$.pipe(timeoutAfter({ total: s.attemptTimeout, meta: index, scheduler }));
+        if (limiter !== undefined) {
+          // DESIGN §2.7's one addition: an attempt failing with a 429 or 503 carrying retryAfter
+          // penalizes the rate limiter's key.
+          s$ = s$.pipe(
+            tap({
+              error: (e: unknown) => {
+                if (
+                  e instanceof HttpStatusError &&
+                  (e.info.status === 429 || e.info.status === 503) &&
+                  e.info.retryAfter !== undefined
+                ) {
+                  limiter.penalize(e.info.retryAfter, call.key ?? '');
+                }
+              },
+            }),
+            rateLimit(limiter, { key: call.key ?? '' }),
+          );
+        }
         if (pool !== undefined) s$ = s$.pipe(bulkhead(pool));
         if (breaker !== undefined) s$ = s$.pipe(circuitBreaker(breaker));
         if (retry !== undefined) s$ = s$.pipe(retryBackoff({ ...retry, scheduler }));
+        if (hedgeConfig !== undefined) s$ = s$.pipe(hedge({ ...hedgeConfig, scheduler }));
         if (s.deadline !== undefined)
           s$ = s$.pipe(timeoutAfter({ total: s.deadline, meta: index, scheduler }));
         return s$;
@@ -360,12 +453,14 @@ export function run(s: Setup, fused: boolean): Trace {
       let call$: Observable<unknown>;
       switch (s.form) {
         case 'plain':
-          call$ = fused ? source.pipe(resilient(pipeline, { meta: index })) : source.pipe(stack);
+          call$ = fused
+            ? source.pipe(resilient(pipeline, { meta: index, key: call.key }))
+            : source.pipe(stack);
           break;
         case 'fallbackValue':
         case 'fallbackThrow':
           call$ = fused
-            ? source.pipe(resilient(pipeline, { meta: index, fallback }))
+            ? source.pipe(resilient(pipeline, { meta: index, key: call.key, fallback }))
             : source.pipe(
                 stack,
                 catchError((error: unknown) => fallback(failure(error))),
@@ -373,7 +468,7 @@ export function run(s: Setup, fused: boolean): Trace {
           break;
         case 'either':
           call$ = fused
-            ? source.pipe(resilientEither(pipeline, { meta: index }))
+            ? source.pipe(resilientEither(pipeline, { meta: index, key: call.key }))
             : source.pipe(
                 stack,
                 map((value): Either<CallFailure, string> => right(value)),
@@ -399,12 +494,12 @@ export function run(s: Setup, fused: boolean): Trace {
       }, at);
     });
     scheduler.flush();
-    log.push(['final', breaker?.state, breaker?.metrics(), pool?.metrics()]);
+    log.push(['final', breaker?.state, breaker?.metrics(), pool?.metrics(), limiter?.metrics()]);
     // Then every caller leaves: calls that still hang give everything back, in the same order.
     log.push(['leave']);
     subscriptions.forEach((subscription) => subscription.unsubscribe());
     scheduler.flush();
-    log.push(['left', breaker?.metrics(), pool?.metrics()]);
+    log.push(['left', breaker?.metrics(), pool?.metrics(), limiter?.metrics()]);
   });
   return trace;
 }

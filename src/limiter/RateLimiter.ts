@@ -110,6 +110,21 @@ const codec = config(
   { burst: positiveInt, maxWait: finiteNonNegativeMs, name: string, scheduler, store: storeCodec },
 );
 
+/**
+ * A call driven without an rxjs layer (an attempt of `ResiliencePipeline`'s fused call), decided with
+ * {@link RateLimiter.admit}: handed its place while it waits (for an asynchronous answer or for its
+ * turn), then told it holds its permit, or that it is refused.
+ * @internal
+ */
+export interface RateLimiterEntrant {
+  /** The call waits; `place.unsubscribe()` abandons it. Called before the `delayed` event, if any. */
+  awaitPermit(place: Unsubscribable): void;
+  /** The waiting call holds its permit (its `started` event has been emitted): it runs, unless cancelled. */
+  permitted(): void;
+  /** The waiting call is refused: `RateLimitedError` after an asynchronous answer, or the store's error. */
+  denied(error: unknown): void;
+}
+
 /** What a waiting or deciding call needs from its limiter, without widening the public surface. */
 interface LimiterHooks {
   decide(answer: RateLimitAnswer, call: Call): void;
@@ -123,7 +138,8 @@ interface LimiterHooks {
 /**
  * One call that could not start at once: it waits for an asynchronous store's answer, then (or at once)
  * for its turn, a deadline in the scheduler's shared timer queue. Added to its subscriber, so an
- * unsubscribe before it starts abandons it.
+ * unsubscribe before it starts abandons it. The call is an operator's (`source` is subscribed with
+ * `destination` once it holds its permit) or a {@link RateLimiterEntrant} (`destination` is null).
  */
 class Call implements Unsubscribable, OperatorHandlers<RateLimitAnswer>, Deadline {
   /** `'deciding'` until the answer, `'waiting'` for the turn, then `'done'`. */
@@ -136,8 +152,8 @@ class Call implements Unsubscribable, OperatorHandlers<RateLimitAnswer>, Deadlin
 
   constructor(
     readonly hooks: LimiterHooks,
-    readonly source: Observable<unknown>,
-    readonly destination: Subscriber<unknown>,
+    readonly source: Observable<unknown> | RateLimiterEntrant,
+    readonly destination: Subscriber<unknown> | null,
     readonly key: string,
     readonly cost: number,
     /** Scheduler time of the subscribe. */
@@ -147,9 +163,10 @@ class Call implements Unsubscribable, OperatorHandlers<RateLimitAnswer>, Deadlin
   /** The store answered (asynchronously): the first value is the answer. */
   next(answer: RateLimitAnswer): void {
     if (this.phase !== 'deciding') return;
-    const subscription = this.answer!;
+    // Null when the answer came while it was being subscribed (the subscription is then dropped there).
+    const subscription = this.answer;
     this.answer = null;
-    subscription.unsubscribe();
+    subscription?.unsubscribe();
     if (typeof answer !== 'number') {
       this.phase = 'done';
       this.hooks.fail(this, new TypeError(`RateLimitStore: answered ${String(answer)}, not a number`));
@@ -378,64 +395,110 @@ export class RateLimiter {
     answers.subscribe(subscriber);
   }
 
-  /** Acts on a store's answer for a call (`call` is null when it was decided synchronously). */
+  /**
+   * Decides one call driven without an rxjs layer, as {@link RateLimiter.enter} does for an operator's
+   * call: returns `'admitted'` when it holds its permit now (the `admitted` event has been emitted: the
+   * call runs, unless it was cancelled meanwhile), `'waiting'` when it waits (it was handed its place with
+   * `entrant.awaitPermit`; the limiter calls `entrant.permitted()` or `entrant.denied()` later), or the
+   * error that refuses it: `RateLimitedError`, or the store's failure.
+   * @internal
+   */
+  admit(entrant: RateLimiterEntrant, key: string, cost: number): 'admitted' | 'waiting' | { error: unknown } {
+    this.counts.calls++;
+    const now = this.scheduler.now();
+    let answer: ReturnType<RateLimitStore['acquire']>;
+    try {
+      answer = this.store.acquire(key, cost, this.rule, now);
+    } catch (err) {
+      this.counts.failed++;
+      return { error: err };
+    }
+    if (typeof answer === 'number') {
+      const verdict = this.decide(answer, entrant, null, key, cost, null);
+      return verdict === undefined ? 'admitted' : verdict;
+    }
+    const call = new Call(this.hooks, entrant, null, key, cost, now);
+    this.counts.deciding++;
+    entrant.awaitPermit(call);
+    let answers: Observable<RateLimitAnswer>;
+    try {
+      answers = from(answer);
+    } catch (err) {
+      call.error(err);
+      return 'waiting';
+    }
+    const subscription = answers.subscribe(call);
+    if (call.phase === 'deciding') call.answer = subscription;
+    else subscription.unsubscribe();
+    return 'waiting';
+  }
+
+  /**
+   * Acts on a store's answer for a call (`call` is null when it was decided synchronously). For an
+   * entrant decided synchronously (`destination` null, `call` null), returns the refusal instead of
+   * delivering it, and `undefined` when it is admitted or waits.
+   */
   private decide<T>(
     answer: RateLimitAnswer,
-    source: Observable<T>,
-    destination: Subscriber<T>,
+    source: Observable<T> | RateLimiterEntrant,
+    destination: Subscriber<T> | null,
     key: string,
     cost: number,
     call: Call | null,
-  ): void {
+  ): { error: unknown } | 'waiting' | undefined {
     const counts = this.counts;
     if (call !== null) counts.deciding--;
     if (answer === 0) {
       counts.admitted++;
       if (call !== null) {
         call.phase = 'done';
-        destination.remove(call);
+        destination?.remove(call);
       }
       if (this.observed) {
         this.emit({ type: 'admitted', limiter: this.name, at: this.scheduler.now(), key, cost });
         // An observer may have cancelled the call: it never subscribes its source.
-        if (destination.closed) return;
+        if (destination?.closed === true) return undefined;
       }
-      source.subscribe(destination);
-      return;
+      if (destination !== null) (source as Observable<T>).subscribe(destination);
+      else if (call !== null) (source as RateLimiterEntrant).permitted();
+      return undefined;
     }
     if (!(answer > 0)) {
       if (!(answer < 0)) {
-        this.fail(
+        return this.fail(
           call,
           destination,
           new TypeError(`RateLimitStore: answered ${String(answer)}, not a number`),
         );
-        return;
       }
       counts.rejected++;
       if (call !== null) {
         call.phase = 'done';
-        destination.remove(call);
+        destination?.remove(call);
       }
       const retryAfter = -answer;
       if (this.observed) {
         this.emit({ type: 'rejected', limiter: this.name, at: this.scheduler.now(), key, cost, retryAfter });
       }
-      destination.error(withoutStack(() => new RateLimitedError({ limiter: this.name, key, retryAfter })));
-      return;
+      const error = withoutStack(() => new RateLimitedError({ limiter: this.name, key, retryAfter }));
+      if (destination !== null) destination.error(error);
+      else if (call !== null) (source as RateLimiterEntrant).denied(error);
+      else return { error };
+      return undefined;
     }
     const now = this.scheduler.now();
     let waiting = call;
     if (waiting === null) {
       waiting = new Call(
         this.hooks,
-        source as Observable<unknown>,
-        destination as Subscriber<unknown>,
+        source as Observable<unknown> | RateLimiterEntrant,
+        destination as Subscriber<unknown> | null,
         key,
         cost,
         now,
       );
-      destination.add(waiting);
+      if (destination !== null) destination.add(waiting);
+      else (source as RateLimiterEntrant).awaitPermit(waiting);
     }
     waiting.phase = 'waiting';
     counts.delayed++;
@@ -443,6 +506,7 @@ export class RateLimiter {
     if (this.observed) this.emit({ type: 'delayed', limiter: this.name, at: now, key, cost, wait: answer });
     const { timers } = this.hooks;
     timers.add(waiting, timers.now() + answer);
+    return destination === null && call === null ? 'waiting' : undefined;
   }
 
   /**
@@ -452,7 +516,8 @@ export class RateLimiter {
   private startWaiting(call: Call): void {
     const now = this.scheduler.now();
     call.phase = 'done';
-    call.destination.remove(call);
+    const { destination } = call;
+    destination?.remove(call);
     this.counts.waiting--;
     this.counts.started++;
     if (this.observed) {
@@ -464,9 +529,10 @@ export class RateLimiter {
         cost: call.cost,
         waited: now - call.since,
       });
-      if (call.destination.closed) return;
+      if (destination?.closed === true) return;
     }
-    call.source.subscribe(call.destination);
+    if (destination !== null) (call.source as Observable<unknown>).subscribe(destination);
+    else (call.source as RateLimiterEntrant).permitted();
   }
 
   /** A call's subscriber left before it started, in `phase`. */
@@ -486,14 +552,24 @@ export class RateLimiter {
     }
   }
 
-  /** The store failed to decide: the call errors with the store's error. */
-  private fail(call: Call | null, destination: Subscriber<unknown>, error: unknown): void {
+  /**
+   * The store failed to decide: the call errors with the store's error (an entrant decided synchronously
+   * gets it back instead).
+   */
+  private fail(
+    call: Call | null,
+    destination: Subscriber<unknown> | null,
+    error: unknown,
+  ): { error: unknown } | undefined {
     this.counts.failed++;
     if (call !== null) {
       call.phase = 'done';
-      destination.remove(call);
+      destination?.remove(call);
     }
-    destination.error(error);
+    if (destination !== null) destination.error(error);
+    else if (call !== null) (call.source as RateLimiterEntrant).denied(error);
+    else return { error };
+    return undefined;
   }
 
   /** True while someone subscribes to `events$`: events are built only then. */

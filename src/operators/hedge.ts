@@ -35,7 +35,8 @@ export interface HedgeConfig {
   readonly scheduler?: SchedulerLike | undefined;
 }
 
-const HedgeConfigCodec = c.config(
+/** The codec of {@link HedgeConfig} (a pipeline's `hedge` is checked with its fields). @internal */
+export const HedgeConfigCodec = c.config(
   'HedgeConfig',
   { delay: c.nonNegativeMs },
   { maxAttempts: c.positiveInt, shouldHedge: c.fn, budget: c.retryBudget, scheduler: c.scheduler },
@@ -135,6 +136,9 @@ class HedgeCall<T> implements Deadline, Unsubscribable {
   }
 
   failed(attempt: Attempt<T>, err: unknown): void {
+    // The call is gone (its caller left, or its deadline passed): an attempt that fails as the others are
+    // torn down (one given a slot another gave back) starts nothing and draws nothing from the budget.
+    if (this.destination.closed) return;
     if (this.winner === attempt) {
       this.destination.error(err);
       return;

@@ -1,20 +1,20 @@
 import { from, of, type Observable, type ObservableInput, type Subscriber } from 'rxjs';
 import type { Either } from 'fp-ts/lib/Either';
 import { left, right } from '../internal/either';
-import { createOperatorSubscriber, type OperatorHandlers } from '../internal/operate';
+import { createOperatorSubscriber } from '../internal/operate';
 import type { CallFailure } from './CallFailure';
+import type { PipelineAttempt } from './PipelineAttempt';
 import { PipelineCall } from './PipelineCall';
 import type { ResiliencePipeline } from './ResiliencePipeline';
 
 /**
  * A call of `resilient` or `resilientEither`: each attempt subscribes the source with one subscriber,
  * linked to the destination (so a downstream `take(n)` stops a synchronous source), whose handlers are
- * this object's `next`, `error` and `complete`. The call itself is the destination's first teardown, so
+ * the attempt's `next`, `error` and `complete`. The call itself is the destination's first teardown, so
  * an unsubscribe gives everything back in the stack's order.
  * @internal
  */
-export class ObservableCall<T> extends PipelineCall<T> implements OperatorHandlers<T> {
-  private subscriber: Subscriber<T> | null = null;
+export class ObservableCall<T> extends PipelineCall<T> {
   /** Inside `start`: the call's first, synchronous subscribe. */
   private starting = false;
   /** A replacement (fallback or `left`) made while starting, subscribed once `start` returns. */
@@ -43,28 +43,30 @@ export class ObservableCall<T> extends PipelineCall<T> implements OperatorHandle
     }
   }
 
-  next(value: T): void {
-    this.attemptNext(value);
-  }
-
-  error(error: unknown): void {
-    this.attemptError(error);
-  }
-
-  complete(): void {
-    this.attemptComplete();
-  }
-
-  protected subscribeAttempt(): void {
-    const subscriber = createOperatorSubscriber<T>(this.destination, this);
-    this.subscriber = subscriber;
+  /**
+   * The attempt's subscriber has the attempt itself as handlers, linked to the destination. A hedged
+   * attempt that gets its slot while the call is being torn down (an earlier attempt's slot went back
+   * first) runs until its own turn comes, as in the stack, where each attempt's subscriber goes in turn.
+   */
+  protected subscribeAttempt(attempt: PipelineAttempt<T>): void {
+    const { destination } = this;
+    if (destination.closed) {
+      attempt.subscriber = this.source.subscribe({
+        next: (value) => attempt.next(value),
+        error: (error: unknown) => attempt.error(error),
+        complete: () => attempt.complete(),
+      });
+      return;
+    }
+    const subscriber = createOperatorSubscriber<T>(destination, attempt);
+    attempt.subscriber = subscriber;
     this.source.subscribe(subscriber);
   }
 
-  protected releaseAttempt(): void {
-    const subscriber = this.subscriber;
+  protected releaseAttempt(attempt: PipelineAttempt<T>): void {
+    const subscriber = attempt.subscriber;
     if (subscriber === null) return;
-    this.subscriber = null;
+    attempt.subscriber = null;
     subscriber.unsubscribe();
   }
 

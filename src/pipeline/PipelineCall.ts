@@ -1,19 +1,19 @@
 import type { Unsubscribable } from 'rxjs';
-import type { BulkheadEntrant } from '../bulkhead/Bulkhead';
-import type { LimitSample } from '../bulkhead/LimitSample';
-import type { BulkheadRejectedError } from '../errors/BulkheadRejectedError';
+import { isHttpStatusError } from '../errors/HttpStatusError';
 import { TimeoutExceededError } from '../errors/TimeoutExceededError';
 import type { Deadline } from '../internal/TimerQueue';
+import { PipelineAttempt } from './PipelineAttempt';
 import type { PipelineAttemptOutcome, PipelineCallOutcome } from './PipelineEvent';
 import type { ResiliencePipeline } from './ResiliencePipeline';
 
-/** Which of a call's timers a {@link StageTimer} is. */
-type Stage = 'deadline' | 'attemptTimeout' | 'retry';
+/** Which of a call's own timers a {@link StageTimer} is. */
+type Stage = 'deadline' | 'retry' | 'hedge';
 
 /**
  * One timer of a call, a deadline in the scheduler's shared `TimerQueue`, of the same kind as the explicit
- * stack's: the deadline and the attempt timeout are limits (as `timeoutAfter`'s), the retry delay is not
- * (as `retryBackoff`'s), so that the queue orders them exactly as it orders the stack's.
+ * stack's: the deadline and the hedge delay are limits (as `timeoutAfter`'s and `hedge`'s), the retry delay
+ * is not (as `retryBackoff`'s), so that the queue orders them exactly as it orders the stack's. (Each
+ * attempt's timeout is a limit of its own, the {@link PipelineAttempt}.)
  */
 class StageTimer implements Deadline {
   timerDue = Infinity;
@@ -32,86 +32,74 @@ class StageTimer implements Deadline {
     switch (this.stage) {
       case 'deadline':
         return this.call.deadlineDue();
-      case 'attemptTimeout':
-        return this.call.attemptTimeoutDue();
       case 'retry':
         return this.call.retryDue();
+      case 'hedge':
+        return this.call.hedgeDue();
     }
   }
 }
 
 /**
- * One call through a {@link ResiliencePipeline}, every stage fused into this one object: the deadline, the
- * retry, the breaker's permit, the bulkhead's slot and the attempt timeout are its fields, and each attempt
- * is one subscription of the source (or one run of `execute`'s function), not one rxjs layer per stage.
+ * One call through a {@link ResiliencePipeline}, every stage fused into this object and its attempts
+ * (one {@link PipelineAttempt} each): the deadline and the retry or the hedge are its fields; the breaker's
+ * permit, the bulkhead's slot, the rate limiter's permit and the attempt timeout are its attempts'. Each
+ * attempt is one subscription of the source (or one run of `execute`'s function), not one rxjs layer per
+ * stage.
  *
- * It makes the moves of the explicit stack `timeoutAfter(attemptTimeout), bulkhead(pool),
- * circuitBreaker(breaker), retryBackoff(retry), timeoutAfter(deadline)` in the same order, at the same
- * instants, through the policies' own internal entry points (`CircuitBreaker.acquire/succeed/fail/release`,
- * `Bulkhead.admit/exit`): spec/properties/pipeline.property.spec.ts checks that they agree.
+ * It makes the moves of the explicit stack `timeoutAfter(attemptTimeout), rateLimit(rateLimiter, { key }),
+ * bulkhead(pool), circuitBreaker(breaker), retryBackoff(retry) (or hedge(hedge)), timeoutAfter(deadline)`
+ * in the same order, at the same instants, through the policies' own internal entry points
+ * (`CircuitBreaker.acquire/succeed/fail/release`, `Bulkhead.admit/exit`, `RateLimiter.admit`):
+ * spec/properties/pipeline.property.spec.ts checks that they agree.
  *
- * - Subscribe: the deadline's clock starts, attempt 1 runs, then the deadline timer is armed (only when
- *   the call is still running: a call that ends synchronously schedules nothing).
- * - Attempt: the breaker admits or refuses; the pool admits, queues or refuses; then the source is
- *   subscribed, and the attempt timer armed if it is still running.
+ * - Subscribe: attempt 1 runs, then (hedging) the hedge delay is armed, then the deadline timer (only
+ *   while the call is still running: a call that ends synchronously schedules nothing).
+ * - Attempt: the breaker admits or refuses; the pool admits, queues or refuses; the rate limiter admits,
+ *   makes it wait or refuses; then the source is subscribed, and the attempt timer armed if it still runs.
  * - An attempt's error (its own, its attempt timeout's, or a refusal) is recorded by the breaker, then the
- *   retry decides: a retry timer, or the call's failure.
- * - Ending an attempt gives back, in this order: the source's subscription, the attempt timer, the slot
- *   (or the place in the queue), the breaker's permit.
+ *   retry decides (a retry timer, or the call's failure), or the hedge does (another attempt now, the
+ *   others go on, or the call's failure). A 429 or 503 carrying `retryAfter` first penalizes the rate
+ *   limiter's key.
+ * - Ending an attempt gives back, in this order: the source's subscription (or its place in the rate
+ *   limiter's wait), the attempt timer, the slot (or the place in the queue), the breaker's permit.
  *
  * The two forms, rxjs (`resilient`, `resilientEither`) and Promise (`execute`), differ only in how an
  * attempt is run and where its outcome goes: the abstract members below.
  * @internal
  */
-export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsubscribable {
+export abstract class PipelineCall<T = unknown> implements Unsubscribable {
   /** The call has its outcome (delivered, or being delivered) or was torn down: nothing more starts. */
   protected done = false;
-  /** The attempt's source is subscribed (or its function runs) and has not ended. */
-  protected running = false;
   /** Attempts that reached the call. */
   protected reached = 0;
 
   private subscribedAt = NaN;
   /** Values delivered by the call (the deadline's `info.seen`). */
   private seen = 0;
+  private torn = false;
+  /** The deadline is cutting the attempts (see `deadlineDue`). */
+  private cutting = false;
+  private deadlineTimer: StageTimer | null = null;
+
+  // Retrying: one attempt at a time.
+  /** The latest attempt. */
+  private current: PipelineAttempt<T> | null = null;
   /** Retries made so far, as rxjs `retry` counts them (reset by a value with `resetOnSuccess`). */
   private retries = 0;
-  /** The delay before the last retry (the decorrelated jitter reads it). */
+  /** The delay waited before the last retry (the decorrelated jitter reads it). */
   private previousDelay = 0;
-  private torn = false;
-  /** The call's timers, made when first needed and queued again for each attempt or retry. */
-  private deadlineTimer: StageTimer | null = null;
   private retryTimer: StageTimer | null = null;
 
-  /** The current attempt holds a breaker permit, admitted under `ticket`. */
-  private held = false;
-  private ticket = 0;
-  private breakerStartedAt = NaN;
-  /**
-   * The attempt holding the permit delivered a value: giving the permit back is then a success, timed to
-   * that first value (`breakerAnsweredAt`, NaN when the breaker does not time calls). DESIGN §2.4 rule 2.
-   */
-  private breakerAnswered = false;
-  private breakerAnsweredAt = NaN;
-  /** The current attempt holds a bulkhead slot. */
-  private slot = false;
-  /**
-   * An adaptive bulkhead's sample of the current attempt's slot (set by the pool): the attempt's end is
-   * recorded on it, and it goes back with the slot, as the `bulkhead` operator's subscriber does. @internal
-   */
-  sample: LimitSample | null = null;
-  /** The current attempt's place in the bulkhead's queue. */
-  private waiting: Unsubscribable | null = null;
-  private attemptStartedAt = NaN;
-  private attemptSeen = 0;
-  private attemptTimer: StageTimer | null = null;
-  /** An 'attempt' event is owed for the current attempt. */
-  private attemptOpen = false;
-  /** How the current attempt ended, once it has (its event may still be owed). */
-  private ending: PipelineAttemptOutcome = 'success';
-  private endingError: unknown = undefined;
-  /** The attempt is being admitted and subscribed under its breaker permit (see `attempt`). */
-  private window = false;
+  // Hedging: several attempts at once.
+  /** Every attempt started, in order; `null` when the pipeline does not hedge. */
+  private hedged: Array<PipelineAttempt<T>> | null = null;
+  /** Hedged attempts that have neither emitted nor failed. */
+  private active = 0;
+  private winner: PipelineAttempt<T> | null = null;
+  /** No further hedged attempt may start (the budget refused one). */
+  private exhausted = false;
+  private hedgeTimer: StageTimer | null = null;
 
   /** The call's number on its pipeline, in its events. */
   private readonly id: number;
@@ -126,14 +114,16 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
     this.id = pipeline.nextCall();
   }
 
-  /** Subscribes the current attempt's source (or runs the function); its outcome comes back through
-   * {@link attemptNext}, {@link attemptComplete} and {@link attemptError}. */
-  protected abstract subscribeAttempt(): void;
   /**
-   * Gives back the attempt's subscription. `cancelled`: the attempt was still running and is cut, for
+   * Subscribes `attempt`'s source (or runs the function); its outcome comes back through
+   * {@link attemptNext}, {@link attemptComplete} and {@link attemptError}.
+   */
+  protected abstract subscribeAttempt(attempt: PipelineAttempt<T>): void;
+  /**
+   * Gives back `attempt`'s subscription. `cancelled`: the attempt was still running and is cut, for
    * `reason` (the attempt timeout's or the deadline's error, or the caller's abort reason).
    */
-  protected abstract releaseAttempt(cancelled: boolean, reason: unknown): void;
+  protected abstract releaseAttempt(attempt: PipelineAttempt<T>, cancelled: boolean, reason: unknown): void;
   /** A value of the call. */
   protected abstract delivered(value: T): void;
   /** The call completed. */
@@ -143,11 +133,11 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
 
   /**
    * Starts the call: its 'start' event (an observer may cancel the call from there), attempt 1, then the
-   * deadline timer if the call is still running.
+   * hedge delay, then the deadline timer, if the call is still running.
    */
   start(): void {
     const { pipeline } = this;
-    const { scheduler, deadline, timers } = pipeline;
+    const { scheduler, deadline, timers, hedgePlan } = pipeline;
     const observed = pipeline.observed;
     // The clock is read only when something needs the subscribe instant: a call that completes
     // synchronously with no deadline, no CallFailure and nobody observing events$ reads no clock. With
@@ -165,9 +155,19 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
       });
       if (this.done) return;
     }
-    // As retryBackoff's subscribe: the call deposits in the retry budget before attempt 1.
-    pipeline.retryBudget?.deposit();
-    this.attempt();
+    if (hedgePlan === undefined) {
+      // As retryBackoff's subscribe: the call deposits in the retry budget before attempt 1.
+      pipeline.retryBudget?.deposit();
+      this.retryAttempt();
+    } else if (hedgePlan.maxAttempts === 1) {
+      // One attempt is no hedging: as `hedge` then, it only deposits in the budget.
+      hedgePlan.budget?.deposit();
+      this.retryAttempt();
+    } else {
+      hedgePlan.budget?.deposit();
+      this.hedged = [];
+      this.startHedged();
+    }
     if (!this.done && deadline !== Infinity) {
       timers.add((this.deadlineTimer = new StageTimer(this, 'deadline')), this.subscribedAt + deadline);
     }
@@ -184,16 +184,18 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
   }
 
   /**
-   * Gives back everything the call holds, in the explicit stack's teardown order: the attempt (source,
-   * attempt timer, slot or queue place, breaker permit), the retry timer, the deadline timer. A call torn
-   * down before its outcome ends as cancelled (or, after a value, as a success).
+   * Gives back everything the call holds, in the explicit stack's teardown order: its attempts (each:
+   * source, attempt timer, slot or queue place, breaker permit), the hedge and retry timers, the deadline
+   * timer. A call torn down before its outcome ends as cancelled (or, after a value, as a success).
    */
   protected teardown(reason: unknown): void {
     if (this.torn) return;
     this.torn = true;
     const ended = this.done;
     this.done = true;
-    this.endAttempt(reason);
+    // While the deadline cuts the attempts, they are ended in turn there (the stack's cascade has already
+    // passed the deadline's subscriber: a caller leaving now reaches no attempt).
+    if (!this.cutting) this.endAttempts(reason);
     const { timers } = this.pipeline;
     if (this.retryTimer !== null) timers.remove(this.retryTimer);
     if (this.deadlineTimer !== null) timers.remove(this.deadlineTimer);
@@ -202,186 +204,223 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
 
   // ---- an attempt's outcome, reported by the form ----
 
-  protected attemptNext(value: T): void {
-    if (this.held && !this.breakerAnswered) {
-      this.breakerAnswered = true;
-      if (!Number.isNaN(this.breakerStartedAt))
-        this.breakerAnsweredAt = this.pipeline.breaker!.scheduler.now();
+  /** @internal */
+  attemptNext(attempt: PipelineAttempt<T>, value: T): void {
+    if (attempt.held && !attempt.answered) {
+      attempt.answered = true;
+      if (!Number.isNaN(attempt.breakerStartedAt)) {
+        attempt.answeredAt = this.pipeline.breaker!.scheduler.now();
+      }
     }
-    this.attemptSeen++;
+    attempt.seen++;
     if (this.pipeline.retryPlan?.resetOnSuccess === true) this.retries = 0;
     this.seen++;
-    if (!this.window) {
-      this.delivered(value);
+    if (!attempt.window) {
+      if (this.hedged !== null && this.winner === null) this.win(attempt);
+      if (!this.done) this.delivered(value);
       return;
     }
     // Forwarded outside the breaker's window, as circuitBreaker does.
     const breaker = this.pipeline.breaker!;
     const outer = breaker.subscribing;
     breaker.subscribing = undefined;
-    this.delivered(value);
+    if (this.hedged !== null && this.winner === null) this.win(attempt);
+    if (!this.done) this.delivered(value);
     breaker.subscribing = outer;
   }
 
-  protected attemptComplete(): void {
-    this.running = false;
-    this.ending = 'success';
-    this.sample?.succeed();
-    if (!this.held) {
-      this.finish();
+  /** @internal */
+  attemptComplete(attempt: PipelineAttempt<T>): void {
+    attempt.running = false;
+    attempt.ending = 'success';
+    attempt.sample?.succeed();
+    if (!attempt.held) {
+      this.finish(attempt);
       return;
     }
     // As circuitBreaker: recorded, then forwarded, outside the breaker's window.
-    this.held = false;
+    attempt.held = false;
     const breaker = this.pipeline.breaker!;
     const outer = breaker.subscribing;
     breaker.subscribing = undefined;
-    breaker.succeed(this.ticket, this.breakerStartedAt);
-    this.finish();
+    breaker.succeed(attempt.ticket, attempt.breakerStartedAt);
+    this.finish(attempt);
     breaker.subscribing = outer;
   }
 
-  /** The attempt completed: so does the call. */
-  private finish(): void {
-    this.attemptEvent('success', undefined);
-    if (this.done) return;
+  /** `attempt` completed: so does the call (a hedged attempt that completes first wins). */
+  private finish(attempt: PipelineAttempt<T>): void {
+    this.attemptEvent(attempt, 'success', undefined);
+    if (this.done) {
+      // The call is being cut (its deadline, or torn down): the attempt only gives back what it holds.
+      this.endAttempt(attempt, undefined);
+      return;
+    }
+    if (this.hedged !== null && this.winner === null) {
+      this.win(attempt);
+      // Cutting the others may have let an observer cancel the call.
+      if (this.done) return;
+    }
     this.done = true;
     this.callEvent('success', undefined);
     this.completed();
   }
 
-  protected attemptError(error: unknown): void {
-    this.running = false;
-    this.attemptFailed(error);
+  /** @internal */
+  attemptError(attempt: PipelineAttempt<T>, error: unknown): void {
+    attempt.running = false;
+    this.attemptFailed(attempt, error);
   }
 
-  // ---- the stages ----
+  // ---- the stages of an attempt ----
+
+  /** Retrying: a new attempt. */
+  private retryAttempt(): void {
+    const attempt = new PipelineAttempt<T>(this);
+    this.current = attempt;
+    this.runStages(attempt);
+  }
 
   /**
-   * Runs one attempt: the breaker, the bulkhead, then the call itself. Policies emit events as they
-   * admit, and an observer may cancel the call from there: after each step a cancelled call stops, and
-   * gives back what it was handed meanwhile, as the operators do (operate.ts).
+   * Runs an attempt through the breaker, then the bulkhead, the rate limiter and the call itself.
+   * Policies emit events as they admit, and an observer may cancel the call from there: after each step a
+   * cancelled call stops, and gives back what it was handed meanwhile, as the operators do (operate.ts).
    */
-  private attempt(): void {
+  private runStages(attempt: PipelineAttempt<T>): void {
     const { breaker } = this.pipeline;
     // As circuitBreaker: an attempt made while a call of the same breaker subscribes its source (the
     // pipeline's breaker applied again around this call) runs under that call's permit.
     if (breaker === undefined || breaker.subscribing !== undefined) {
-      this.admit();
+      this.admitSlot(attempt);
       return;
     }
     const ticket = breaker.acquire();
     if (typeof ticket !== 'number') {
-      if (!this.done) this.retryOrFail(ticket);
+      if (!attempt.ended) this.attemptEnded(attempt, ticket);
       return;
     }
     const startedAt = breaker.timesCalls ? breaker.scheduler.now() : NaN;
-    if (this.done) {
+    if (attempt.ended) {
       breaker.release(ticket, startedAt);
       return;
     }
-    this.held = true;
-    this.ticket = ticket;
-    this.breakerStartedAt = startedAt;
-    this.breakerAnswered = false;
-    // And while this attempt is admitted and its source subscribed, a call of the same breaker made from
-    // inside runs under this attempt's permit (the window closes while an outcome is forwarded).
-    breaker.subscribing = this;
-    this.window = true;
+    attempt.held = true;
+    attempt.ticket = ticket;
+    attempt.breakerStartedAt = startedAt;
+    // And while the attempt is admitted and its source subscribed, a call of the same breaker made from
+    // inside runs under its permit (the window closes while an outcome is forwarded).
+    breaker.subscribing = attempt;
+    attempt.window = true;
     try {
-      this.admit();
+      this.admitSlot(attempt);
     } finally {
-      this.window = false;
+      attempt.window = false;
       breaker.subscribing = undefined;
     }
   }
 
-  /** The bulkhead's admission, then the call itself. */
-  private admit(): void {
+  /** The bulkhead's admission. */
+  private admitSlot(attempt: PipelineAttempt<T>): void {
     const { bulkhead } = this.pipeline;
     if (bulkhead !== undefined) {
-      const entry = bulkhead.admit(this);
-      if (entry === 'queued') {
-        return;
-      }
+      const entry = bulkhead.admit(attempt);
+      if (entry === 'queued') return;
       if (entry !== 'admitted') {
-        if (!this.done) this.refuse(entry);
+        if (!attempt.ended) this.refused(attempt, entry);
         return;
       }
-      if (this.done) {
-        bulkhead.exit(this.sample);
-        this.sample = null;
+      if (attempt.ended) {
+        bulkhead.exit(attempt.sample);
+        attempt.sample = null;
         return;
       }
-      this.slot = true;
+      attempt.slot = true;
     }
-    this.run();
+    this.admitPermit(attempt);
   }
 
-  /** The bulkhead queued this attempt. @internal */
-  queued(place: Unsubscribable): void {
-    this.waiting = place;
-  }
-
-  /** The bulkhead gave this waiting attempt a slot. @internal */
-  enter(): void {
-    this.waiting = null;
-    if (this.done) {
-      this.pipeline.bulkhead!.exit(this.sample);
-      this.sample = null;
+  /** The bulkhead gave a waiting attempt its slot. @internal */
+  slotGiven(attempt: PipelineAttempt<T>): void {
+    if (attempt.ended) {
+      this.pipeline.bulkhead!.exit(attempt.sample);
+      attempt.sample = null;
       return;
     }
-    this.slot = true;
-    this.run();
+    attempt.slot = true;
+    this.admitPermit(attempt);
   }
 
-  /** The bulkhead refused this attempt (full, or after `queueTimeout`). @internal */
-  refuse(error: BulkheadRejectedError): void {
-    this.waiting = null;
-    const breaker = this.held ? this.pipeline.breaker! : undefined;
+  /** The rate limiter's decision, for the call's key. */
+  private admitPermit(attempt: PipelineAttempt<T>): void {
+    const limiter = this.pipeline.rateLimiter;
+    if (limiter !== undefined) {
+      const verdict = limiter.admit(attempt, this.key ?? '', 1);
+      if (verdict === 'waiting') return;
+      if (verdict !== 'admitted') {
+        if (!attempt.ended) this.refused(attempt, verdict.error);
+        return;
+      }
+      // Admitted (a permit is never given back): an attempt given up meanwhile has given back the rest.
+      if (attempt.ended) return;
+    }
+    this.run(attempt);
+  }
+
+  /** The rate limiter gave a waiting attempt its permit. @internal */
+  permitted(attempt: PipelineAttempt<T>): void {
+    if (!attempt.ended) this.run(attempt);
+  }
+
+  /**
+   * A stage refused `attempt` (the bulkhead, full or after `queueTimeout`; the rate limiter, or its store
+   * failing): the breaker records the refusal as its `isFailure` says, then the retry or the hedge
+   * decides, as the error goes up the stack. @internal
+   */
+  refused(attempt: PipelineAttempt<T>, error: unknown): void {
+    const breaker = attempt.held ? this.pipeline.breaker! : undefined;
     const outer = breaker?.subscribing;
     if (breaker !== undefined) breaker.subscribing = undefined;
-    const next = this.breakerFailed(error);
-    if (!this.done) this.retryOrFail(next);
+    const next = this.breakerFailed(attempt, error);
+    if (!attempt.ended) {
+      if (!this.done) this.attemptEnded(attempt, next);
+      else this.endAttempt(attempt, undefined);
+    }
     if (breaker !== undefined) breaker.subscribing = outer;
   }
 
   /** The attempt reaches the call: the source is subscribed, then the attempt timer armed. */
-  private run(): void {
+  private run(attempt: PipelineAttempt<T>): void {
     const { attemptTimeout, timers } = this.pipeline;
     const timed = attemptTimeout !== Infinity;
     const observed = this.pipeline.observed;
-    this.attemptStartedAt = observed ? timers.now() : NaN;
-    this.reached++;
-    this.attemptSeen = 0;
-    this.attemptOpen = true;
-    this.running = true;
-    this.subscribeAttempt();
+    attempt.startedAt = observed ? timers.now() : NaN;
+    attempt.number = ++this.reached;
+    attempt.open = true;
+    attempt.running = true;
+    this.subscribeAttempt(attempt);
     // The attempt's clock starts at its subscribe; an attempt that ended while being subscribed needs no
     // timer, and no clock read (the subscribe itself takes no time in virtual time, microseconds in real).
-    if (this.running && timed) {
+    if (attempt.running && timed) {
       const now = timers.now();
-      if (!observed) this.attemptStartedAt = now;
-      const timer = (this.attemptTimer ??= new StageTimer(this, 'attemptTimeout'));
-      timers.add(timer, (observed ? this.attemptStartedAt : now) + attemptTimeout);
+      if (!observed) attempt.startedAt = now;
+      timers.add(attempt, (observed ? attempt.startedAt : now) + attemptTimeout);
     }
   }
 
-  /** The attempt timer fired. @internal */
-  attemptTimeoutDue(): void {
-    const { attemptTimeout } = this.pipeline;
+  /** `attempt`'s timer fired. @internal */
+  attemptTimeoutDue(attempt: PipelineAttempt<T>): void {
     const error = new TimeoutExceededError({
       limit: 'total',
-      after: attemptTimeout,
-      seen: this.attemptSeen,
+      after: this.pipeline.attemptTimeout,
+      seen: attempt.seen,
       meta: this.meta,
     });
     // As timeoutAfter: the source is unsubscribed first, then the error goes on.
-    this.ending = 'failure';
-    this.endingError = error;
-    this.running = false;
-    this.releaseAttempt(true, error);
-    this.attemptFailed(error);
+    attempt.ending = 'failure';
+    attempt.endingError = error;
+    attempt.running = false;
+    this.releaseAttempt(attempt, true, error);
+    this.attemptFailed(attempt, error);
   }
 
   /** The deadline timer fired. @internal */
@@ -393,49 +432,82 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
       seen: this.seen,
       meta: this.meta,
     });
-    // As timeoutAfter: everything inside is unsubscribed first (the attempt, or the wait for a retry); a
+    // As timeoutAfter: everything inside is unsubscribed first (the attempts, or the wait for a retry),
+    // and what they do meanwhile (a queued attempt given the slot another gave back) is not seen. A
     // policy's events$ observer may cancel the call meanwhile.
-    this.endAttempt(error);
+    this.done = true;
+    this.cutting = true;
+    this.endAttempts(error);
+    this.cutting = false;
     if (this.retryTimer !== null) timers.remove(this.retryTimer);
-    if (!this.done) this.fail(error);
+    if (this.torn) {
+      this.callEvent(this.seen > 0 ? 'success' : 'cancelled', undefined);
+      return;
+    }
+    this.callEvent('failure', error);
+    this.failed(error);
   }
 
-  /** The retry's delay passed: the next attempt. @internal */
-  retryDue(): void {
-    this.attempt();
-  }
-
-  /** An attempt that reached the call failed: the breaker records it, then the retry decides. */
-  private attemptFailed(error: unknown): void {
-    this.ending = 'failure';
-    this.endingError = error;
-    this.sample?.fail(error);
-    const breaker = this.held ? this.pipeline.breaker! : undefined;
+  /**
+   * An attempt that reached the call failed (its own error, or its attempt timeout): a 429 or 503 carrying
+   * `retryAfter` penalizes the rate limiter's key, the breaker records the failure, then the retry or the
+   * hedge decides.
+   */
+  private attemptFailed(attempt: PipelineAttempt<T>, error: unknown): void {
+    attempt.ending = 'failure';
+    attempt.endingError = error;
+    this.penalize(error);
+    attempt.sample?.fail(error);
+    const breaker = attempt.held ? this.pipeline.breaker! : undefined;
     const outer = breaker?.subscribing;
     if (breaker !== undefined) breaker.subscribing = undefined;
-    const next = this.breakerFailed(error);
-    this.attemptEvent('failure', error);
-    if (!this.done) this.retryOrFail(next);
+    const next = this.breakerFailed(attempt, error);
+    this.attemptEvent(attempt, 'failure', error);
+    // While the call is being cut, the failed attempt only gives back what it holds, as its subscriber
+    // does after its error in the stack.
+    if (!this.done) this.attemptEnded(attempt, next);
+    else this.endAttempt(attempt, undefined);
     if (breaker !== undefined) breaker.subscribing = outer;
   }
 
   /**
-   * Settles the breaker permit as a failure (the breaker's `isFailure` decides whether it counts).
+   * DESIGN §2.7: an attempt failing with `HttpStatusError` 429 or 503 carrying `retryAfter` holds every
+   * call to the call's key until then, not only this one.
+   */
+  private penalize(error: unknown): void {
+    const limiter = this.pipeline.rateLimiter;
+    if (limiter === undefined || !isHttpStatusError(error)) return;
+    const { status, retryAfter } = error.info;
+    if ((status === 429 || status === 503) && typeof retryAfter === 'number' && Number.isFinite(retryAfter)) {
+      limiter.penalize(Math.max(0, retryAfter), this.key ?? '');
+    }
+  }
+
+  /**
+   * Settles `attempt`'s breaker permit as a failure (the breaker's `isFailure` decides whether it counts).
    * Returns the error to go on with: `error`, or what `isFailure` threw (as `circuitBreaker` forwards it).
    */
-  private breakerFailed(error: unknown): unknown {
-    if (!this.held) return error;
-    this.held = false;
+  private breakerFailed(attempt: PipelineAttempt<T>, error: unknown): unknown {
+    if (!attempt.held) return error;
+    attempt.held = false;
     try {
-      this.pipeline.breaker!.fail(this.ticket, this.breakerStartedAt, error);
+      this.pipeline.breaker!.fail(attempt.ticket, attempt.breakerStartedAt, error);
     } catch (thrown) {
       return thrown;
     }
     return error;
   }
 
+  /** `attempt` failed with `error` (what goes up the stack): the retry or the hedge decides. */
+  private attemptEnded(attempt: PipelineAttempt<T>, error: unknown): void {
+    if (this.hedged === null) this.retryOrFail(attempt, error);
+    else this.hedgeOrFail(attempt, error);
+  }
+
+  // ---- retry ----
+
   /** As `retryBackoff`: a retry after its delay, or the call fails with `error`. */
-  private retryOrFail(error: unknown): void {
+  private retryOrFail(attempt: PipelineAttempt<T>, error: unknown): void {
     const plan = this.pipeline.retryPlan;
     if (plan !== undefined && this.retries++ < plan.maxRetries) {
       let delay: number;
@@ -449,55 +521,179 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
         this.previousDelay = delay;
         const { timers } = this.pipeline;
         timers.add((this.retryTimer ??= new StageTimer(this, 'retry')), timers.now() + delay);
-        this.endAttempt(undefined);
+        this.endAttempt(attempt, undefined);
         return;
       }
     }
     this.fail(error);
   }
 
-  /** The call's final error. */
+  /** The retry's delay passed: the next attempt. @internal */
+  retryDue(): void {
+    this.retryAttempt();
+  }
+
+  // ---- hedge ----
+
+  /** Starts the next hedged attempt, and arms the delay for the one after it. */
+  private startHedged(): void {
+    const attempt = new PipelineAttempt<T>(this);
+    const hedged = this.hedged!;
+    hedged.push(attempt);
+    const index = hedged.length;
+    this.active++;
+    this.runStages(attempt);
+    // Not when the call ended meanwhile, nor when a later attempt started meanwhile (this one failed
+    // synchronously) and armed the delay itself.
+    if (this.winner === null && !this.done && hedged.length === index) this.armHedge();
+  }
+
+  /** The delay after the latest attempt elapsed with no value: hedge. @internal */
+  hedgeDue(): void {
+    this.hedgeNext();
+  }
+
+  /** As `hedge`: another attempt if one is left and the budget allows it; false if none was started. */
+  private hedgeNext(): boolean {
+    const plan = this.pipeline.hedgePlan!;
+    if (this.exhausted || this.hedged!.length >= plan.maxAttempts) return false;
+    if (plan.budget !== undefined && !plan.budget.tryWithdraw()) {
+      this.exhausted = true;
+      this.disarmHedge();
+      return false;
+    }
+    this.startHedged();
+    return true;
+  }
+
+  /**
+   * As `hedge`: the winner's error is the call's; another attempt's starts the next one (when
+   * `shouldHedge` accepts it and one is left), or waits for the others, or fails the call when none runs.
+   * The failed attempt gives back what it holds after that decision, as its subscriber does.
+   */
+  private hedgeOrFail(attempt: PipelineAttempt<T>, error: unknown): void {
+    if (this.winner === attempt) {
+      this.fail(error);
+      return;
+    }
+    this.active--;
+    let accepted: boolean;
+    try {
+      accepted = this.pipeline.hedgePlan!.shouldHedge(error);
+    } catch (thrown) {
+      this.endHedge();
+      this.fail(thrown);
+      return;
+    }
+    if (!accepted) {
+      this.endHedge();
+      this.fail(error);
+      return;
+    }
+    if (!this.hedgeNext() && this.active === 0) {
+      this.endHedge();
+      this.fail(error);
+      return;
+    }
+    this.endAttempt(attempt, undefined);
+  }
+
+  /** `attempt` emitted first (or completed empty): every other attempt is cut now. */
+  private win(attempt: PipelineAttempt<T>): void {
+    this.winner = attempt;
+    this.disarmHedge();
+    for (const other of this.hedged!) if (other !== attempt) this.endAttempt(other, undefined);
+  }
+
+  /** The call ends in an error: every attempt and the delay go. */
+  private endHedge(): void {
+    this.disarmHedge();
+    for (const other of this.hedged!) this.endAttempt(other, undefined);
+  }
+
+  private armHedge(): void {
+    const { delay, maxAttempts } = this.pipeline.hedgePlan!;
+    if (delay === Infinity || this.exhausted || this.hedged!.length >= maxAttempts) {
+      this.disarmHedge();
+      return;
+    }
+    const { timers } = this.pipeline;
+    timers.add((this.hedgeTimer ??= new StageTimer(this, 'hedge')), timers.now() + delay);
+  }
+
+  private disarmHedge(): void {
+    if (this.hedgeTimer !== null) this.pipeline.timers.remove(this.hedgeTimer);
+  }
+
+  // ---- the end ----
+
+  /** The call's final error (none once it has its outcome or was torn down: as in the stack, unseen). */
   private fail(error: unknown): void {
+    if (this.done) return;
     this.done = true;
     this.callEvent('failure', error);
     this.failed(error);
   }
 
-  /**
-   * Gives back what the current attempt holds: its subscription (cut, if still running, for `reason`), its
-   * timer, its slot or place in the queue, its breaker permit (recorded as nothing, or as a success after
-   * a value).
-   */
-  private endAttempt(reason: unknown): void {
-    const cancelled = this.running;
-    this.running = false;
-    this.releaseAttempt(cancelled, reason);
-    if (this.attemptTimer !== null) this.pipeline.timers.remove(this.attemptTimer);
-    if (this.slot) {
-      this.slot = false;
-      const sample = this.sample;
-      this.sample = null;
-      this.pipeline.bulkhead!.exit(sample);
+  /** Gives back what every attempt holds (the latest one, when retrying), cut for `reason`. */
+  private endAttempts(reason: unknown): void {
+    const { hedged } = this;
+    if (hedged === null) {
+      if (this.current !== null) this.endAttempt(this.current, reason);
+      return;
     }
-    if (this.waiting !== null) {
-      const waiting = this.waiting;
-      this.waiting = null;
-      waiting.unsubscribe();
-    }
-    if (this.held) {
-      this.held = false;
-      const breaker = this.pipeline.breaker!;
-      if (this.breakerAnswered) breaker.succeed(this.ticket, this.breakerStartedAt, this.breakerAnsweredAt);
-      else breaker.release(this.ticket, this.breakerStartedAt);
-    }
-    if (cancelled) this.attemptEvent(this.attemptSeen > 0 ? 'success' : 'cancelled', undefined);
-    // An attempt that ended but was torn down (by an observer) before its event: its event comes first.
-    else if (this.attemptOpen) this.attemptEvent(this.ending, this.endingError);
+    this.disarmHedge();
+    for (const attempt of hedged) this.endAttempt(attempt, reason);
   }
 
-  private attemptEvent(outcome: PipelineAttemptOutcome, error: unknown): void {
-    if (!this.attemptOpen) return;
-    this.attemptOpen = false;
+  /**
+   * Gives back what `attempt` holds: its subscription (cut, if still running, for `reason`) or its place
+   * in the rate limiter's wait, its timer, its slot or place in the queue, its breaker permit (recorded as
+   * nothing, or as a success after a value).
+   */
+  private endAttempt(attempt: PipelineAttempt<T>, reason: unknown): void {
+    // Once: giving back may start other attempts (a slot handed to a queued one), which may end this one
+    // again (a winner cutting the others): as an unsubscribe in progress, that does nothing.
+    if (attempt.ended) return;
+    attempt.ended = true;
+    const cancelled = attempt.running;
+    attempt.running = false;
+    if (cancelled) {
+      // Cut while running: a success after a value (rule 2), else cancelled.
+      attempt.ending = attempt.seen > 0 ? 'success' : 'cancelled';
+      attempt.endingError = undefined;
+    }
+    this.releaseAttempt(attempt, cancelled, reason);
+    if (attempt.limitedAt !== null) {
+      const place = attempt.limitedAt;
+      attempt.limitedAt = null;
+      place.unsubscribe();
+    }
+    if (attempt.timerSlot !== -1) this.pipeline.timers.remove(attempt);
+    if (attempt.slot) {
+      attempt.slot = false;
+      const sample = attempt.sample;
+      attempt.sample = null;
+      this.pipeline.bulkhead!.exit(sample);
+    }
+    if (attempt.queuedAt !== null) {
+      const place = attempt.queuedAt;
+      attempt.queuedAt = null;
+      place.unsubscribe();
+    }
+    if (attempt.held) {
+      attempt.held = false;
+      const breaker = this.pipeline.breaker!;
+      if (attempt.answered) breaker.succeed(attempt.ticket, attempt.breakerStartedAt, attempt.answeredAt);
+      else breaker.release(attempt.ticket, attempt.breakerStartedAt);
+    }
+    // Its event, if still owed (an attempt that ended but was torn down, by an observer, before its event).
+    this.attemptEvent(attempt, attempt.ending, attempt.endingError);
+  }
+
+  private attemptEvent(attempt: PipelineAttempt<T>, outcome: PipelineAttemptOutcome, error: unknown): void {
+    if (!attempt.open) return;
+    attempt.open = false;
     const { pipeline } = this;
     if (!pipeline.observed) return;
     const at = pipeline.scheduler.now();
@@ -508,16 +704,29 @@ export abstract class PipelineCall<T = unknown> implements BulkheadEntrant, Unsu
       key: this.key,
       meta: this.meta,
       call: this.id,
-      attempt: this.reached,
+      attempt: attempt.number,
       outcome,
-      duration: at - this.attemptStartedAt,
+      duration: at - attempt.startedAt,
       error,
     });
   }
 
+  /**
+   * The call's event, always its last: the events still owed for attempts that are given up only after
+   * the outcome is delivered (hedged losers, the winner) come first, as they end now.
+   */
   private callEvent(outcome: PipelineCallOutcome, error: unknown): void {
     const { pipeline } = this;
     if (!pipeline.observed) return;
+    if (this.hedged !== null) {
+      for (const attempt of this.hedged) {
+        if (attempt.running) {
+          this.attemptEvent(attempt, attempt.seen > 0 ? 'success' : 'cancelled', undefined);
+        } else {
+          this.attemptEvent(attempt, attempt.ending, attempt.endingError);
+        }
+      }
+    }
     const at = pipeline.scheduler.now();
     pipeline.emit({
       type: 'call',

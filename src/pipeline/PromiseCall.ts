@@ -1,5 +1,6 @@
-import { EmptyError, from, type ObservableInput, type Subscription } from 'rxjs';
+import { EmptyError, from, type ObservableInput } from 'rxjs';
 import { LazyAbortSignal } from './LazyAbortSignal';
+import type { PipelineAttempt } from './PipelineAttempt';
 import { PipelineCall } from './PipelineCall';
 import type { ExecuteFunction, ResiliencePipeline } from './ResiliencePipeline';
 
@@ -16,17 +17,15 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
  * declares a parameter, else a {@link LazyAbortSignal}, made real only if used); a promise
  * it returns is one value then completion, any other `ObservableInput` is subscribed. The outcome settles
  * the call's promise as `lastValueFrom` would. A settled attempt is never aborted: a promise's outcome
- * arrives only through `then`, and an attempt that was cut ignores it.
+ * arrives only through `then`, and an attempt that was cut ignores it. Hedged attempts run side by side,
+ * each with its own signal: a loser's aborts at the instant of the win.
  * @internal
  */
 export class PromiseCall<T> extends PipelineCall<T> {
-  /** Bumped when an attempt ends: an outcome arriving for an older attempt is ignored. */
-  private attemptId = 0;
-  /** What aborts the running attempt's signal: a native controller, or the lazy signal itself. */
-  private abortable: AbortController | LazyAbortSignal | null = null;
-  private inner: Subscription | null = null;
   private last: T | undefined = undefined;
   private hasValue = false;
+  /** Listens to the caller's signal, if any, while the call runs. */
+  private onAbort: (() => void) | null = null;
 
   constructor(
     pipeline: ResiliencePipeline,
@@ -39,13 +38,10 @@ export class PromiseCall<T> extends PipelineCall<T> {
     super(pipeline, key, undefined, false);
   }
 
-  /** Listens to the caller's signal, if any, while the call runs. */
-  private onAbort: (() => void) | null = null;
-
   override start(): void {
     const { callerSignal } = this;
     if (callerSignal !== undefined) {
-      // The caller aborted: the running attempt is cut with the caller's reason, and the call rejects.
+      // The caller aborted: the running attempts are cut with the caller's reason, and the call rejects.
       this.onAbort = () => {
         if (this.done) return;
         this.teardown(callerSignal.reason);
@@ -56,8 +52,8 @@ export class PromiseCall<T> extends PipelineCall<T> {
     super.start();
   }
 
-  protected subscribeAttempt(): void {
-    const id = ++this.attemptId;
+  /** An attempt's outcome counts only while it runs: one that was cut (or settled) ignores the rest. */
+  protected subscribeAttempt(attempt: PipelineAttempt<T>): void {
     const { fn } = this;
     let result: PromiseLike<T> | ObservableInput<T>;
     try {
@@ -65,50 +61,49 @@ export class PromiseCall<T> extends PipelineCall<T> {
       // included); one that declares no parameter gets a lazy one, which costs nothing unless used.
       if (fn.length > 0) {
         const controller = new AbortController();
-        this.abortable = controller;
+        attempt.abortable = controller;
         result = fn(controller.signal);
       } else {
         const lazy = new LazyAbortSignal();
-        this.abortable = lazy;
+        attempt.abortable = lazy;
         result = fn(lazy as unknown as AbortSignal);
       }
     } catch (error) {
-      this.attemptError(error);
+      this.attemptError(attempt, error);
       return;
     }
     if (isPromiseLike(result)) {
       result.then(
         (value) => {
-          if (id !== this.attemptId || !this.running) return;
-          this.attemptNext(value);
-          if (id === this.attemptId && this.running) this.attemptComplete();
+          if (!attempt.running) return;
+          this.attemptNext(attempt, value);
+          if (attempt.running) this.attemptComplete(attempt);
         },
         (error: unknown) => {
-          if (id === this.attemptId && this.running) this.attemptError(error);
+          if (attempt.running) this.attemptError(attempt, error);
         },
       );
       return;
     }
     const inner = from(result).subscribe({
       next: (value) => {
-        if (id === this.attemptId && this.running) this.attemptNext(value);
+        if (attempt.running) this.attemptNext(attempt, value);
       },
       error: (error: unknown) => {
-        if (id === this.attemptId && this.running) this.attemptError(error);
+        if (attempt.running) this.attemptError(attempt, error);
       },
       complete: () => {
-        if (id === this.attemptId && this.running) this.attemptComplete();
+        if (attempt.running) this.attemptComplete(attempt);
       },
     });
-    if (id === this.attemptId && this.running) this.inner = inner;
+    if (attempt.running) attempt.inner = inner;
     else inner.unsubscribe();
   }
 
-  protected releaseAttempt(cancelled: boolean, reason: unknown): void {
-    this.attemptId++;
-    const { abortable, inner } = this;
-    this.abortable = null;
-    this.inner = null;
+  protected releaseAttempt(attempt: PipelineAttempt<T>, cancelled: boolean, reason: unknown): void {
+    const { abortable, inner } = attempt;
+    attempt.abortable = null;
+    attempt.inner = null;
     if (!cancelled) return;
     inner?.unsubscribe();
     abortable?.abort(reason);

@@ -11,10 +11,19 @@ import type { RetryBudget } from '../budget/RetryBudget';
 import type { CircuitBreaker } from '../breaker/CircuitBreaker';
 import type { Bulkhead } from '../bulkhead/Bulkhead';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
-import { RESILIENCE_PIPELINE, isBulkhead, isCircuitBreaker, setBrand } from '../internal/brand';
+import {
+  RESILIENCE_PIPELINE,
+  isBulkhead,
+  isCircuitBreaker,
+  isRateLimiter,
+  setBrand,
+} from '../internal/brand';
 import * as c from '../internal/codecs';
 import { TimerQueue } from '../internal/TimerQueue';
 import { configIssue, readConfig } from '../internal/decodeConfig';
+import { isTransient } from '../errors/isTransient';
+import type { RateLimiter } from '../limiter/RateLimiter';
+import { HedgeConfigCodec, type HedgeConfig } from '../operators/hedge';
 import { maxDelayIssue, RetryBackoffConfigCodec, type RetryBackoffConfig } from '../operators/retryBackoff';
 import type { PipelineEvent } from './PipelineEvent';
 import { PromiseCall } from './PromiseCall';
@@ -31,13 +40,25 @@ export interface ResiliencePipelineConfig {
   readonly deadline?: number | undefined;
   /**
    * Retries of a failed attempt, as `retryBackoff` makes them (DESIGN §2.3), timed by the pipeline's
-   * `scheduler`. @default no retry
+   * `scheduler`. Not with `hedge`. @default no retry
    */
   readonly retry?: Omit<RetryBackoffConfig, 'scheduler'> | undefined;
+  /**
+   * Extra attempts of a slow call, as `hedge` makes them (DESIGN §2.8), timed by the pipeline's
+   * `scheduler`: the first attempt to answer wins, the others are cut. Only for idempotent calls. Not with
+   * `retry`. @default no hedging
+   */
+  readonly hedge?: Omit<HedgeConfig, 'scheduler'> | undefined;
   /** The breaker shared by every call to the dependency; each attempt is one of its calls. @default none */
   readonly breaker?: CircuitBreaker | undefined;
   /** The pool shared by every call to the dependency; each attempt holds a slot. @default none */
   readonly bulkhead?: Bulkhead | undefined;
+  /**
+   * The rate limiter shared by every call to the dependency; each attempt takes a permit for the call's
+   * `key` (`''` by default) once it holds its slot. An attempt failing with a 429 or 503 carrying
+   * `retryAfter` also holds every call to that key until then (`penalize`). @default none
+   */
+  readonly rateLimiter?: RateLimiter | undefined;
   /**
    * ms for each attempt, from the moment it reaches the call (after any wait for a slot) to its
    * completion; on expiry the attempt fails with `TimeoutExceededError` (`limit: 'total'`), which the
@@ -83,6 +104,13 @@ const RetryCodec = (() => {
   return c.config('a retryBackoff config (without `scheduler`)', required.props, fields);
 })();
 
+/** `hedge`'s own fields, less `scheduler`. */
+const HedgeCodec = (() => {
+  const [required, optional] = HedgeConfigCodec.type.types;
+  const { scheduler: _, ...fields } = optional.props;
+  return c.config('a hedge config (without `scheduler`)', required.props, fields);
+})();
+
 const ConfigCodec = c.config(
   'ResiliencePipelineConfig',
   {},
@@ -90,8 +118,10 @@ const ConfigCodec = c.config(
     name: c.nonEmptyString,
     deadline: c.positiveMs,
     retry: RetryCodec,
+    hedge: HedgeCodec,
     breaker: satisfying('a CircuitBreaker', isCircuitBreaker),
     bulkhead: satisfying('a Bulkhead', isBulkhead),
+    rateLimiter: satisfying('a RateLimiter', isRateLimiter),
     attemptTimeout: c.positiveMs,
     scheduler: c.scheduler,
   },
@@ -156,6 +186,12 @@ export class ResiliencePipeline {
   readonly breaker: CircuitBreaker | undefined;
   /** The shared pool, or `undefined`. */
   readonly bulkhead: Bulkhead | undefined;
+  /** The shared rate limiter, or `undefined`. */
+  readonly rateLimiter: RateLimiter | undefined;
+  /** The hedge stage's config, or `undefined`. */
+  readonly hedge: Omit<HedgeConfig, 'scheduler'> | undefined;
+  /** The hedge stage, with its defaults; `undefined` without hedging (or with one attempt). @internal */
+  readonly hedgePlan: HedgePlan | undefined;
   /** The retry stage, built once; `undefined` without retries. @internal */
   readonly retryPlan: RetryPlan | undefined;
   /** The retry's budget, if any: each call deposits once, even with `maxRetries: 0`. @internal */
@@ -184,10 +220,18 @@ export class ResiliencePipeline {
         ? maxDelayIssue(config.retry, 'retry.maxDelay')
         : undefined;
     if (retryIssue !== undefined) issues.push(retryIssue);
+    if (issues.length === 0 && config.retry !== undefined && config.hedge !== undefined) {
+      issues.push(
+        configIssue('hedge', 'absent when `retry` is given (a call either retries or hedges)', config.hedge),
+      );
+    }
     if (issues.length > 0) throw new InvalidConfigError({ operator: 'ResiliencePipeline', issues });
     this.name = config.name ?? 'pipeline';
     this.breaker = config.breaker;
     this.bulkhead = config.bulkhead;
+    this.rateLimiter = config.rateLimiter;
+    this.hedge = config.hedge;
+    this.hedgePlan = config.hedge === undefined ? undefined : hedgePlanOf(config.hedge);
     this.scheduler = config.scheduler ?? config.breaker?.scheduler ?? asyncScheduler;
     this.timers = TimerQueue.of(this.scheduler);
     this.deadline = config.deadline ?? Infinity;
@@ -254,6 +298,23 @@ export class ResiliencePipeline {
   emit(event: PipelineEvent): void {
     this.subject!.next(event);
   }
+}
+
+/**
+ * The constants of a pipeline's hedge stage, with `hedge`'s defaults. A single attempt is no hedging: it
+ * only deposits in the budget (as `hedge` with `maxAttempts: 1` does).
+ * @internal
+ */
+export interface HedgePlan {
+  readonly delay: number;
+  readonly maxAttempts: number;
+  readonly shouldHedge: (error: unknown) => boolean;
+  readonly budget: RetryBudget | undefined;
+}
+
+function hedgePlanOf(config: Omit<HedgeConfig, 'scheduler'>): HedgePlan {
+  const { delay, maxAttempts = 2, shouldHedge = isTransient, budget } = config;
+  return { delay, maxAttempts, shouldHedge, budget };
 }
 
 /** The quick check of `execute`'s options; the codec only runs to report what is wrong. */
