@@ -135,16 +135,20 @@ const ExecuteOptionsCodec = c.config(
 
 /**
  * The policies of one dependency, composed once and shared by every call to it, in one fixed order that
- * users no longer have to get right. Outermost first: fallback (per call), deadline, retry, breaker,
- * bulkhead, attempt timeout, the call. Why this order: an open breaker refuses before a slot is taken, so a
- * dead dependency costs its callers no slots; a full pool is a local refusal the breaker does not count;
- * the attempt timeout bounds the wire, not the wait for a slot, so a hung attempt is a failure the breaker
- * counts and the retry may retry; the deadline bounds everything, backoff included.
+ * users no longer have to get right. Outermost first: fallback (per call), deadline, retry or hedge,
+ * breaker, bulkhead, rate limiter, attempt timeout, the call. Why this order: an open breaker refuses
+ * before a slot or a permit is taken, so a dead dependency costs its callers none; a full pool is a local
+ * refusal the breaker does not count; the pool bounds the calls that wait for a rate permit; the rate
+ * limiter sits next to the wire, so the dependency sees the configured rate; the attempt timeout bounds the
+ * wire, not the wait, so a hung attempt is a failure the breaker counts and the retry may retry; the
+ * deadline bounds everything, backoff included.
  *
  * Each call (`source$.pipe(resilient(p))`, `resilientEither(p)`, `p.execute(fn)`) behaves exactly as the
- * explicit stack `source$.pipe(timeoutAfter(attemptTimeout), bulkhead(pool), circuitBreaker(breaker),
- * retryBackoff(retry), timeoutAfter(deadline))`, a stage left out when its option is: same values, same
- * errors, same instants, same upstream subscriptions, same policy state. It runs fused, though: one
+ * explicit stack `source$.pipe(timeoutAfter(attemptTimeout), rateLimit(rateLimiter, { key }),
+ * bulkhead(pool), circuitBreaker(breaker), retryBackoff(retry) (or hedge(hedge)), timeoutAfter(deadline))`,
+ * a stage left out when its option is: same values, same errors, same instants, same upstream
+ * subscriptions, same policy state; the one addition is that an attempt failing with a 429 or 503 carrying
+ * `retryAfter` penalizes the rate limiter's key (DESIGN §2.7). It runs fused, though: one
  * object per call and one subscriber per attempt, instead of a layer per stage; a call that completes
  * synchronously schedules nothing.
  *
