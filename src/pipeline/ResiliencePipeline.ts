@@ -77,7 +77,7 @@ export type ExecuteFunction<T> = (signal: AbortSignal) => PromiseLike<T> | Obser
 
 /** Options of {@link ResiliencePipeline.execute}. */
 export interface ExecuteOptions {
-  /** The call's key, carried by `events$`. @default undefined */
+  /** The call's key: what the rate limiter counts it against (`''` when absent), and in `events$`. @default undefined */
   readonly key?: string | undefined;
   /**
    * The caller's signal: aborting it cuts the running attempt (its own signal aborts with the same reason)

@@ -17,7 +17,7 @@ export interface ResilientOptions<T> {
    * with what it threw. @default none: the call errors
    */
   readonly fallback?: ((failure: CallFailure) => ObservableInput<T>) | undefined;
-  /** The call's key, carried by `events$`. @default undefined */
+  /** The call's key: what the rate limiter counts it against (`''` when absent), and in `events$`. @default undefined */
   readonly key?: string | undefined;
   /** Copied into the `info` of the call's timeout errors and into its `events$`. @default undefined */
   readonly meta?: unknown;
@@ -78,11 +78,12 @@ function validOptions(options: ResilientOptions<unknown>, fallback: boolean): bo
 
 /**
  * Protects each subscription of the source with every policy of `pipeline`, fused: the source is one
- * attempt per subscription, run in the pipeline's order (deadline, retry, breaker, bulkhead, attempt
- * timeout), and `fallback`, if given, stands in for any final error. Each subscription behaves exactly as
- * `source$.pipe(timeoutAfter(attemptTimeout), bulkhead(pool), circuitBreaker(breaker), retryBackoff(retry),
- * timeoutAfter(deadline), catchError((error) => fallback({ error, attempts, elapsed })))`, with one object
- * per call and one subscriber per attempt (see {@link ResiliencePipeline}).
+ * attempt per subscription, run in the pipeline's order (deadline, retry or hedge, breaker, bulkhead, rate
+ * limiter, attempt timeout), and `fallback`, if given, stands in for any final error. Each subscription
+ * behaves exactly as `source$.pipe(timeoutAfter(attemptTimeout), rateLimit(rateLimiter, { key }),
+ * bulkhead(pool), circuitBreaker(breaker), retryBackoff(retry), timeoutAfter(deadline), catchError((error)
+ * => fallback({ error, attempts, elapsed })))` (a 429 or 503 carrying `retryAfter` also penalizes the key),
+ * with one object per call and one subscriber per attempt (see {@link ResiliencePipeline}).
  *
  * ```text
  * pipeline: { attemptTimeout: 3, retry: { maxRetries: 5, initialDelay: 2, jitter: 'none' }, deadline: 10 }
