@@ -1,41 +1,26 @@
 /**
  * The protected client's policies, all in this one file: the dependency's breaker and bulkhead, the
- * stack each call goes through, and the bounded buffer the stream of requests goes through.
+ * pipeline each call goes through, and the bounded buffer the stream of requests goes through.
  *
- * Each call is `fetchRequest(url)` inside, outermost first: a 1 s deadline for the whole call, up to 2
- * retries of transient failures with jittered backoff, a circuit breaker, a bulkhead of 8 slots, and a
- * 300 ms timeout per attempt (the order of DESIGN.md §2.7). It never errors: it gives `right(body)`, or
- * `left(failure)` where the caller falls back.
- *
- * Once `ResiliencePipeline` lands, `createProtection` becomes (and nothing else changes):
- *
- *   const pipeline = new ResiliencePipeline({ deadline, retry, breaker, bulkhead: pool, attemptTimeout });
- *   call: (url) => fetchRequest(url).pipe(map((r) => r.body), resilientEither(pipeline)),
+ * Each call is `fetchRequest(url)` through one `ResiliencePipeline`, which applies, outermost first: a
+ * 1 s deadline for the whole call, up to 2 retries of transient failures with jittered backoff, a circuit
+ * breaker, a bulkhead of 8 slots, and a 300 ms timeout per attempt. It never errors: `resilientEither`
+ * gives `right(body)`, or `left(failure)` where the caller falls back.
  */
-import { left, right, type Either } from 'fp-ts/lib/Either';
-import { catchError, defer, map, of, type Observable } from 'rxjs';
-import { performance } from 'node:perf_hooks';
+import type { Either } from 'fp-ts/lib/Either';
+import { map, type Observable } from 'rxjs';
 import {
   Bulkhead,
   CircuitBreaker,
-  bulkhead,
-  circuitBreaker,
+  ResiliencePipeline,
   fetchRequest,
-  isTransient,
-  retryBackoff,
+  resilientEither,
   seededRandom,
-  timeoutAfter,
   type BoundedMergeMapConfig,
+  type CallFailure,
 } from '../../src/index';
 
-/** Why a protected call failed (the shape of DESIGN.md §2.7's `CallFailure`). */
-export interface CallFailure {
-  readonly error: unknown;
-  /** Attempts that reached the dependency (refused ones not included). */
-  readonly attempts: number;
-  /** ms from the call's start to its failure. */
-  readonly elapsed: number;
-}
+export type { CallFailure };
 
 /** The numbers, in ms where they are durations. */
 export const SETTINGS = {
@@ -69,31 +54,22 @@ export function createProtection(): Protection {
     minimumCalls: b.minimumCalls,
     failureRateThreshold: b.failureRateThreshold,
     openDuration: b.openDuration,
-    isFailure: isTransient, // a refusal by the bulkhead is not the dependency failing
   });
   const pool = new Bulkhead({ name: 'dependency', ...p });
-  const random = seededRandom(3);
+  const pipeline = new ResiliencePipeline({
+    name: 'dependency',
+    deadline, // the whole call: attempts, waiting and backoff included
+    retry: { ...retry, random: seededRandom(3) }, // transient failures only: refusals fail fast
+    breaker, // while open, refused at once: no slot taken, nothing sent
+    bulkhead: pool, // each attempt holds one of the dependency's slots
+    attemptTimeout, // each attempt: a hung one becomes a failure the breaker counts
+  });
 
   const call = (url: string): Observable<Either<CallFailure, string>> =>
-    defer(() => {
-      const started = performance.now();
-      let attempts = 0;
-      return defer(() => {
-        attempts++;
-        return fetchRequest(url);
-      }).pipe(
-        map((response) => response.body),
-        timeoutAfter(attemptTimeout), // each attempt: a hung one becomes a failure the breaker counts
-        bulkhead(pool), // each attempt holds one of the dependency's slots
-        circuitBreaker(breaker), // while open, refused at once: no slot taken, nothing sent
-        retryBackoff({ ...retry, shouldRetry: isTransient, random }), // refusals fail fast
-        timeoutAfter(deadline), // the whole call: attempts, waiting and backoff included
-        map((body) => right<CallFailure, string>(body)),
-        catchError((error: unknown) =>
-          of(left<CallFailure, string>({ error, attempts, elapsed: performance.now() - started })),
-        ),
-      );
-    });
+    fetchRequest(url).pipe(
+      map((response) => response.body),
+      resilientEither(pipeline),
+    );
 
   return {
     breaker,
