@@ -258,6 +258,23 @@ describe('TimerQueue', () => {
     expect(log).to.deep.equal(['a@100']);
   });
 
+  it('should move a queued deadline when its timer is overdue by seconds (an event loop blocked that long)', () => {
+    const clock = new WallClock();
+    const queue = TimerQueue.of(clock);
+    const log: string[] = [];
+    const early = new Probe('early', log, clock);
+    const moved = new Probe('moved', log, clock);
+    queue.add(early, 10);
+    queue.add(moved, 5000);
+    clock.step(2000); // the wall clock moves on, the timer armed for 10 has not run yet
+    queue.add(moved, queue.now() + 100); // a value moves its deadline: the heap is presumed stale
+    expect(queue.size).to.equal(2);
+    expect(queue.has(moved)).to.equal(true);
+    clock.advance(100);
+    expect(log).to.deep.equal(['early@2010', 'moved@2100']);
+    expect([queue.size, clock.pending]).to.deep.equal([0, 0]);
+  });
+
   it('should keep asyncScheduler deadlines of real time on their own timer through TestScheduler.run', async () => {
     const queue = TimerQueue.of(asyncScheduler);
     const log: string[] = [];

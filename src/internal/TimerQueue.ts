@@ -160,15 +160,15 @@ export class TimerQueue {
       this.remove(deadline);
       return;
     }
-    let heap = this.current;
+    // An armed action that should have fired long ago was armed on another clock (a `TestScheduler.run`
+    // that ended before it ran): leave it to its deadlines, and start afresh. First, so that a deadline
+    // being moved is found in the heap it is in (an event loop blocked for seconds makes a heap look so).
+    const heap = this.current.stale(this.last) ? this.detach() : this.current;
     if (deadline.timerSlot >= 0 && !heap.holds(deadline)) {
       const holder = this.holderOf(deadline);
       if (holder === undefined) throw new RangeError('TimerQueue: the deadline is queued in another queue');
       this.take(holder, deadline);
     }
-    // An armed action that should have fired long ago was armed on another clock (a `TestScheduler.run`
-    // that ended before it ran): leave it to its deadlines, and start afresh.
-    if (heap.stale(this.last)) heap = this.detach();
     heap.insert(deadline, due, this.order++);
     if (!heap.firing && (!heap.armed || due < heap.armedFor)) heap.arm(this.now());
   }
