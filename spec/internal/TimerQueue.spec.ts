@@ -327,6 +327,28 @@ describe('TimerQueue', () => {
     expect(queue.size).to.equal(0);
   });
 
+  it('should drop the deadlines whose action a flush that threw dropped, and time the next run on time', () => {
+    const scheduler = new TestScheduler(() => undefined); // one scheduler for every test of a file
+    const queue = TimerQueue.of(scheduler);
+    const log: string[] = [];
+    // A test fails inside its run: the flush rethrows, and unsubscribes every action still pending (ours).
+    expect(() =>
+      scheduler.run(() => {
+        queue.add(new Probe('left', log, scheduler), queue.now() + 100);
+        scheduler.schedule(() => {
+          throw new Error('the test failed in its flush');
+        }, 50);
+      }),
+    ).to.throw('the test failed in its flush');
+    expect(scheduler.now()).to.equal(50);
+    scheduler.run(() => {
+      queue.add(new Probe('next', log, scheduler), queue.now() + 200);
+    });
+    // As with rxjs's own timers: what the failed run left never fires, and the next run's is on time.
+    expect(log).to.deep.equal(['next@250']);
+    expect(queue.size).to.equal(0);
+  });
+
   it('should rethrow a throw from a deadline from an action of its own, after firing the others', () => {
     const scheduler = new TestScheduler(() => undefined);
     const log: string[] = [];

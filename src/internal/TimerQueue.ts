@@ -80,7 +80,9 @@ const queues = new WeakMap<SchedulerLike, TimerQueue>();
  * more than their own delay (none at all when the step goes below the time they were armed at), as
  * with rxjs's own timers; a deadline never fires before its due time by a clock that moved on. A clock that steps back by weeks is another clock (`asyncScheduler` inside `TestScheduler.run`):
  * the deadlines pending then keep their own timer and time, and queue time starts again from the new
- * clock, so virtual time stays exact. Queue time equals `scheduler.now()` in virtual time.
+ * clock, so virtual time stays exact. Queue time equals `scheduler.now()` in virtual time. A flush that
+ * throws drops every action it holds, ours too: the deadlines of that action never fire (as rxjs's own
+ * timers of that flush never do), and later ones get a timer of their own.
  *
  * Owners read times for their deadlines with {@link TimerQueue.now} (never mixing them with
  * `scheduler.now()`), add the deadline, remove it when their subscription ends, and trust a firing: the
@@ -160,10 +162,8 @@ export class TimerQueue {
       this.remove(deadline);
       return;
     }
-    // An armed action that should have fired long ago was armed on another clock (a `TestScheduler.run`
-    // that ended before it ran): leave it to its deadlines, and start afresh. First, so that a deadline
-    // being moved is found in the heap it is in (an event loop blocked for seconds makes a heap look so).
-    const heap = this.current.stale(this.last) ? this.detach() : this.current;
+    // First, so that a deadline being moved is found in the heap it is in.
+    const heap = this.fresh();
     if (deadline.timerSlot >= 0 && !heap.holds(deadline)) {
       const holder = this.holderOf(deadline);
       if (holder === undefined) throw new RangeError('TimerQueue: the deadline is queued in another queue');
@@ -211,6 +211,22 @@ export class TimerQueue {
   /** True if `heap` takes the new deadlines. @internal */
   isCurrent(heap: TimerHeap): boolean {
     return heap === this.current;
+  }
+
+  /**
+   * The current heap, made fit to take a deadline. Its armed action may be gone without having run:
+   * - closed by its scheduler, not by the heap: a flush that threw (a test failing inside
+   *   `TestScheduler.run`) unsubscribes every action still pending. Its deadlines would never fire, as
+   *   rxjs's own timers of that flush never do: they are dropped, and later ones get a timer of their own.
+   * - armed on another clock and overdue by more than `STALE_AFTER` (a `TestScheduler.run` that ended
+   *   before its flush; or an event loop blocked that long): the heap is left to its action, which fires
+   *   its deadlines if it ever runs, and a new heap starts.
+   */
+  private fresh(): TimerHeap {
+    const heap = this.current;
+    if (heap.dropped) heap.clear();
+    else if (heap.stale(this.last)) return this.detach();
+    return heap;
   }
 
   /** Leaves the current heap (and its action) to its deadlines, and starts a new one. */
@@ -272,6 +288,22 @@ class TimerHeap {
 
   holds(deadline: Deadline): boolean {
     return this.items[deadline.timerSlot] === deadline;
+  }
+
+  /** Whether the armed action was closed by someone else (its scheduler): it will never run. */
+  get dropped(): boolean {
+    return this.action !== null && this.action.closed;
+  }
+
+  /** Drops every deadline (none fires) and forgets the action. */
+  clear(): void {
+    for (const deadline of this.items) {
+      deadline.timerSlot = -1;
+      deadline.timerDue = Infinity;
+    }
+    this.items.length = 0;
+    this.action = null;
+    this.armedFor = Infinity;
   }
 
   /** Whether the armed action should have fired `STALE_AFTER` ms before `now`. */
