@@ -19,6 +19,7 @@ import {
   type InjectedFaultInfo,
 } from '../../src/errors/InjectedFaultError';
 import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
+import { TimerQueue } from '../../src/internal/TimerQueue';
 import { isRefusal } from '../../src/errors/isRefusal';
 import { isTransient } from '../../src/errors/isTransient';
 import { captureError, captureThrow } from '../helpers/captureError';
@@ -463,6 +464,29 @@ describe('injectFaults', () => {
       expect(scheduler.actions).to.have.length(0);
       scheduler.flush();
       expect(seen).to.deep.equal([]);
+    });
+
+    it('should hold no timer for a latency fault whose call onFault cancelled', () => {
+      const scheduler = new VirtualTimeScheduler();
+      const caller = new Subject<void>();
+      let reached = false;
+      const faults = injectFaults<number>({
+        fault: 'latency',
+        when: 1,
+        latency: 2 ** 40,
+        onFault: () => caller.next(), // cancels the call it was told about
+        scheduler,
+      });
+      defer(() => {
+        reached = true;
+        return of(1);
+      })
+        .pipe(faults, takeUntil(caller))
+        .subscribe();
+      expect(scheduler.actions).to.have.length(0);
+      expect(TimerQueue.of(scheduler).size).to.equal(0);
+      scheduler.flush();
+      expect(reached).to.equal(false);
     });
 
     for (const per of ['call', 'value'] as const) {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Subscription } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { scheduleOn } from '../../src/internal/schedule';
+import { TimerQueue } from '../../src/internal/TimerQueue';
 
 describe('scheduleOn', () => {
   it('should run work after the delay, on the given scheduler', () => {
@@ -22,6 +23,19 @@ describe('scheduleOn', () => {
       let ran = false;
       scheduleOn(parent, scheduler, () => (ran = true), 5);
       parent.unsubscribe();
+      scheduler.flush();
+      expect(ran).to.equal(false);
+    });
+  });
+
+  it('should queue nothing for a parent that is already closed', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    scheduler.run(() => {
+      const parent = new Subscription();
+      parent.unsubscribe();
+      let ran = false;
+      scheduleOn(parent, scheduler, () => (ran = true), 2 ** 40);
+      expect(TimerQueue.of(scheduler).size).to.equal(0);
       scheduler.flush();
       expect(ran).to.equal(false);
     });

@@ -38,7 +38,7 @@ class DelayedWork implements Deadline, Unsubscribable {
  * one timer, a delay longer than 2^31 - 1 ms is waited for in full and `Infinity` never runs and holds no
  * timer) and adds it to `parent`, so that tearing the parent down cancels it. Once it has run it leaves
  * the parent (no growth of the parent's teardown list across many delays), as rxjs's own
- * `executeSchedule` does.
+ * `executeSchedule` does. A parent that is closed already queues nothing.
  * @internal
  */
 export function scheduleOn(
@@ -49,7 +49,8 @@ export function scheduleOn(
 ): Unsubscribable {
   const queue = TimerQueue.of(scheduler);
   const delayed = new DelayedWork(queue, parent, work);
-  if (delay === Infinity) return delayed;
+  // A parent torn down already (a call cancelled by a callback while it was being set up) runs nothing.
+  if (delay === Infinity || parent.closed) return delayed;
   parent.add(delayed);
   queue.add(delayed, queue.now() + delay);
   return delayed;
