@@ -10,6 +10,7 @@ import { bulkhead } from '../../src/operators/bulkhead';
 import { captureThrow } from '../helpers/captureError';
 import { countingScheduler } from '../helpers/countingScheduler';
 import { marbles } from '../helpers/marbles';
+import { WallClock } from '../helpers/wallClock';
 
 /** `type@at active/queued` (+ reason, held or waited), one string per event. */
 function describeEvent(e: BulkheadEvent): string {
@@ -122,6 +123,24 @@ describe('Bulkhead', () => {
         }, 4);
       });
       expect(seen).to.deep.equal(['timers 1', '1@6', '2@6', '3@7']);
+    });
+  });
+
+  describe('queueTimeout and a wall clock set back', () => {
+    it('should time out each waiting call queueTimeout after it joined, whatever the wall clock did', () => {
+      const clock = new WallClock();
+      const pool = new Bulkhead({ maxConcurrent: 1, maxQueued: 2, queueTimeout: 100, scheduler: clock });
+      const failed: string[] = [];
+      NEVER.pipe(bulkhead(pool)).subscribe();
+      for (const name of ['a', 'b']) {
+        clock.advance(name === 'a' ? 0 : 50);
+        NEVER.pipe(bulkhead(pool)).subscribe({ error: () => failed.push(`${name}@${clock.monotonic}`) });
+      }
+      clock.advance(10);
+      clock.step(-2000); // set back while both wait: neither waits longer for it
+      clock.advance(5000);
+      expect(failed).to.deep.equal(['a@100', 'b@150']);
+      expect([pool.queued, clock.pending]).to.deep.equal([0, 0]);
     });
   });
 

@@ -178,7 +178,7 @@ class WaitingCall implements WaitNode, Unsubscribable {
     readonly owner: QueueOwner,
     readonly source: Observable<unknown> | BulkheadEntrant,
     readonly destination: Subscriber<unknown> | null,
-    /** Scheduler time it joined the queue, relative to the pool's `epoch`. */
+    /** Time it joined the queue (the timer queue's, see `Bulkhead.epoch`), relative to the pool's `epoch`. */
     readonly enqueuedAt: number,
   ) {}
 
@@ -297,13 +297,16 @@ export class Bulkhead {
   /** The limiter reads latency: the clock is read when a call takes its slot and when it ends. */
   private readonly timed: boolean;
   /**
-   * Scheduler time of the first enqueue: waiting calls store their enqueue time relative to it, a small
-   * integer V8 keeps unboxed (an absolute `Date.now()` would cost a heap number per waiting call).
+   * Time of the first enqueue: waiting calls store their enqueue time relative to it, a small integer V8
+   * keeps unboxed (an absolute `Date.now()` would cost a heap number per waiting call). Waits are timed
+   * on the scheduler's timer queue, whose time never steps back: a wall clock set back stretches no
+   * `queueTimeout` and makes no `waited` negative.
    */
   private epoch: number | null = null;
   private draining = false;
-  /** The scheduler's timer queue, and the pool's deadline in it; null without `queueTimeout`. */
-  private readonly timers: TimerQueue | null;
+  /** The scheduler's timer queue: the clock of waits, and where the pool's deadline is kept. */
+  private readonly timers: TimerQueue;
+  /** The pool's `queueTimeout` deadline; null without `queueTimeout`. */
   private readonly queueTimeoutDeadline: QueueTimeout | null;
   private readonly counts = {
     calls: 0,
@@ -350,8 +353,8 @@ export class Bulkhead {
       expireOldest: () => this.expireOldest(),
       settle: (sample) => this.settle(sample),
     };
-    this.timers = queueTimeout === Infinity ? null : TimerQueue.of(scheduler);
-    this.queueTimeoutDeadline = this.timers === null ? null : new QueueTimeout(this.hooks);
+    this.timers = TimerQueue.of(scheduler);
+    this.queueTimeoutDeadline = queueTimeout === Infinity ? null : new QueueTimeout(this.hooks);
   }
 
   /**
@@ -480,14 +483,14 @@ export class Bulkhead {
     destination: Subscriber<unknown> | null,
   ): WaitingCall {
     const counts = this.counts;
-    const now = this.scheduler.now();
+    const now = this.timers.now();
     if (this.epoch === null) this.epoch = now;
     const call = new WaitingCall(this.hooks, source, destination, now - this.epoch);
     const queued = this.queue.size;
     this.queue.push(call);
     counts.enqueued++;
     if (queued + 1 > counts.peakQueued) counts.peakQueued = queued + 1;
-    if (queued === 0 && this.timers !== null) this.aimQueueTimeout();
+    if (queued === 0 && this.queueTimeoutDeadline !== null) this.aimQueueTimeout();
     return call;
   }
 
@@ -586,7 +589,7 @@ export class Bulkhead {
       }
     } finally {
       this.draining = false;
-      if (this.timers !== null) this.aimQueueTimeout();
+      if (this.queueTimeoutDeadline !== null) this.aimQueueTimeout();
     }
   }
 
@@ -594,7 +597,7 @@ export class Bulkhead {
   private leave(call: WaitingCall): void {
     const oldest = this.queue.peek() === call;
     if (!this.queue.remove(call)) return;
-    if (oldest && this.timers !== null) this.aimQueueTimeout();
+    if (oldest && this.queueTimeoutDeadline !== null) this.aimQueueTimeout();
     this.counts.abandoned++;
     if (this.observed) {
       this.emit({ type: 'released', held: 'queue', ...this.base() });
@@ -607,12 +610,12 @@ export class Bulkhead {
    */
   private aimQueueTimeout(): void {
     const deadline = this.queueTimeoutDeadline!;
-    const timers = this.timers!;
+    const timers = this.timers;
     const oldest = this.queue.peek();
     if (oldest === deadline.call) return;
     deadline.call = oldest ?? null;
     if (oldest === undefined) timers.remove(deadline);
-    else timers.add(deadline, timers.now() + (this.queueTimeout - this.waited(oldest)));
+    else timers.add(deadline, this.epoch! + oldest.enqueuedAt + this.queueTimeout);
   }
 
   /**
@@ -639,7 +642,7 @@ export class Bulkhead {
 
   /** ms `call` has waited so far. */
   private waited(call: WaitingCall): number {
-    return this.scheduler.now() - this.epoch! - call.enqueuedAt;
+    return this.timers.now() - this.epoch! - call.enqueuedAt;
   }
 
   private rejection(reason: 'full' | 'queueTimeout'): BulkheadRejectedInfo {
