@@ -613,6 +613,23 @@ describe('injectFaults', () => {
       });
     }
 
+    it('should hold each value its latency after it arrived, per value, whatever the wall clock did', () => {
+      const clock = new WallClock();
+      const source = new Subject<string>();
+      const seen: string[] = [];
+      source
+        .pipe(injectFaults({ per: 'value', fault: 'latency', when: 1, latency: 100, scheduler: clock }))
+        .subscribe((v) => seen.push(`${v}@${clock.monotonic}`));
+      source.next('a');
+      clock.advance(50);
+      source.next('b'); // held behind a
+      clock.advance(10);
+      clock.step(-2000); // set back while both are held
+      clock.advance(5000);
+      expect(seen).to.deep.equal(['a@100', 'b@150']);
+      expect(clock.pending).to.equal(0);
+    });
+
     it(
       'should take an Infinity latency per value as a hang: the source is released, nothing is held',
       marbles((m) => {

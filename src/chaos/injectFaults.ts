@@ -5,6 +5,7 @@ import * as c from '../internal/codecs';
 import { configIssue, describeValue, readConfig } from '../internal/decodeConfig';
 import { createOperatorSubscriber, operate } from '../internal/operate';
 import { scheduleOn } from '../internal/schedule';
+import { TimerQueue } from '../internal/TimerQueue';
 import { faultWhen, neverFires, toFaultTrigger, type FaultPoint } from './FaultTrigger';
 import { seededRandom } from './seededRandom';
 
@@ -165,6 +166,9 @@ export function injectFaults<T>(input: InjectFaultsConfig<T>): MonoTypeOperatorF
   const { per = 'call', jitter = 0, enabled = true, name = 'faults', onFault } = config;
   if (enabled === false || neverFires(trigger)) return identity;
   const scheduler = config.scheduler ?? asyncScheduler;
+  // Per value, a held value is due `latency` after it arrived, on the timer queue's time: it never steps
+  // back, so a wall clock set back meanwhile holds no value longer.
+  const timers = TimerQueue.of(scheduler);
   const random = config.random ?? seededRandom(config.seed ?? 1);
   const makeError = config.error ?? ((info: InjectedFaultInfo) => new InjectedFaultError(info));
   let calls = 0;
@@ -267,7 +271,7 @@ export function injectFaults<T>(input: InjectFaultsConfig<T>): MonoTypeOperatorF
         case 'error':
           return { type: 'error', error: makeError(info) };
         case 'latency':
-          return { type: 'delay', value, due: scheduler.now() + info.latency };
+          return { type: 'delay', value, due: timers.now() + info.latency };
         case 'hang':
           return { type: 'hang' };
         case 'empty':
@@ -296,7 +300,7 @@ export function injectFaults<T>(input: InjectFaultsConfig<T>): MonoTypeOperatorF
         case 'delay': {
           // Due `latency` ms after the value arrived (toxiproxy's latency): values held behind it keep
           // their own arrival times, so latencies do not add up, and the order is kept.
-          const delay = step.due - scheduler.now();
+          const delay = step.due - timers.now();
           if (delay <= 0) return destination.next(step.value);
           // Nothing behind an endless latency can ever be delivered: it is a hang (bounded memory).
           if (delay === Infinity) return apply({ type: 'hang' });
