@@ -4,7 +4,10 @@ import { OrderedSubject } from '../../src/internal/OrderedSubject';
 
 describe('OrderedSubject', () => {
   /** Two observers; the first emits `reaction(value)` from inside, once per value that has one. */
-  function run(subject: Subject<number>, reaction: (value: number) => number | undefined): string[][] {
+  function run(
+    subject: { subscribe(next: (value: number) => void): unknown; next(value: number): void },
+    reaction: (value: number) => number | undefined,
+  ): string[][] {
     const seen: string[][] = [[], []];
     subject.subscribe((v) => {
       seen[0]!.push(String(v));
@@ -39,5 +42,34 @@ describe('OrderedSubject', () => {
     subject.next(0);
     subject.next(3);
     expect(seen).to.deep.equal([0, 1, 2, 3]);
+  });
+
+  it('should not give a subscriber added during a delivery what was emitted before it subscribed', () => {
+    const subject = new OrderedSubject<number>();
+    const late: number[] = [];
+    subject.subscribe((v) => {
+      if (v !== 0) return;
+      subject.next(1); // waits for its turn
+      subject.subscribe((w) => late.push(w));
+      subject.next(2);
+    });
+    subject.next(0);
+    expect(late).to.deep.equal([2]);
+  });
+
+  it('should deliver what is posted only at the next flush, in order with what is emitted meanwhile', () => {
+    const events = new OrderedSubject<string>();
+    const states = new OrderedSubject<string>(events.order);
+    const seen: string[] = [];
+    events.subscribe((e) => seen.push(`event ${e}`));
+    states.subscribe((s) => seen.push(`state ${s}`));
+    events.post('transition');
+    states.post('open');
+    expect(seen).to.deep.equal([]);
+    events.next('refuse'); // behind what waits
+    expect(seen).to.deep.equal(['event transition', 'state open', 'event refuse']);
+    states.post('closed');
+    events.order.flush();
+    expect(seen).to.have.length(4);
   });
 });

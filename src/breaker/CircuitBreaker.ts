@@ -3,12 +3,12 @@ import * as t from 'io-ts';
 import { CIRCUIT_BREAKER, setBrand } from '../internal/brand';
 import * as c from '../internal/codecs';
 import { configIssue, decodeConfig, describeValue } from '../internal/decodeConfig';
+import { OrderedSubject } from '../internal/OrderedSubject';
 import { TimerQueue, type Deadline } from '../internal/TimerQueue';
 import { withoutStack } from '../internal/withoutStack';
 import { CircuitOpenError } from '../errors/CircuitOpenError';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
 import { isTransient } from '../errors/isTransient';
-import { BreakerSignals } from './BreakerSignals';
 import type { CircuitBreakerEvent, CircuitTransitionReason } from './CircuitBreakerEvent';
 import type { CircuitBreakerMetrics } from './CircuitBreakerMetrics';
 import { CircuitBreakerSnapshotCodec, type CircuitBreakerSnapshot } from './CircuitBreakerSnapshot';
@@ -247,10 +247,15 @@ export class CircuitBreaker {
    * subscribed meanwhile is nested in it (see `circuitBreaker`). @internal
    */
   subscribing: unknown = undefined;
-  /** Subscribers of `events$` and `state$`, and the order they hear things in. */
-  private readonly signals = new BreakerSignals(this);
-  /** Subscribers of `events$` (events are built only when > 0). */
-  private eventWatchers = 0;
+  /**
+   * Subscribers of `events$` (events are built only while it has some) and of `state$`, in one order of
+   * delivery. An operation posts what it emits, and `flush()` delivers it once the operation is complete:
+   * an observer never sees, nor acts on, a breaker halfway through recording an outcome or a transition;
+   * and what an observer makes happen reaches every observer after what was being delivered (see
+   * `DeliveryOrder`), so the last state each one hears is the breaker's.
+   */
+  private readonly events = new OrderedSubject<CircuitBreakerEvent>();
+  private readonly states = new OrderedSubject<CircuitState>(this.events.order);
   /** Subscribers of `state$` and `events$`: the transition timer lives only while > 0. */
   private watchers = 0;
   /** The next time-driven transition's deadline in the scheduler's timer queue, while observed. */
@@ -315,20 +320,19 @@ export class CircuitBreaker {
     this.state$ = new Observable<CircuitState>((subscriber) => {
       // Catches up first (other subscribers hear what time alone made happen), then starts from now.
       this.watch();
-      const remove = this.signals.addStateWatcher(subscriber, this.state);
+      const remove = this.states.add(subscriber, this.state);
+      this.flush();
       return () => {
         remove();
         this.unwatch();
       };
     });
     this.events$ = new Observable<CircuitBreakerEvent>((subscriber) => {
-      const remove = this.signals.addEventWatcher(subscriber);
-      this.eventWatchers++;
+      const remove = this.events.add(subscriber);
       this.watch();
-      this.signals.flush();
+      this.flush();
       return () => {
         remove();
-        this.eventWatchers--;
         this.unwatch();
       };
     });
@@ -378,7 +382,7 @@ export class CircuitBreaker {
   get state(): CircuitState {
     if (this.phase === 'closed') return 'closed';
     this.sync(this.scheduler.now());
-    if (this.watchers > 0) this.signals.flush();
+    this.flush();
     return this.phase;
   }
 
@@ -386,7 +390,7 @@ export class CircuitBreaker {
   metrics(): CircuitBreakerMetrics {
     const now = this.scheduler.now();
     this.sync(now);
-    if (this.watchers > 0) this.signals.flush();
+    this.flush();
     this.window.advance(now);
     const halfOpen = this.phase === 'halfOpen';
     const calls = halfOpen ? this.probesDone : this.window.calls;
@@ -412,7 +416,7 @@ export class CircuitBreaker {
     const now = this.scheduler.now();
     this.sync(now);
     if (this.phase !== 'isolated') this.transition('isolated', now, 'isolate');
-    if (this.watchers > 0) this.signals.flush();
+    this.flush();
   }
 
   /**
@@ -431,8 +435,8 @@ export class CircuitBreaker {
     } else {
       this.transition('closed', now, 'reset');
     }
-    if (this.eventWatchers > 0) this.signals.event({ type: 'reset', at: now });
-    if (this.watchers > 0) this.signals.flush();
+    if (this.events.observed) this.events.post({ type: 'reset', at: now });
+    this.flush();
   }
 
   /**
@@ -442,7 +446,7 @@ export class CircuitBreaker {
   toJSON(): CircuitBreakerSnapshot {
     const now = this.scheduler.now();
     this.sync(now);
-    if (this.watchers > 0) this.signals.flush();
+    this.flush();
     this.window.advance(now);
     const base = {
       version: 1 as const,
@@ -485,7 +489,7 @@ export class CircuitBreaker {
       this.sync(now);
       if (this.phase !== 'halfOpen' || this.probesActive + this.probesDone >= this.halfOpenCalls) {
         const refusal = this.refuse(now);
-        if (this.watchers > 0) this.signals.flush();
+        this.flush();
         return refusal;
       }
       this.probesActive++;
@@ -499,8 +503,8 @@ export class CircuitBreaker {
       }
     }
     this.inFlight++;
-    if (this.eventWatchers > 0) {
-      this.signals.event({
+    if (this.events.observed) {
+      this.events.post({
         type: 'admit',
         at: this.scheduler.now(),
         state: this.phase as 'closed' | 'halfOpen',
@@ -508,7 +512,7 @@ export class CircuitBreaker {
     }
     // The ticket is taken before observers hear of the admission: one that resets meanwhile makes it stale.
     const ticket = this.generation;
-    if (this.watchers > 0) this.signals.flush();
+    this.flush();
     return ticket;
   }
 
@@ -518,7 +522,7 @@ export class CircuitBreaker {
    * @internal
    */
   get timesCalls(): boolean {
-    return this.slowCallDuration !== Infinity || this.eventWatchers > 0;
+    return this.slowCallDuration !== Infinity || this.events.observed;
   }
 
   /**
@@ -540,9 +544,9 @@ export class CircuitBreaker {
     const duration = (answeredAt ?? now) - startedAt;
     const slow = duration >= this.slowCallDuration;
     const counted = ticket === this.generation;
-    if (this.eventWatchers > 0) this.signals.event({ type: 'success', at: now, duration, slow, counted });
+    if (this.events.observed) this.events.post({ type: 'success', at: now, duration, slow, counted });
     if (counted) this.record(false, slow, now);
-    if (this.watchers > 0) this.signals.flush();
+    this.flush();
   }
 
   /**
@@ -566,14 +570,14 @@ export class CircuitBreaker {
     const counted = ticket === this.generation;
     if (failed) {
       const slow = duration >= this.slowCallDuration;
-      if (this.eventWatchers > 0)
-        this.signals.event({ type: 'failure', at: now, duration, slow, counted, error });
+      if (this.events.observed)
+        this.events.post({ type: 'failure', at: now, duration, slow, counted, error });
       if (counted) this.record(true, slow, now);
     } else {
-      if (this.eventWatchers > 0) this.signals.event({ type: 'ignore', at: now, duration, error });
+      if (this.events.observed) this.events.post({ type: 'ignore', at: now, duration, error });
       if (counted && this.phase === 'halfOpen') this.probesActive--;
     }
-    if (this.watchers > 0) this.signals.flush();
+    this.flush();
     if (thrown !== undefined) throw thrown.error;
   }
 
@@ -582,9 +586,9 @@ export class CircuitBreaker {
     this.inFlight--;
     const now = this.outcomeTime();
     if (this.phase !== 'closed') this.sync(now);
-    if (this.eventWatchers > 0) this.signals.event({ type: 'cancel', at: now, duration: now - startedAt });
+    if (this.events.observed) this.events.post({ type: 'cancel', at: now, duration: now - startedAt });
     if (ticket === this.generation && this.phase === 'halfOpen') this.probesActive--;
-    if (this.watchers > 0) this.signals.flush();
+    this.flush();
   }
 
   private record(failed: boolean, slow: boolean, now: number): void {
@@ -624,7 +628,7 @@ export class CircuitBreaker {
     this.refusals++;
     const state = this.phase as 'open' | 'halfOpen' | 'isolated';
     const retryAfter = this.retryAfter(now);
-    if (this.eventWatchers > 0) this.signals.event({ type: 'refuse', at: now, state, retryAfter });
+    if (this.events.observed) this.events.post({ type: 'refuse', at: now, state, retryAfter });
     return withoutStack(() => new CircuitOpenError({ breaker: this.name, state, retryAfter }));
   }
 
@@ -682,8 +686,8 @@ export class CircuitBreaker {
     } catch (thrown) {
       error = thrown;
     }
-    if (this.eventWatchers > 0) {
-      this.signals.event({
+    if (this.events.observed) {
+      this.events.post({
         type: 'openDurationError',
         at,
         opening,
@@ -704,8 +708,8 @@ export class CircuitBreaker {
     this.probeSlowCalls = 0;
     this.arm();
     if (this.watchers === 0) return;
-    if (this.eventWatchers > 0) this.signals.event({ type: 'transition', at, from, to, reason });
-    this.signals.state(to);
+    if (this.events.observed) this.events.post({ type: 'transition', at, from, to, reason });
+    this.states.post(to);
   }
 
   private restore(snapshot: CircuitBreakerSnapshot): void {
@@ -761,8 +765,23 @@ export class CircuitBreaker {
   transitionDue(due: number): void {
     const now = this.scheduler.now();
     this.sync(due > now ? due : now);
-    if (this.watchers > 0) this.signals.flush();
+    this.flush();
     if (!this.timer.pending) this.arm();
+  }
+
+  /**
+   * Delivers what the operation just completed posted for `events$` and `state$` (see `events`). While
+   * it does, `subscribing` is cleared: a call an observer starts is never nested in another.
+   */
+  private flush(): void {
+    if (this.watchers === 0) return;
+    const subscribing = this.subscribing;
+    this.subscribing = undefined;
+    try {
+      this.events.order.flush();
+    } finally {
+      this.subscribing = subscribing;
+    }
   }
 }
 
