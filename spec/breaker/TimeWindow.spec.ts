@@ -58,6 +58,20 @@ describe('TimeWindow', () => {
     expect(w.calls).to.equal(0);
   });
 
+  it('should save and restore a window whose epochs are past 2^53 (the shortest buckets on a wall clock)', () => {
+    const w = new TimeWindow(1e-5, 10); // buckets of 1e-6 ms: Date.now() gives epochs near 1.7e18
+    const now = 1_700_000_000_000;
+    w.record(true, false, now);
+    w.record(false, true, now);
+    const saved = w.toJSON(); // looped for ever on epoch++, which rounds back to itself up there
+    expect(saved.buckets).to.deep.equal([
+      { epoch: Math.floor(now / w.bucketDuration), calls: 2, failures: 1, slowCalls: 1 },
+    ]);
+    const restored = new TimeWindow(1e-5, 10);
+    restored.restore(saved);
+    expect(sums(restored)).to.deep.equal({ calls: 2, failures: 1, slowCalls: 1 });
+  });
+
   it('should put outcomes in the newest bucket when the clock goes backwards', () => {
     const w = new TimeWindow(100, 4);
     w.record(false, false, 80);

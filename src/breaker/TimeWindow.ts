@@ -75,12 +75,14 @@ export class TimeWindow implements OutcomeWindow {
   toJSON(): OutcomeWindowSnapshot {
     const buckets: Array<{ epoch: number; calls: number; failures: number; slowCalls: number }> = [];
     if (this.latest !== -Infinity) {
-      for (let epoch = this.latest - this.bucketCount + 1; epoch <= this.latest; epoch++) {
-        const i = this.indexOf(epoch);
+      // Oldest first, walking the ring by index: near 2^53 an epoch + 1 rounds back to itself.
+      const newest = this.indexOf(this.latest);
+      for (let age = this.bucketCount - 1; age >= 0; age--) {
+        const i = newest >= age ? newest - age : newest - age + this.bucketCount;
         const calls = this.bucketCalls[i]!;
         if (calls > 0) {
           buckets.push({
-            epoch,
+            epoch: this.latest - age,
             calls,
             failures: this.bucketFailures[i]!,
             slowCalls: this.bucketSlowCalls[i]!,
@@ -103,7 +105,8 @@ export class TimeWindow implements OutcomeWindow {
     const newest = snapshot.buckets.reduce((max, b) => Math.max(max, b.epoch), -Infinity);
     this.latest = newest;
     for (const bucket of snapshot.buckets) {
-      if (bucket.epoch <= newest - this.bucketCount) continue;
+      // By the difference, which is exact: near 2^53 `newest - bucketCount` rounds back to `newest`.
+      if (newest - bucket.epoch >= this.bucketCount) continue;
       const i = this.indexOf(bucket.epoch);
       this.bucketCalls[i]! += bucket.calls;
       this.bucketFailures[i]! += bucket.failures;
