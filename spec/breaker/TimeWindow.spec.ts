@@ -64,9 +64,11 @@ describe('TimeWindow', () => {
     w.record(true, false, now);
     w.record(false, true, now);
     const saved = w.toJSON(); // looped for ever on epoch++, which rounds back to itself up there
-    expect(saved.buckets).to.deep.equal([
-      { epoch: Math.floor(now / w.bucketDuration), calls: 2, failures: 1, slowCalls: 1 },
-    ]);
+    expect(saved).to.deep.equal({
+      type: 'time',
+      bucketDuration: w.bucketDuration,
+      buckets: [{ epoch: Math.floor(now / w.bucketDuration), calls: 2, failures: 1, slowCalls: 1 }],
+    });
     const restored = new TimeWindow(1e-5, 10);
     restored.restore(saved);
     expect(sums(restored)).to.deep.equal({ calls: 2, failures: 1, slowCalls: 1 });
