@@ -1,5 +1,17 @@
 import { expect } from 'chai';
-import { NEVER, Subject, defer, of, takeUntil, throwError, timer, type Observable } from 'rxjs';
+import {
+  NEVER,
+  Subject,
+  Subscription,
+  config,
+  defer,
+  of,
+  takeUntil,
+  throwError,
+  timer,
+  type Observable,
+  type UnsubscriptionError,
+} from 'rxjs';
 import { Bulkhead, type BulkheadConfig } from '../../src/bulkhead/Bulkhead';
 import type { BulkheadEvent } from '../../src/bulkhead/BulkheadEvent';
 import { BulkheadRejectedError } from '../../src/errors/BulkheadRejectedError';
@@ -425,6 +437,52 @@ describe('Bulkhead (adaptive)', () => {
         expect(log).to.deep.equal(['12:4->5', '23:5->4']);
       }),
     );
+  });
+
+  describe('a broken random', () => {
+    it('should give the slot back when its limit throws while learning, the throw reported after the end', async () => {
+      const reported: unknown[] = [];
+      const before = config.onStoppedNotification;
+      // The call has completed when its limit learns: rxjs reports the throw as a late notification.
+      config.onStoppedNotification = (notification) => reported.push(notification);
+      try {
+        let draws = 0;
+        let now = 0;
+        const pool = new Bulkhead({
+          maxConcurrent: 1,
+          maxQueued: 1,
+          adaptive: {
+            algorithm: 'vegas',
+            window: 0,
+            probeMultiplier: 1,
+            random: () => {
+              if (++draws > 1) throw new Error('random broke'); // at the first re-probe
+              return 0;
+            },
+          },
+          scheduler: { now: () => now, schedule: () => new Subscription() },
+        });
+        const first = new Subject<number>();
+        let started = false;
+        first.pipe(bulkhead(pool)).subscribe();
+        defer(() => {
+          started = true;
+          return NEVER;
+        })
+          .pipe(bulkhead(pool))
+          .subscribe();
+        expect([pool.active, pool.queued]).to.deep.equal([1, 1]);
+        now = 5;
+        first.complete(); // the limit learns from it, and its random throws
+        expect([pool.active, pool.queued, started]).to.deep.equal([1, 0, true]);
+        await new Promise((resolve) => setTimeout(resolve, 0)); // rxjs reports it from a timer
+        expect(reported).to.have.length(1);
+        const { kind, error } = reported[0] as { kind: string; error: UnsubscriptionError };
+        expect([kind, error.errors]).to.deep.equal(['E', [new Error('random broke')]]);
+      } finally {
+        config.onStoppedNotification = before;
+      }
+    });
   });
 
   describe('with ResiliencePipeline', () => {

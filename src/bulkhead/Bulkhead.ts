@@ -539,11 +539,14 @@ export class Bulkhead {
   /**
    * A running call of an adaptive pool ended: its limit learns from how (a success or a drop; a
    * cancellation or another error teaches nothing), then its slot is given back, and waiting calls
-   * start under the new limit at that same instant.
+   * start under the new limit at that same instant. The call's outcome has been passed on already, so a
+   * throw of the limit (its `random`) can reach no caller: rxjs reports it as a notification after the
+   * end (`config.onStoppedNotification`), and the slot goes back all the same.
    */
   private settle(sample: LimitSample): void {
-    const outcome = sample.outcome;
-    if (outcome !== CANCELLED && outcome !== IGNORED) {
+    try {
+      const outcome = sample.outcome;
+      if (outcome === CANCELLED || outcome === IGNORED) return;
       const now = this.timed ? this.scheduler.now() : NaN;
       const to = this.limiter!.update(now - sample.startedAt, sample.inflight, outcome === DROP, now);
       const from = this.currentLimit;
@@ -551,8 +554,10 @@ export class Bulkhead {
         this.currentLimit = to;
         if (this.observed) this.emit({ type: 'limit', from, to, ...this.base() });
       }
+    } finally {
+      // Whatever the limit did (a throw of the user's `random`), the slot goes back.
+      this.release();
     }
-    this.release();
   }
 
   /** A running call ended (complete, error or unsubscribe): free its slot and start waiting calls. */
