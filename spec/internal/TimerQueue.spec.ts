@@ -245,6 +245,19 @@ describe('TimerQueue', () => {
     expect(log).to.deep.equal(['a@-1900', 'b@-1890']);
   });
 
+  it('should fire a deadline added after the clock was set forward on time, not with the armed timer', () => {
+    const clock = new WallClock();
+    const queue = TimerQueue.of(clock);
+    const log: string[] = [];
+    queue.add(new Probe('long', log, clock), queue.now() + 60_000);
+    clock.advance(1);
+    clock.step(59_950); // the timer armed for 60 000 still waits 59 999 ms
+    queue.add(new Probe('short', log, clock), queue.now() + 100); // due at 60 051 by the clock
+    clock.advance(100);
+    expect(log).to.deep.equal(['long@60000', 'short@60051']);
+    expect([queue.size, clock.pending]).to.deep.equal([0, 0]);
+  });
+
   it('should never fire before its due time by a clock that moved on, waiting at most its delay more', () => {
     const clock = new WallClock();
     const queue = TimerQueue.of(clock);

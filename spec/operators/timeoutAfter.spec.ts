@@ -350,6 +350,19 @@ describe('timeoutAfter', () => {
       expect(clock.pending).to.equal(0);
     });
 
+    it("should not wait for a longer call's timer after the wall clock was set forward", () => {
+      const clock = new WallClock();
+      const seen: string[] = [];
+      NEVER.pipe(timeoutAfter({ total: 60_000, scheduler: clock })).subscribe({ error: () => undefined });
+      clock.advance(1);
+      clock.step(59_950); // a minute's call is armed for 59 999 ms more on the timers' clock
+      NEVER.pipe(timeoutAfter({ total: 100, scheduler: clock })).subscribe({
+        error: (e: TimeoutExceededError) => seen.push(`${e.info.limit} at ${clock.monotonic}`),
+      });
+      clock.advance(200);
+      expect(seen).to.deep.equal(['total at 101']); // was at 60 000, with the minute's timer
+    });
+
     it('should time values on the wall clock after it was set back, never waiting more than `each`', () => {
       const clock = new WallClock();
       const values = new Subject<number>();

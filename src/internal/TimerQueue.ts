@@ -58,7 +58,8 @@ const queues = new WeakMap<SchedulerLike, TimerQueue>();
  * One timer for many deadlines: the pending deadlines of one scheduler, ordered by due time in a binary
  * heap, share one scheduled action aimed at the earliest, as Netty's HashedWheelTimer or the kernel's timer
  * wheel share one clock tick. Adding and removing a deadline is O(log n) and touches the scheduler only
- * when the earliest deadline becomes earlier than the armed action (a removed earliest deadline leaves the
+ * when a new deadline is nearer than the armed action's delay (so a wall clock set forward
+ * delays no deadline; with one limit for every call, never) (a removed earliest deadline leaves the
  * action armed; it wakes, finds nothing due and re-arms) or when the queue empties (the action is cancelled,
  * so an idle queue holds no timer). 10 000 calls in flight with a deadline each hold one real timer.
  *
@@ -170,7 +171,7 @@ export class TimerQueue {
       this.take(holder, deadline);
     }
     heap.insert(deadline, due, this.order++);
-    if (!heap.firing && (!heap.armed || due < heap.armedFor)) heap.arm(this.now());
+    if (!heap.firing && heap.mayFireAfter(due, this.last)) heap.arm(this.now());
   }
 
   /**
@@ -264,7 +265,7 @@ class TimerHeap {
   private readonly items: Deadline[] = [];
   /** The armed action, or null when none is armed (or the action is running). */
   private action: Subscription | null = null;
-  /** Scheduler time the armed action fires at. */
+  /** Queue time the armed action fires at, if the clock moves with its timer. */
   armedFor = Infinity;
   /** Queue time the armed action was armed at. */
   private armedAt = -Infinity;
@@ -304,6 +305,17 @@ class TimerHeap {
     this.items.length = 0;
     this.action = null;
     this.armedFor = Infinity;
+  }
+
+  /**
+   * Whether the armed action may fire after `due` (`now`: the latest queue time read): none is armed, or
+   * `due` is nearer than the action's delay. Not `due < armedFor`: a wall clock set forward after the
+   * action was armed moves queue time on but not the timer, which still waits its whole delay, so a
+   * deadline later than `armedFor` by the clock may be due before the action fires. With one limit for
+   * every call, a new deadline is never nearer than the armed delay, and nothing is re-armed.
+   */
+  mayFireAfter(due: number, now: number): boolean {
+    return this.action === null || due - now < this.armedFor - this.armedAt;
   }
 
   /** Whether the armed action should have fired `STALE_AFTER` ms before `now`. */
