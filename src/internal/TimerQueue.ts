@@ -58,10 +58,10 @@ const queues = new WeakMap<SchedulerLike, TimerQueue>();
  * One timer for many deadlines: the pending deadlines of one scheduler, ordered by due time in a binary
  * heap, share one scheduled action aimed at the earliest, as Netty's HashedWheelTimer or the kernel's timer
  * wheel share one clock tick. Adding and removing a deadline is O(log n) and touches the scheduler only
- * when a new deadline is nearer than the armed action's delay (so a wall clock set forward
- * delays no deadline; with one limit for every call, never) (a removed earliest deadline leaves the
- * action armed; it wakes, finds nothing due and re-arms) or when the queue empties (the action is cancelled,
- * so an idle queue holds no timer). 10 000 calls in flight with a deadline each hold one real timer.
+ * when a new deadline is nearer than the armed action's delay (with one limit for every call, never; and a
+ * wall clock set forward then delays no deadline), or when the queue empties (the action is cancelled, so
+ * an idle queue holds no timer). A removed earliest deadline leaves the action armed: it wakes, finds
+ * nothing due and re-arms. 10 000 calls in flight with a deadline each hold one real timer.
  *
  * It works on any `SchedulerLike`, and keeps virtual time exact:
  * - Delays are asked of the scheduler as `due - now`, at most {@link MAX_TIMER_DELAY}; a longer wait
