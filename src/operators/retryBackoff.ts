@@ -8,20 +8,13 @@ import {
   type Observable,
   type SchedulerLike,
 } from 'rxjs';
-import type { BackoffDelay } from '../backoff/BackoffDelay';
 import type { RetryBudget } from '../budget/RetryBudget';
-import type { BackoffOptions } from '../backoff/BackoffOptions';
-import { decorrelatedJitter } from '../backoff/decorrelatedJitter';
-import { equalJitter } from '../backoff/equalJitter';
-import { fullJitter } from '../backoff/fullJitter';
-import { noJitter } from '../backoff/noJitter';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
-import { isTransient } from '../errors/isTransient';
 import * as c from '../internal/codecs';
-import { configIssue, describeValue, readConfig } from '../internal/decodeConfig';
+import { configIssue, readConfig } from '../internal/decodeConfig';
 import { operate } from '../internal/operate';
-import { retryAfterOf } from '../internal/retryAfterOf';
-import { delayBy, MAX_TIMER_DELAY } from '../internal/schedule';
+import { RetryPlan } from '../internal/RetryPlan';
+import { delayBy } from '../internal/schedule';
 
 /** How the delay before each retry is spread (see {@link RetryBackoffConfig.jitter}). */
 export type RetryBackoffJitter = 'none' | 'full' | 'equal' | 'decorrelated';
@@ -91,13 +84,6 @@ export const RetryBackoffConfigCodec = c.config(
   },
 );
 
-const STRATEGIES: Record<RetryBackoffJitter, (options: BackoffOptions) => BackoffDelay> = {
-  none: noJitter,
-  full: fullJitter,
-  equal: equalJitter,
-  decorrelated: decorrelatedJitter,
-};
-
 /**
  * Resubscribes to the source when it errors, at most `maxRetries` times, after an exponentially growing,
  * jittered delay taken from the scheduler. When the retries run out, or `shouldRetry` (by default
@@ -129,18 +115,8 @@ const STRATEGIES: Record<RetryBackoffJitter, (options: BackoffOptions) => Backof
  * below `initialDelay`.
  */
 export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFunction<T> {
-  const {
-    maxRetries,
-    initialDelay,
-    maxDelay = Infinity,
-    multiplier = 2,
-    jitter = 'full',
-    shouldRetry = isTransient,
-    resetOnSuccess = false,
-    budget,
-    random = Math.random,
-    scheduler = asyncScheduler,
-  } = decode(config);
+  const settings = decode(config);
+  const { maxRetries, initialDelay, jitter, resetOnSuccess = false, budget } = settings;
   if (maxRetries === 0) {
     if (budget === undefined) return identity;
     return operate<T, T>((source, destination) => {
@@ -148,15 +124,8 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
       source.subscribe(destination);
     });
   }
-
-  const delayOf = STRATEGIES[jitter]({ initialDelay, maxDelay, multiplier });
-  const draw = (): number => {
-    const r = random();
-    if (!(r >= 0 && r < 1)) {
-      throw new RangeError(`retryBackoff: random() must return a number in [0, 1), got ${describeValue(r)}`);
-    }
-    return r;
-  };
+  const plan = new RetryPlan(settings);
+  const scheduler = settings.scheduler ?? asyncScheduler;
 
   /** `state.previous` is the delay waited before the last retry of one subscription. */
   const retrying = (state: { previous: number }): MonoTypeOperatorFunction<T> =>
@@ -164,10 +133,8 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
       count: maxRetries,
       resetOnSuccess,
       delay: (error: unknown, n: number): Observable<unknown> => {
-        if (!shouldRetry(error, n)) return throwError(() => error);
-        if (budget !== undefined && !budget.tryWithdraw()) return throwError(() => error);
-        const previous = n === 1 ? initialDelay : state.previous;
-        const delay = Math.min(MAX_TIMER_DELAY, Math.max(delayOf(n, previous, draw), retryAfterOf(error)));
+        const delay = plan.delay(error, n, state.previous);
+        if (delay < 0) return throwError(() => error);
         state.previous = delay;
         return delayBy(scheduler, delay);
       },
@@ -175,8 +142,9 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
 
   // Only the decorrelated strategy reads `previous`: it alone needs state per subscription; a budget
   // needs a deposit per subscription.
-  if (jitter !== 'decorrelated' && budget === undefined) return retrying({ previous: initialDelay });
-  const shared = jitter === 'decorrelated' ? undefined : retrying({ previous: initialDelay });
+  const decorrelated = jitter === 'decorrelated';
+  if (!decorrelated && budget === undefined) return retrying({ previous: initialDelay });
+  const shared = decorrelated ? undefined : retrying({ previous: initialDelay });
   return operate<T, T>((source, destination) => {
     budget?.deposit();
     source.pipe(shared ?? retrying({ previous: initialDelay })).subscribe(destination);

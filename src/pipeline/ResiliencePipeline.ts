@@ -27,7 +27,7 @@ import { HedgeConfigCodec, type HedgeConfig } from '../operators/hedge';
 import { maxDelayIssue, RetryBackoffConfigCodec, type RetryBackoffConfig } from '../operators/retryBackoff';
 import type { PipelineEvent } from './PipelineEvent';
 import { PromiseCall } from './PromiseCall';
-import { RetryPlan } from './RetryPlan';
+import { RetryPlan } from '../internal/RetryPlan';
 
 /** Configuration of a {@link ResiliencePipeline}. Every stage is optional; a stage left out is not run. */
 export interface ResiliencePipelineConfig {

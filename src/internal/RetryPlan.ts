@@ -6,9 +6,9 @@ import { fullJitter } from '../backoff/fullJitter';
 import { noJitter } from '../backoff/noJitter';
 import type { RetryBudget } from '../budget/RetryBudget';
 import { isTransient } from '../errors/isTransient';
-import { describeValue } from '../internal/decodeConfig';
-import { retryAfterOf } from '../internal/retryAfterOf';
-import { MAX_TIMER_DELAY } from '../internal/schedule';
+import { describeValue } from './decodeConfig';
+import { retryAfterOf } from './retryAfterOf';
+import { MAX_TIMER_DELAY } from './TimerQueue';
 import type { RetryBackoffConfig, RetryBackoffJitter } from '../operators/retryBackoff';
 
 const STRATEGIES: Record<RetryBackoffJitter, (options: BackoffOptions) => BackoffDelay> = {
@@ -19,9 +19,11 @@ const STRATEGIES: Record<RetryBackoffJitter, (options: BackoffOptions) => Backof
 };
 
 /**
- * The retry stage of a pipeline: `retryBackoff`'s decisions (DESIGN §2.3) without its rxjs layer, so the
- * fused call can ask them directly. Each decision is the one `retryBackoff(config)` makes at the same
- * point, with the same draws of `random`; spec/properties/pipeline.property.spec.ts holds the two together.
+ * The decisions of a retry (DESIGN §2.3), without an rxjs layer: whether to retry after an error, and how
+ * long to wait first. `retryBackoff` asks them from rxjs `retry`'s `delay`, and a pipeline's fused call
+ * asks them directly, so the two decide the same at the same points, with the same draws of `random`
+ * (spec/properties/pipeline.property.spec.ts holds them together). The defaults of a retry config live
+ * here.
  * @internal
  */
 export class RetryPlan {
@@ -59,8 +61,9 @@ export class RetryPlan {
   /**
    * The delay before retry `retry` (1-based) after `error`, given the delay waited before the previous
    * retry of the same call (`previous`, ignored for retry 1); `-1` when `shouldRetry` (by default
-   * `isTransient`) says no or the budget refuses the retry (withdrawn when allowed). At least the error's finite `info.retryAfter`, as `retryBackoff` waits. Throws
-   * what `shouldRetry` throws, and a `RangeError` for a draw of `random` outside [0, 1).
+   * `isTransient`) says no or the budget refuses the retry (withdrawn when allowed). At least the error's
+   * finite `info.retryAfter`, and at most 2^31 - 1 ms. Throws what `shouldRetry` throws, and a
+   * `RangeError` for a draw of `random` outside [0, 1).
    */
   delay(error: unknown, retry: number, previous: number): number {
     if (!this.shouldRetry(error, retry)) return -1;
