@@ -102,7 +102,10 @@ class OperatorSubscriber<T> extends Subscriber<T> {
  */
 export function createOperatorSubscriber<T>(
   destination: Subscriber<unknown>,
-  handlers: OperatorHandlers<T> = {},
+  handlers: OperatorHandlers<T> = FORWARD,
 ): Subscriber<T> {
   return new OperatorSubscriber(destination, handlers);
 }
+
+/** No handler: everything is forwarded (shared, so a forwarding subscriber allocates no handlers). */
+const FORWARD: OperatorHandlers<unknown> = Object.freeze({});
