@@ -476,4 +476,89 @@ describe('TimerQueue', () => {
       );
     });
   });
+
+  describe('on a wall clock set back and forward (property)', () => {
+    type Op =
+      | { readonly type: 'add'; readonly id: number; readonly delay: number }
+      | { readonly type: 'remove'; readonly id: number }
+      | { readonly type: 'advance'; readonly ms: number }
+      | { readonly type: 'step'; readonly ms: number };
+
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({
+        type: fc.constant('add' as const),
+        id: fc.integer({ min: 0, max: 7 }),
+        delay: fc.oneof(
+          fc.integer({ min: 0, max: 50 }),
+          fc.double({ min: 0, max: 50, noNaN: true }),
+          fc.constant(MAX_TIMER_DELAY + 6),
+        ),
+      }),
+      fc.record({ type: fc.constant('remove' as const), id: fc.integer({ min: 0, max: 7 }) }),
+      fc.record({ type: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 60 }) }),
+      fc.record({ type: fc.constant('step' as const), ms: fc.integer({ min: -3000, max: 3000 }) }),
+    );
+
+    it('should fire each deadline once, never before it is due by a clock not set back, never late by more than its delay', () => {
+      fc.assert(
+        fc.property(fc.array(op, { maxLength: 60 }), fc.boolean(), (ops, limits) => {
+          const clock = new WallClock(); // timers on a monotonic clock, now() on a wall clock
+          const queue = TimerQueue.of(clock);
+          /** What each queued deadline expects: its due time on both clocks, and whether the clock was set back since. */
+          const waiting = new Map<
+            number,
+            { monotonic: number; wall: number; delay: number; setBack: boolean }
+          >();
+          const broken: string[] = [];
+          const probes = Array.from(
+            { length: 8 },
+            (_, id) =>
+              new Probe(
+                `p${id}`,
+                [],
+                clock,
+                () => {
+                  const w = waiting.get(id);
+                  waiting.delete(id);
+                  if (w === undefined) broken.push(`p${id} fired unqueued`);
+                  else if (!w.setBack && clock.now() < w.wall) broken.push(`p${id} early at ${clock.now()}`);
+                  // Node fires a timer shorter than 1 ms after 1 ms, and a re-arm can round up again.
+                  else if (clock.monotonic > w.monotonic + w.delay + 2) broken.push(`p${id} late`);
+                },
+                limits && id % 2 === 0,
+              ),
+          );
+          for (const o of ops) {
+            switch (o.type) {
+              case 'add':
+                queue.add(probes[o.id]!, queue.now() + o.delay);
+                waiting.set(o.id, {
+                  monotonic: clock.monotonic + o.delay,
+                  wall: clock.now() + o.delay,
+                  delay: o.delay,
+                  setBack: false,
+                });
+                break;
+              case 'remove':
+                expect(queue.remove(probes[o.id]!)).to.equal(waiting.delete(o.id));
+                break;
+              case 'advance':
+                clock.advance(o.ms);
+                break;
+              case 'step':
+                clock.step(o.ms);
+                if (o.ms < 0) for (const w of waiting.values()) w.setBack = true;
+                break;
+            }
+            expect(broken).to.deep.equal([]);
+            expect(queue.size).to.equal(waiting.size);
+          }
+          clock.advance(2 * MAX_TIMER_DELAY + 100);
+          expect(broken).to.deep.equal([]);
+          expect([waiting.size, queue.size, clock.pending]).to.deep.equal([0, 0, 0]);
+        }),
+        { numRuns: 1000, seed: 20261128 },
+      );
+    });
+  });
 });
