@@ -1,0 +1,431 @@
+import { createHash } from 'node:crypto';
+import * as t from 'io-ts';
+import type { Cluster, Redis } from 'ioredis';
+import {
+  asyncScheduler,
+  Observable,
+  type SchedulerAction,
+  type SchedulerLike,
+  type Subscriber,
+  type Subscription,
+} from 'rxjs';
+import { config, finitePositiveMs, oneOf, positiveInt, scheduler } from '../../internal/codecs';
+import { decodeConfig } from '../../internal/decodeConfig';
+import { MemoryRateLimitStore } from '../../limiter/MemoryRateLimitStore';
+import type { RateLimitAnswer, RateLimitRule, RateLimitStore } from '../../limiter/RateLimitStore';
+import { ACQUIRE, GCRA_SCRIPT, PENALIZE } from './gcraScript';
+import { RedisDecision } from './RedisDecision';
+import { redisKeyBase } from './redisKey';
+
+/** What a {@link redisRateLimitStore} does with a decision Redis cannot make in time. */
+export type WhenRedisUnavailable = 'local' | 'allow' | 'refuse';
+
+/** Configuration of {@link redisRateLimitStore}. */
+export interface RedisRateLimitStoreConfig {
+  /**
+   * The ioredis client (`new Redis(...)` or `new Redis.Cluster(...)`), connected or connecting. The store
+   * sends nothing while its `status` is not `'ready'`, so its commands never wait in the offline queue.
+   * A client of its own is best: see the guide for the options that keep a dropped connection from
+   * resending a decision the store already made locally.
+   */
+  readonly client: Redis | Cluster;
+  /**
+   * Prepended to every key: `rate-limit:<limiter name>:{<key>}`. Without `{` or `}`, so the hash tag of
+   * each Redis key is the limiter key. @default 'rate-limit:'
+   */
+  readonly prefix?: string | undefined;
+  /**
+   * When Redis cannot answer within `timeout` (down, unreachable, failing, or not connected yet):
+   * `'local'` decides in this process by the same GCRA with `limit / replicas` (a
+   * {@link MemoryRateLimitStore}); `'allow'` admits the call; `'refuse'` refuses it (`RateLimitedError`,
+   * `retryAfter` the ms until the store asks Redis again). @default 'local'
+   */
+  readonly whenUnavailable?: WhenRedisUnavailable | undefined;
+  /** ms a decision waits for Redis before `whenUnavailable` decides it. Finite, > 0. @default 100 */
+  readonly timeout?: number | undefined;
+  /**
+   * After a failure, decisions are made by `whenUnavailable` without asking Redis for this many ms;
+   * then one decision asks Redis again (a probe): answered, and every decision goes back to Redis;
+   * failed, and another `probeInterval` starts. Finite, > 0. @default 1000
+   */
+  readonly probeInterval?: number | undefined;
+  /**
+   * Processes sharing the limit: while Redis is away each decides locally with `limit / replicas` per
+   * `interval` (and a burst of `burst / replicas`, at least 1), so together they stay near the shared
+   * limit. A positive integer. @default 1 (the local limit is the limiter's own)
+   */
+  readonly replicas?: number | undefined;
+  /** Clock of `timeout` and `probeInterval`. @default asyncScheduler */
+  readonly scheduler?: SchedulerLike | undefined;
+}
+
+/**
+ * A snapshot of a {@link RedisRateLimitStore}'s counters. At any time:
+ * `decisions = redis + fallback + abandoned + pending`.
+ */
+export interface RedisRateLimitStoreMetrics {
+  /** Decisions asked of the store. */
+  readonly decisions: number;
+  /** Decisions Redis made. */
+  readonly redis: number;
+  /** Decisions `whenUnavailable` made (Redis was away, failed, or did not answer in time). */
+  readonly fallback: number;
+  /** Decisions whose caller left while Redis decided (what Redis reserved stays reserved). */
+  readonly abandoned: number;
+  /** Decisions waiting now for Redis. */
+  readonly pending: number;
+  /** Decisions Redis did not answer within `timeout`. */
+  readonly timeouts: number;
+  /** Decisions Redis failed (an error reply, a closed connection), or not sent: the client was not ready. */
+  readonly errors: number;
+  /** Whether the next decision asks Redis (false during a `probeInterval` after a failure). */
+  readonly available: boolean;
+  /** The last failure's message, if any. */
+  readonly lastError: string | undefined;
+  /** Keys the local fallback holds in this process. */
+  readonly localKeys: number;
+}
+
+const nonBraceString = new t.Type<string, string, unknown>(
+  'a string without { or }',
+  (u): u is string => typeof u === 'string' && !/[{}]/.test(u),
+  (u, c) => (typeof u === 'string' && !/[{}]/.test(u) ? t.success(u) : t.failure(u, c)),
+  t.identity,
+);
+const isClient = (u: unknown): u is Redis | Cluster =>
+  typeof u === 'object' &&
+  u !== null &&
+  typeof (u as { defineCommand?: unknown }).defineCommand === 'function' &&
+  typeof (u as { status?: unknown }).status === 'string';
+const client = new t.Type<Redis | Cluster, Redis | Cluster, unknown>(
+  'an ioredis client (new Redis(...) or new Redis.Cluster(...))',
+  isClient,
+  (u, c) => (isClient(u) ? t.success(u) : t.failure(u, c)),
+  t.identity,
+);
+const codec = config(
+  'RedisRateLimitStoreConfig',
+  { client },
+  {
+    prefix: nonBraceString,
+    whenUnavailable: oneOf<WhenRedisUnavailable>(['local', 'allow', 'refuse']),
+    timeout: finitePositiveMs,
+    probeInterval: finitePositiveMs,
+    replicas: positiveInt,
+    scheduler,
+  },
+);
+
+/** The command the script is defined as on a client: named after the script's hash, so two versions of
+ * this library on one client never run each other's script. */
+const COMMAND = `rxjsResilienceGcra${createHash('sha1').update(GCRA_SCRIPT).digest('hex').slice(0, 8)}`;
+
+type GcraCommand = (
+  key: string,
+  op: string,
+  limit: string,
+  interval: string,
+  burst: string,
+  maxWait: string,
+  amount: string,
+) => Promise<unknown>;
+
+const noop = (): void => undefined;
+
+function expire(this: SchedulerAction<RedisRateLimitStore>, store?: RedisRateLimitStore): void {
+  store!.expire();
+}
+
+/**
+ * A {@link RateLimitStore} shared by every process that uses the same Redis, `prefix` and limiter
+ * `name`: see {@link redisRateLimitStore}.
+ */
+export class RedisRateLimitStore implements RateLimitStore {
+  readonly client: Redis | Cluster;
+  /** Prepended to every key. */
+  readonly prefix: string;
+  readonly whenUnavailable: WhenRedisUnavailable;
+  /** ms a decision waits for Redis. */
+  readonly timeout: number;
+  /** ms after a failure before Redis is asked again. */
+  readonly probeInterval: number;
+  /** Processes sharing the limit (the local fallback's divisor). */
+  readonly replicas: number;
+  readonly scheduler: SchedulerLike;
+  private readonly local = new MemoryRateLimitStore();
+  private rule: RateLimitRule | null = null;
+  /** The fallback's rule: `limit / replicas`. */
+  private localRule: RateLimitRule | null = null;
+  /** The Redis key up to the limiter key (see redisKeyBase). */
+  private base = '';
+  private limitArg = '';
+  private intervalArg = '';
+  private burstArg = '';
+  private maxWaitArg = '';
+  /** True from a failure until Redis answers again. */
+  private unavailable = false;
+  /** While unavailable: the store's time at which the next decision asks Redis. */
+  private retryAt = 0;
+  private lastError: string | undefined = undefined;
+  /** Decisions sent to Redis, oldest first; settled ones are dropped from the head. */
+  private head: RedisDecision | null = null;
+  private tail: RedisDecision | null = null;
+  /** The one timer that times out the oldest pending decision. */
+  private timer: Subscription | null = null;
+  private readonly counts = {
+    decisions: 0,
+    redis: 0,
+    fallback: 0,
+    abandoned: 0,
+    pending: 0,
+    timeouts: 0,
+    errors: 0,
+  };
+
+  /** @internal Use {@link redisRateLimitStore}. */
+  constructor(config: RedisRateLimitStoreConfig) {
+    const {
+      client,
+      prefix = 'rate-limit:',
+      whenUnavailable = 'local',
+      timeout = 100,
+      probeInterval = 1000,
+      replicas = 1,
+      scheduler = asyncScheduler,
+    } = decodeConfig('redisRateLimitStore', codec, config) as RedisRateLimitStoreConfig;
+    this.client = client;
+    this.prefix = prefix;
+    this.whenUnavailable = whenUnavailable;
+    this.timeout = timeout;
+    this.probeInterval = probeInterval;
+    this.replicas = replicas;
+    this.scheduler = scheduler;
+    // ioredis's defineCommand sends EVALSHA, and EVAL on a connection that has not loaded the script
+    // or answered NOSCRIPT (after a restart, a failover or SCRIPT FLUSH): the script reloads itself.
+    if (typeof (client as unknown as Record<string, unknown>)[COMMAND] !== 'function') {
+      client.defineCommand(COMMAND, { numberOfKeys: 1, lua: GCRA_SCRIPT });
+    }
+  }
+
+  /** A snapshot of the counters (a new object each time). */
+  metrics(): RedisRateLimitStoreMetrics {
+    return {
+      ...this.counts,
+      available: !this.unavailable,
+      lastError: this.lastError,
+      localKeys: this.local.size,
+    };
+  }
+
+  acquire(
+    key: string,
+    cost: number,
+    rule: RateLimitRule,
+    now: number,
+  ): RateLimitAnswer | Observable<RateLimitAnswer> {
+    if (rule !== this.rule) this.bind(rule);
+    this.counts.decisions++;
+    const at = this.scheduler.now();
+    if (!this.mayAsk(at)) {
+      this.counts.fallback++;
+      return this.decideLocally(key, cost, now, at);
+    }
+    return new Observable<RateLimitAnswer>((subscriber) => this.ask(subscriber, key, cost, now));
+  }
+
+  penalize(key: string, ms: number, rule: RateLimitRule, now: number): void {
+    if (rule !== this.rule) this.bind(rule);
+    // The fallback holds the penalty too, for the time Redis is away.
+    if (this.whenUnavailable === 'local') this.local.penalize(key, ms, this.localRule!, now);
+    if (this.client.status !== 'ready') return;
+    try {
+      this.send(key, PENALIZE, String(ms)).then(noop, (err: unknown) => this.noteError(err));
+    } catch (err) {
+      this.noteError(err);
+    }
+  }
+
+  /** Whether a decision made at `at` asks Redis; a probe when the store thought Redis was away. */
+  private mayAsk(at: number): boolean {
+    if (this.unavailable) {
+      if (at < this.retryAt) return false;
+      this.retryAt = at + this.probeInterval;
+    }
+    const status = this.client.status;
+    if (status === 'ready') return true;
+    // A lazyConnect client that nobody has connected yet: the store connects it.
+    if (status === 'wait') this.client.connect().catch(noop);
+    this.counts.errors++;
+    this.markUnavailable(at, `the Redis client is not ready (status: ${status})`);
+    return false;
+  }
+
+  /** Sends one decision to Redis; `subscriber` gets Redis's answer, or the fallback's. */
+  private ask(
+    subscriber: Subscriber<RateLimitAnswer>,
+    key: string,
+    cost: number,
+    now: number,
+  ): RedisDecision {
+    const sentAt = this.scheduler.now();
+    const decision = new RedisDecision(this, subscriber, key, cost, now, sentAt);
+    this.counts.pending++;
+    let reply: Promise<unknown>;
+    try {
+      reply = this.send(key, ACQUIRE, cost === 1 ? '1' : String(cost));
+    } catch (err) {
+      this.fail(decision, err);
+      return decision;
+    }
+    if (this.tail === null) this.head = decision;
+    else this.tail.next = decision;
+    this.tail = decision;
+    if (this.timer === null) this.timer = this.scheduler.schedule(expire, this.timeout, this);
+    reply.then(
+      (value) => this.answered(decision, value),
+      (err: unknown) => this.fail(decision, err),
+    );
+    return decision;
+  }
+
+  private send(key: string, op: string, amount: string): Promise<unknown> {
+    const command = (this.client as unknown as Record<string, GcraCommand>)[COMMAND]!;
+    return command.call(
+      this.client,
+      this.base + key + '}',
+      op,
+      this.limitArg,
+      this.intervalArg,
+      this.burstArg,
+      this.maxWaitArg,
+      amount,
+    );
+  }
+
+  /** Redis answered `value` (`[answer, server time]`). */
+  private answered(decision: RedisDecision, value: unknown): void {
+    if (decision.settled) return;
+    const answer = Array.isArray(value) ? Number(value[0]) : NaN;
+    if (Number.isNaN(answer)) {
+      this.fail(decision, new Error(`unexpected reply from the rate-limit script: ${String(value)}`));
+      return;
+    }
+    this.unavailable = false;
+    this.counts.pending--;
+    this.counts.redis++;
+    decision.answer(answer);
+    this.dropSettled();
+  }
+
+  /** Redis failed `decision` (or could not be asked): the fallback decides it. */
+  private fail(decision: RedisDecision, err: unknown): void {
+    if (decision.settled) return;
+    const at = this.scheduler.now();
+    this.counts.errors++;
+    this.markUnavailable(at, errorMessage(err));
+    this.fallBack(decision, at);
+  }
+
+  /** The caller of a decision left before it was answered. @internal */
+  abandon(): void {
+    this.counts.pending--;
+    this.counts.abandoned++;
+  }
+
+  /** The timer: every decision pending for `timeout` ms is decided by the fallback. @internal */
+  expire(): void {
+    this.timer = null;
+    const at = this.scheduler.now();
+    for (let decision = this.head; decision !== null; decision = this.head) {
+      if (!decision.settled && decision.sentAt + this.timeout > at) {
+        if (this.timer === null) {
+          this.timer = this.scheduler.schedule(expire, decision.sentAt + this.timeout - at, this);
+        }
+        return;
+      }
+      this.pop();
+      if (!decision.settled) {
+        this.counts.timeouts++;
+        this.markUnavailable(at, `Redis did not answer within ${this.timeout} ms`);
+        this.fallBack(decision, at);
+      }
+    }
+  }
+
+  private fallBack(decision: RedisDecision, at: number): void {
+    this.counts.pending--;
+    this.counts.fallback++;
+    // The limiter's time now: its time at the call, plus what the store's clock says has passed.
+    decision.answer(
+      this.decideLocally(decision.key, decision.cost, decision.now + (at - decision.sentAt), at),
+    );
+    this.dropSettled();
+  }
+
+  private decideLocally(key: string, cost: number, now: number, at: number): RateLimitAnswer {
+    switch (this.whenUnavailable) {
+      case 'local':
+        return this.local.acquire(key, cost, this.localRule!, now);
+      case 'allow':
+        return 0;
+      default:
+        return -(this.retryAt - at);
+    }
+  }
+
+  private markUnavailable(at: number, reason: string): void {
+    this.unavailable = true;
+    this.retryAt = at + this.probeInterval;
+    this.lastError = reason;
+  }
+
+  private noteError(err: unknown): void {
+    this.lastError = errorMessage(err);
+  }
+
+  /** Drops the settled decisions at the head of the queue. */
+  private dropSettled(): void {
+    while (this.head !== null && this.head.settled) this.pop();
+  }
+
+  private pop(): void {
+    const head = this.head!;
+    this.head = head.next;
+    head.next = null;
+    if (this.head === null) this.tail = null;
+  }
+
+  private bind(rule: RateLimitRule): void {
+    if (this.rule !== null) {
+      throw new Error(
+        `redisRateLimitStore: this store already serves the limiter "${this.rule.name}"; ` +
+          `give the limiter "${rule.name}" its own store`,
+      );
+    }
+    const replicas = this.replicas;
+    this.rule = rule;
+    this.localRule = Object.freeze({
+      name: rule.name,
+      limit: rule.limit,
+      interval: rule.interval * replicas,
+      burst: Math.max(1, Math.floor(rule.burst / replicas)),
+      maxWait: rule.maxWait,
+    });
+    this.base = redisKeyBase(this.prefix, rule.name);
+    this.limitArg = String(rule.limit);
+    this.intervalArg = String(rule.interval);
+    this.burstArg = String(rule.burst);
+    this.maxWaitArg = String(rule.maxWait);
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * A rate-limit store shared through Redis ...
+ */
+export function redisRateLimitStore(config: RedisRateLimitStoreConfig): RedisRateLimitStore {
+  return new RedisRateLimitStore(config);
+}
