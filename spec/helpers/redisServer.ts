@@ -55,11 +55,32 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Options of {@link startRedisServer}. */
+export interface RedisServerOptions {
+  /**
+   * Starts it in cluster mode, as a cluster of one node that holds every slot (what a Redis Cluster
+   * client sees of a real cluster: slots, MOVED, hash tags, CROSSSLOT). @default false
+   */
+  readonly cluster?: boolean | undefined;
+}
+
 /** Spawns redis-server on `port` and resolves once it accepts connections. */
-function spawnServer(port: number, dir: string): Promise<ChildProcess> {
+function spawnServer(port: number, dir: string, options: RedisServerOptions): Promise<ChildProcess> {
+  const cluster =
+    options.cluster === true
+      ? [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, `nodes-${port}.conf`),
+          '--cluster-announce-ip',
+          REDIS_HOST,
+        ]
+      : [];
   const child = spawn(
     REDIS_SERVER,
     [
+      ...cluster,
       '--port',
       String(port),
       '--bind',
@@ -111,7 +132,7 @@ function exited(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
  * Starts Debian's redis-server on 127.0.0.1 on a free port, persistence off, in a new temp dir. Throws,
  * saying which command installs it, when redis-server is missing.
  */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   if (!existsSync(REDIS_SERVER)) {
     throw new Error(
       `${REDIS_SERVER} is missing: install Debian's redis-server (sudo apt-get install -y redis-server; ` +
@@ -125,7 +146,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   for (let attempt = 1; child === null; attempt++) {
     port = await freePort();
     try {
-      child = await spawnServer(port, dir);
+      child = await spawnServer(port, dir, options);
     } catch (err) {
       if (attempt >= 5) throw err;
     }
@@ -143,7 +164,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     start: async () => {
       if (current.exitCode === null && current.signalCode === null)
         throw new Error('redis-server is running');
-      current = await spawnServer(port, dir);
+      current = await spawnServer(port, dir, options);
     },
     stop: async () => {
       current.kill('SIGCONT');

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { asyncScheduler, of } from 'rxjs';
+import { asyncScheduler, defer, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { InvalidConfigError, isInvalidConfigError } from '../../../src/errors/InvalidConfigError';
 import { RateLimitedError } from '../../../src/errors/RateLimitedError';
@@ -8,11 +8,15 @@ import { rateLimit } from '../../../src/operators/rateLimit';
 import { GCRA_SCRIPT } from '../../../src/stores/redis/gcraScript';
 import {
   redisRateLimitStore,
+  type RedisRateLimitStore,
   type RedisRateLimitStoreConfig,
 } from '../../../src/stores/redis/redisRateLimitStore';
+import Redis from 'ioredis';
 import { captureThrow } from '../../helpers/captureError';
 import { countingScheduler } from '../../helpers/countingScheduler';
 import { marbles } from '../../helpers/marbles';
+import { connectedClient } from '../../helpers/redisClient';
+import { startRedisServer, type RedisServer } from '../../helpers/redisServer';
 import { StandInRedis, type Behaviour } from './standInRedis';
 
 const refused = (retryAfter: number, key = '', limiter = 'rateLimiter'): RateLimitedError =>
@@ -272,3 +276,319 @@ describe('redisRateLimitStore', () => {
     });
   });
 });
+
+describe('redisRateLimitStore against redis-server', () => {
+  let server: RedisServer;
+  let admin: Redis;
+  /** A cluster of one node that holds every slot, started now: a node turns writable 2 s after it starts. */
+  let clusterNode: RedisServer;
+
+  before(async () => {
+    [server, clusterNode] = await Promise.all([startRedisServer(), startRedisServer({ cluster: true })]);
+    admin = await connectedClient(server);
+    const node = await connectedClient(clusterNode);
+    await node.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+    node.disconnect();
+  });
+
+  after(async () => {
+    admin.disconnect();
+    await Promise.all([server.stop(), clusterNode.stop()]);
+  });
+
+  /** What each call of `calls` (subscribed at once, in order) became: admitted, delayed or refused. */
+  async function decide(limiter: RateLimiter, calls: ReadonlyArray<{ key?: string; cost?: number }>) {
+    return Promise.all(
+      calls.map(
+        (config) =>
+          new Promise<string>((resolve) => {
+            const since = performance.now();
+            of(1)
+              .pipe(rateLimit(limiter, config))
+              .subscribe({
+                complete: () => resolve(performance.now() - since < 20 ? 'admitted' : 'delayed'),
+                error: (e: unknown) =>
+                  resolve(`refused ${Math.round((e as RateLimitedError).info.retryAfter / 10) * 10}`),
+              });
+          }),
+      ),
+    );
+  }
+
+  it('should admit, delay and refuse as the memory store does, for a scripted sequence', async () => {
+    const client = await connectedClient(server);
+    const config = { name: 'scripted', limit: 2, interval: 200, maxWait: 120 };
+    const store = redisRateLimitStore({ client });
+    const shared = new RateLimiter({ ...config, store });
+    const calls = [{}, {}, {}, {}, { key: 'other', cost: 2 }, { key: 'other', cost: 2 }];
+    const got = await decide(shared, calls);
+    // The memory store in virtual time, every call at frame 0: T = 100 ms, burst 2.
+    const memory = new RateLimiter({ ...config, scheduler: new TestScheduler(() => undefined) });
+    const expected = calls.map((call) => {
+      const answer = memory.store.acquire(call.key ?? '', call.cost ?? 1, memory.rule, 0) as number;
+      return answer === 0 ? 'admitted' : answer > 0 ? 'delayed' : `refused ${Math.round(-answer / 10) * 10}`;
+    });
+    expect(expected).to.deep.equal([
+      'admitted',
+      'admitted',
+      'delayed',
+      'refused 200',
+      'admitted',
+      'refused 200',
+    ]);
+    expect(got).to.deep.equal(expected);
+    expect(store.metrics()).to.include({ decisions: 6, redis: 6, fallback: 0, errors: 0, timeouts: 0 });
+    client.disconnect();
+  });
+
+  it('should share penalize with every process of the limiter', async () => {
+    const [a, b] = [await connectedClient(server), await connectedClient(server)];
+    const config = { name: 'penalized', limit: 100, interval: 1000 };
+    const first = new RateLimiter({ ...config, store: redisRateLimitStore({ client: a }) });
+    const second = new RateLimiter({ ...config, store: redisRateLimitStore({ client: b }) });
+    first.penalize(300, 'k');
+    await admin.ping(); // the penalty was sent before; a round trip later it has run
+    await a.ping();
+    const [answer] = await decide(second, [{ key: 'k' }]);
+    expect(answer).to.match(/^refused (2\d\d|300)$/);
+    expect(await decide(second, [{ key: 'j' }])).to.deep.equal(['admitted']);
+    a.disconnect();
+    b.disconnect();
+  });
+
+  it('should never let the keys of two limiters collide, and tag each Redis key with its limiter key', async () => {
+    const client = await connectedClient(server);
+    // Pairs that one naive `name:key` would map to the same Redis key.
+    const pairs = [
+      ['a:b', 'c'],
+      ['a', 'b:c'],
+      ['x{', 'y}'],
+      ['x', '{y}'],
+      ['p%3A', 'q'],
+      ['p:', 'q'],
+    ] as const;
+    for (const [name, key] of pairs) {
+      const limiter = new RateLimiter({
+        name,
+        limit: 1,
+        interval: 60_000,
+        store: redisRateLimitStore({ client, prefix: 'collide:' }),
+      });
+      expect(await decide(limiter, [{ key }]), `${name} / ${key}`).to.deep.equal(['admitted']);
+    }
+    const keys = (await admin.keys('collide:*')).sort();
+    expect(keys).to.deep.equal(
+      [
+        'collide:a%3Ab:{c}',
+        'collide:a:{b:c}',
+        'collide:x%7B:{y}}',
+        'collide:x:{{y}}',
+        'collide:p%253A:{q}',
+        'collide:p%3A:{q}',
+      ].sort(),
+    );
+    client.disconnect();
+  });
+
+  it('should recover by itself from SCRIPT FLUSH mid-run (NOSCRIPT, then EVAL once)', async () => {
+    const client = await connectedClient(server);
+    const store = redisRateLimitStore({ client });
+    const limiter = new RateLimiter({ name: 'flushed', limit: 1_000_000, interval: 1000, store });
+    const before = await decide(
+      limiter,
+      Array.from({ length: 20 }, () => ({})),
+    );
+    const stats = async () => {
+      const info = await admin.info('all');
+      const count = (pattern: RegExp) => Number(pattern.exec(info)?.[1] ?? 0);
+      return {
+        eval: count(/^cmdstat_eval:calls=(\d+)/m),
+        evalsha: count(/^cmdstat_evalsha:calls=(\d+)/m),
+        noscript: count(/^errorstat_NOSCRIPT:count=(\d+)/m),
+      };
+    };
+    const beforeFlush = await stats();
+    await admin.script('FLUSH');
+    const after = await decide(
+      limiter,
+      Array.from({ length: 20 }, () => ({})),
+    );
+    const afterFlush = await stats();
+    expect([...before, ...after].every((d) => d === 'admitted')).to.equal(true);
+    expect(store.metrics()).to.include({ redis: 40, fallback: 0, errors: 0, timeouts: 0 });
+    expect(afterFlush.noscript - beforeFlush.noscript).to.be.at.least(1);
+    expect(afterFlush.eval - beforeFlush.eval).to.equal(1);
+    client.disconnect();
+  });
+
+  describe('when Redis goes away mid-run', () => {
+    /** How long the server stays away: no decision may wait that long (none waits for it to return). */
+    const AWAY = 600;
+
+    it('should fall back within the timeout when Redis is killed, lose no call, admit none twice, and go back to Redis after it restarts', async function () {
+      this.timeout(20_000);
+      // ioredis's defaults otherwise: an offline queue, 20 retries per request, unfulfilled commands
+      // resent after a reconnect. The store must not wait on any of them.
+      const client = await connectedClient(server, { retryStrategy: () => 20 });
+      const store = redisRateLimitStore({ client, timeout: 50, probeInterval: 100 });
+      const limiter = new RateLimiter({ name: 'killed', limit: 1_000_000, interval: 1000, store });
+      const run = traffic(limiter);
+      await waitFor(() => store.metrics().redis >= 50, 'decisions on Redis');
+      await server.kill();
+      await sleep(AWAY);
+      const away = store.metrics();
+      await server.start();
+      await waitFor(() => store.metrics().redis >= away.redis + 50, 'decisions back on Redis');
+      run.stop();
+      await waitFor(() => run.records.every((r) => r.settled > 0), 'every call settled');
+
+      expectEveryCallOnce(run.records, AWAY);
+      expect(away.fallback).to.be.greaterThan(0);
+      expect(away.timeouts + away.errors).to.be.greaterThan(0);
+      expect(away.redis).to.be.lessThan(store.metrics().redis);
+      expectBalanced(store, limiter, run.records.length);
+      // The decisions made after the restart are in the new server.
+      const fresh = await connectedClient(server);
+      expect(await fresh.info('commandstats')).to.match(/^cmdstat_eval(sha)?:calls=[1-9]/m);
+      fresh.disconnect();
+      client.disconnect();
+    });
+
+    it('should fall back after the timeout when Redis freezes (SIGSTOP), and go back when it thaws', async function () {
+      this.timeout(20_000);
+      const client = await connectedClient(server);
+      const store = redisRateLimitStore({ client, timeout: 50, probeInterval: 100 });
+      const limiter = new RateLimiter({ name: 'frozen', limit: 1_000_000, interval: 1000, store });
+      const run = traffic(limiter);
+      await waitFor(() => store.metrics().redis >= 50, 'decisions on Redis');
+      server.pause();
+      try {
+        await sleep(AWAY);
+      } finally {
+        server.resume();
+      }
+      const away = store.metrics();
+      await waitFor(() => store.metrics().redis >= away.redis + 50, 'decisions back on Redis');
+      run.stop();
+      await waitFor(() => run.records.every((r) => r.settled > 0), 'every call settled');
+
+      expectEveryCallOnce(run.records, AWAY);
+      // The connection stayed open: only the timeout could tell.
+      expect(away.timeouts).to.be.greaterThan(0);
+      expect(away.errors).to.equal(0);
+      expect(away.fallback).to.be.greaterThan(0);
+      expectBalanced(store, limiter, run.records.length);
+      client.disconnect();
+    });
+  });
+
+  describe('on a Redis Cluster (one node holding every slot)', () => {
+    it('should decide through an ioredis Cluster client, each Redis key in the slot of its limiter key', async function () {
+      this.timeout(10_000);
+      const node = await connectedClient(clusterNode);
+      await waitFor(
+        async () => /cluster_state:ok/.test(String(await node.call('CLUSTER', 'INFO'))),
+        'cluster_state:ok',
+      );
+      node.disconnect();
+      const cluster = new Redis.Cluster([{ host: clusterNode.host, port: clusterNode.port }]);
+      cluster.on('error', () => undefined);
+      await new Promise((resolve) => cluster.once('ready', resolve));
+      const store = redisRateLimitStore({ client: cluster });
+      const limiter = new RateLimiter({ name: 'api', limit: 1, interval: 60_000, store });
+      const outcomes: string[] = [];
+      for (const key of ['user-1', 'user-2', 'user-1']) {
+        await new Promise<void>((resolve) =>
+          of(1)
+            .pipe(rateLimit(limiter, { key }))
+            .subscribe({
+              complete: () => resolve(void outcomes.push('admitted')),
+              error: () => resolve(void outcomes.push('refused')),
+            }),
+        );
+      }
+      expect(outcomes).to.deep.equal(['admitted', 'admitted', 'refused']);
+      expect(store.metrics()).to.include({ redis: 3, fallback: 0, errors: 0 });
+      for (const key of ['user-1', 'user-2']) {
+        expect(await cluster.call('CLUSTER', 'KEYSLOT', `rate-limit:api:{${key}}`)).to.equal(
+          await cluster.call('CLUSTER', 'KEYSLOT', key),
+        );
+      }
+      cluster.disconnect();
+    });
+  });
+});
+
+/** One call of {@link traffic}: how often its source was subscribed, how often it settled, and how. */
+interface CallRecord {
+  subscribed: number;
+  settled: number;
+  outcome: 'admitted' | 'refused' | 'failed' | null;
+  /** ms from the subscribe to the decision (the source subscribed, or the error). */
+  decidedIn: number;
+}
+
+/** Three calls through `limiter` every 3 ms until `stop()`, each recorded. */
+function traffic(limiter: RateLimiter): { records: CallRecord[]; stop(): void } {
+  const records: CallRecord[] = [];
+  const call = (): void => {
+    const record: CallRecord = { subscribed: 0, settled: 0, outcome: null, decidedIn: NaN };
+    records.push(record);
+    const since = performance.now();
+    defer(() => {
+      record.subscribed++;
+      record.decidedIn = performance.now() - since;
+      return of(1);
+    })
+      .pipe(rateLimit(limiter))
+      .subscribe({
+        complete: () => {
+          record.settled++;
+          record.outcome = 'admitted';
+        },
+        error: (e: unknown) => {
+          record.settled++;
+          record.outcome = e instanceof RateLimitedError ? 'refused' : 'failed';
+          record.decidedIn = performance.now() - since;
+        },
+      });
+  };
+  const timer = setInterval(() => {
+    call();
+    call();
+    call();
+  }, 3);
+  return { records, stop: () => clearInterval(timer) };
+}
+
+/** Every call settled once, was admitted (the limit is far away), subscribed its source once, and no
+ * decision waited `away` ms: none waited for Redis to come back. */
+function expectEveryCallOnce(records: ReadonlyArray<CallRecord>, away: number): void {
+  expect(records.length).to.be.greaterThan(100);
+  expect(records.filter((r) => r.settled !== 1)).to.deep.equal([]);
+  expect(records.filter((r) => r.outcome !== 'admitted' || r.subscribed !== 1)).to.deep.equal([]);
+  const slowest = Math.max(...records.map((r) => r.decidedIn));
+  expect(slowest, `the slowest decision took ${slowest.toFixed(1)} ms`).to.be.lessThan(away);
+}
+
+/** The store's and the limiter's books balance, nothing pending. */
+function expectBalanced(store: RedisRateLimitStore, limiter: RateLimiter, calls: number): void {
+  const m = store.metrics();
+  expect(m.pending).to.equal(0);
+  expect(m.decisions).to.equal(calls);
+  expect(m.redis + m.fallback + m.abandoned).to.equal(m.decisions);
+  expect(limiter.metrics()).to.include({ calls, admitted: calls, deciding: 0, failed: 0 });
+}
+
+/** Polls `condition` every 5 ms; throws naming `what` after 10 s. */
+async function waitFor(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

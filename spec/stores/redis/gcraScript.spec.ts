@@ -1,0 +1,140 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import Redis from 'ioredis';
+import { MemoryRateLimitStore } from '../../../src/limiter/MemoryRateLimitStore';
+import type { RateLimitRule } from '../../../src/limiter/RateLimitStore';
+import { ACQUIRE, GCRA_SCRIPT, PENALIZE } from '../../../src/stores/redis/gcraScript';
+import { connectedClient } from '../../helpers/redisClient';
+import { startRedisServer, type RedisServer } from '../../helpers/redisServer';
+
+const seed = process.env['FC_SEED'] === undefined ? 20261203 : Number(process.env['FC_SEED']);
+
+type Gcra = (key: string, ...argv: string[]) => Promise<[string, string]>;
+
+type Op =
+  | { readonly type: 'acquire'; readonly key: string; readonly cost: number; readonly pause: number }
+  | { readonly type: 'penalize'; readonly key: string; readonly ms: number; readonly pause: number };
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('GCRA_SCRIPT', () => {
+  let server: RedisServer;
+  let client: Redis;
+  let gcra: Gcra;
+
+  before(async () => {
+    server = await startRedisServer();
+    client = await connectedClient(server);
+    client.defineCommand('gcraSpec', { numberOfKeys: 1, lua: GCRA_SCRIPT });
+    gcra = (client as unknown as { gcraSpec: Gcra }).gcraSpec.bind(client);
+  });
+
+  after(async () => {
+    client.disconnect();
+    await server.stop();
+  });
+
+  it("should decide as MemoryRateLimitStore does on the server's TIME, for any sequence of calls and penalties", async function () {
+    this.timeout(20_000);
+    // Emission intervals of a fraction of a ms to a few ms, so the time that passes between calls (a
+    // round trip, plus a pause) moves the decisions: admitted, reserved and refused all occur.
+    const rules = fc.record({
+      limit: fc.integer({ min: 1, max: 7 }),
+      interval: fc.constantFrom(1, 2, 3, 5, 10),
+      burst: fc.integer({ min: 1, max: 4 }),
+      maxWait: fc.constantFrom(0, 1, 3),
+    });
+    const key = fc.constantFrom('a', 'b');
+    const pause = fc.constantFrom(0, 0, 0, 1, 2);
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.record({
+          type: fc.constant('acquire' as const),
+          key,
+          cost: fc.integer({ min: 1, max: 3 }),
+          pause,
+        }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          type: fc.constant('penalize' as const),
+          key,
+          ms: fc.integer({ min: 0, max: 3 }),
+          pause,
+        }),
+      },
+    );
+    let run = 0;
+    const outcomes = { admitted: 0, reserved: 0, refused: 0 };
+    await fc.assert(
+      fc.asyncProperty(rules, fc.array(op, { minLength: 10, maxLength: 30 }), async (rule, ops) => {
+        const prefix = `gcra-${run++}:`;
+        const argv = [String(rule.limit), String(rule.interval), String(rule.burst), String(rule.maxWait)];
+        // The memory store on the server's clock in µs: the same units as the script (1 / limit µs).
+        const memory = new MemoryRateLimitStore();
+        const inMicroseconds: RateLimitRule = {
+          name: 'memory',
+          limit: rule.limit,
+          interval: rule.interval * 1000,
+          burst: rule.burst,
+          maxWait: rule.maxWait * 1000,
+        };
+        let first: number | null = null;
+        for (const o of ops) {
+          if (o.pause > 0) await sleep(o.pause);
+          const amount = o.type === 'acquire' ? o.cost : o.ms;
+          const [answer, time] = await gcra(
+            prefix + o.key,
+            o.type === 'acquire' ? ACQUIRE : PENALIZE,
+            ...argv,
+            String(amount),
+          );
+          first ??= Number(time);
+          const now = Number(time) - first;
+          if (o.type === 'penalize') {
+            memory.penalize(o.key, o.ms * 1000, inMicroseconds, now);
+            expect(answer).to.equal('0');
+            continue;
+          }
+          const expected = memory.acquire(o.key, o.cost, inMicroseconds, now) / 1000;
+          const got = Number(answer);
+          expect(Math.sign(got), `${o.key} cost ${o.cost} at ${now} µs: ${got} vs ${expected}`).to.equal(
+            Math.sign(expected),
+          );
+          expect(got).to.be.closeTo(expected, 1e-9 * Math.max(1, Math.abs(expected)));
+          outcomes[got === 0 ? 'admitted' : got > 0 ? 'reserved' : 'refused']++;
+        }
+      }),
+      { seed, numRuns: 30 },
+    );
+    // The runs reached every outcome.
+    expect(outcomes.admitted).to.be.greaterThan(0);
+    expect(outcomes.reserved).to.be.greaterThan(0);
+    expect(outcomes.refused).to.be.greaterThan(0);
+  });
+
+  it('should expire a key when its tat passes (it then holds nothing), and refused calls leave it as it is', async () => {
+    // limit 1 per 300 ms, burst 1: tat = now + 300 ms after the call.
+    await gcra('ttl', ACQUIRE, '1', '300', '1', '0', '1');
+    const afterCall = await client.pttl('ttl');
+    expect(afterCall).to.be.within(1, 300);
+    const [refusal] = await gcra('ttl', ACQUIRE, '1', '300', '1', '0', '1');
+    expect(Number(refusal)).to.be.lessThan(0);
+    expect(await client.pttl('ttl')).to.be.within(1, afterCall);
+    // A penalty of 2 s: tat = now + 2000 + T * (burst - 1).
+    await gcra('ttl', PENALIZE, '1', '300', '1', '0', '2000');
+    expect(await client.pttl('ttl')).to.be.within(1700, 2000);
+    // A penalty that ends before tat changes nothing.
+    await gcra('ttl', PENALIZE, '1', '300', '1', '0', '0');
+    expect(await client.pttl('ttl')).to.be.within(1700, 2000);
+  });
+
+  it('should read a key written with another limit in its own units (a rolling deploy of a new limit)', async () => {
+    // 10 per s: cost 5 holds the key 500 ms ahead. Then 20 per s, burst 1, reads the same 500 ms.
+    await gcra('deploy', ACQUIRE, '10', '1000', '10', '0', '5');
+    const [answer] = await gcra('deploy', ACQUIRE, '20', '1000', '1', '0', '1');
+    expect(-Number(answer)).to.be.within(400, 500);
+  });
+});
