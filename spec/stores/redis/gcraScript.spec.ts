@@ -3,13 +3,13 @@ import fc from 'fast-check';
 import Redis from 'ioredis';
 import { MemoryRateLimitStore } from '../../../src/limiter/MemoryRateLimitStore';
 import type { RateLimitRule } from '../../../src/limiter/RateLimitStore';
-import { ACQUIRE, GCRA_SCRIPT, PENALIZE } from '../../../src/stores/redis/gcraScript';
+import { GCRA_SCRIPT, gcraRuleArgs, PENALIZE, REPORT_TIME } from '../../../src/stores/redis/gcraScript';
 import { connectedClient } from '../../helpers/redisClient';
 import { startRedisServer, type RedisServer } from '../../helpers/redisServer';
 
 const seed = process.env['FC_SEED'] === undefined ? 20261203 : Number(process.env['FC_SEED']);
 
-type Gcra = (key: string, ...argv: string[]) => Promise<[string, string]>;
+type Gcra = (key: string, ...argv: string[]) => Promise<unknown>;
 
 type Op =
   | { readonly type: 'acquire'; readonly key: string; readonly cost: number; readonly pause: number }
@@ -71,7 +71,7 @@ describe('GCRA_SCRIPT', () => {
     await fc.assert(
       fc.asyncProperty(rules, fc.array(op, { minLength: 10, maxLength: 30 }), async (rule, ops) => {
         const prefix = `gcra-${run++}:`;
-        const argv = [String(rule.limit), String(rule.interval), String(rule.burst), String(rule.maxWait)];
+        const argv = gcraRuleArgs({ name: 'redis', ...rule });
         // The memory store on the server's clock in µs: the same units as the script (1 / limit µs).
         const memory = new MemoryRateLimitStore();
         const inMicroseconds: RateLimitRule = {
@@ -84,15 +84,15 @@ describe('GCRA_SCRIPT', () => {
         let first: number | null = null;
         for (const o of ops) {
           if (o.pause > 0) await sleep(o.pause);
-          const amount = o.type === 'acquire' ? o.cost : o.ms;
-          const [answer, time] = await gcra(
+          const [answer, seconds, microseconds] = (await gcra(
             prefix + o.key,
-            o.type === 'acquire' ? ACQUIRE : PENALIZE,
             ...argv,
-            String(amount),
-          );
-          first ??= Number(time);
-          const now = Number(time) - first;
+            String(o.type === 'acquire' ? o.cost : o.ms),
+            o.type === 'acquire' ? REPORT_TIME : PENALIZE + REPORT_TIME,
+          )) as [string, string, string];
+          const time = Number(seconds) * 1_000_000 + Number(microseconds);
+          first ??= time;
+          const now = time - first;
           if (o.type === 'penalize') {
             memory.penalize(o.key, o.ms * 1000, inMicroseconds, now);
             expect(answer).to.equal('0');
@@ -117,24 +117,34 @@ describe('GCRA_SCRIPT', () => {
 
   it('should expire a key when its tat passes (it then holds nothing), and refused calls leave it as it is', async () => {
     // limit 1 per 300 ms, burst 1: tat = now + 300 ms after the call.
-    await gcra('ttl', ACQUIRE, '1', '300', '1', '0', '1');
+    const ttl = gcraRuleArgs({ name: 'ttl', limit: 1, interval: 300, burst: 1, maxWait: 0 });
+    expect(await gcra('ttl', ...ttl, '1')).to.equal(0); // admitted: the integer reply 0
     const afterCall = await client.pttl('ttl');
     expect(afterCall).to.be.within(1, 300);
-    const [refusal] = await gcra('ttl', ACQUIRE, '1', '300', '1', '0', '1');
+    const refusal = await gcra('ttl', ...ttl, '1');
+    expect(refusal).to.be.a('string'); // refused: the ms as a string
     expect(Number(refusal)).to.be.lessThan(0);
     expect(await client.pttl('ttl')).to.be.within(1, afterCall);
     // A penalty of 2 s: tat = now + 2000 + T * (burst - 1).
-    await gcra('ttl', PENALIZE, '1', '300', '1', '0', '2000');
+    await gcra('ttl', ...ttl, '2000', PENALIZE);
     expect(await client.pttl('ttl')).to.be.within(1700, 2000);
     // A penalty that ends before tat changes nothing.
-    await gcra('ttl', PENALIZE, '1', '300', '1', '0', '0');
+    await gcra('ttl', ...ttl, '0', PENALIZE);
     expect(await client.pttl('ttl')).to.be.within(1700, 2000);
   });
 
   it('should read a key written with another limit in its own units (a rolling deploy of a new limit)', async () => {
     // 10 per s: cost 5 holds the key 500 ms ahead. Then 20 per s, burst 1, reads the same 500 ms.
-    await gcra('deploy', ACQUIRE, '10', '1000', '10', '0', '5');
-    const [answer] = await gcra('deploy', ACQUIRE, '20', '1000', '1', '0', '1');
+    await gcra(
+      'deploy',
+      ...gcraRuleArgs({ name: 'old', limit: 10, interval: 1000, burst: 10, maxWait: 0 }),
+      '5',
+    );
+    const answer = await gcra(
+      'deploy',
+      ...gcraRuleArgs({ name: 'new', limit: 20, interval: 1000, burst: 1, maxWait: 0 }),
+      '1',
+    );
     expect(-Number(answer)).to.be.within(400, 500);
   });
 });

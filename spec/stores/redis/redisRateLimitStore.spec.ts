@@ -250,6 +250,20 @@ describe('redisRateLimitStore', () => {
       }),
     );
 
+    it(
+      'should take an answer that came with the deadline but is read after the timer (a stalled process)',
+      marbles((m) => {
+        // The answer lands at frame 3, queued behind the timeout timer of frame 3, as replies sit unread
+        // in a socket while a stalled process runs its due timers first.
+        const { store, limiter } = setUp(m.scheduler, () => 3, { timeout: 3 });
+        // prettier-ignore
+        const call = m.cold('(x|)').pipe(rateLimit(limiter));
+        m.expect(call, '^').toBeObservable('---(x|)');
+        m.flush();
+        expect(store.metrics()).to.include({ redis: 1, fallback: 0, timeouts: 0, available: true });
+      }),
+    );
+
     it('should time out every pending decision with one timer, re-armed for the oldest', () => {
       const scheduler = new TestScheduler(() => undefined);
       scheduler.run(() => {

@@ -1,6 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { MemoryRateLimitStore } from '../../../src/limiter/MemoryRateLimitStore';
 import type { RateLimitRule } from '../../../src/limiter/RateLimitStore';
+import { PENALIZE } from '../../../src/stores/redis/gcraScript';
 
 /** How the stand-in answers a command sent at scheduler time `now`: after some frames, or never. */
 export type Behaviour = (now: number) => number | 'hang' | { readonly after: number; readonly error: Error };
@@ -58,20 +59,21 @@ export class StandInRedis {
     };
   }
 
-  /** GCRA as the script runs it, at the time the answer leaves. */
-  private run([key, op, limit, interval, burst, maxWait, amount]: string[]): [string, string] {
+  /** GCRA as the script runs it, at the time the answer leaves (the script's arguments read back). */
+  private run([key, limit, emission, burstOffset, maxWait, amount, flags]: string[]): number | string {
     this.rule ??= {
       name: 'stand-in',
       limit: Number(limit),
-      interval: Number(interval),
-      burst: Number(burst),
-      maxWait: Number(maxWait),
+      interval: Number(emission) / 1000,
+      burst: Number(burstOffset) / Number(emission),
+      maxWait: Number(maxWait) / 1000 / Number(limit),
     };
     const now = this.scheduler.now();
-    if (op === 'p') {
+    if (flags === PENALIZE) {
       this.memory.penalize(key!, Number(amount), this.rule, now);
-      return ['0', String(now * 1000)];
+      return 0;
     }
-    return [String(this.memory.acquire(key!, Number(amount), this.rule, now)), String(now * 1000)];
+    const answer = this.memory.acquire(key!, Number(amount), this.rule, now);
+    return answer === 0 ? 0 : String(answer);
   }
 }

@@ -1,3 +1,5 @@
+import type { RateLimitRule } from '../../limiter/RateLimitStore';
+
 /**
  * The Lua script of {@link redisRateLimitStore}: one GCRA decision (or one penalty) per call, atomically,
  * on the Redis server's own clock (`TIME`), touching one key (so it can never fail with `CROSSSLOT`) in
@@ -5,54 +7,77 @@
  * {@link MemoryRateLimitStore}: times in units of `1 / limit` µs, so that `T = interval / limit` is the
  * number `interval * 1000` and sums of emission intervals stay exact.
  *
- * `KEYS[1]` holds the string `"e r l"`: `e` the server time of the last write (µs), `r` the key's `tat`
- * minus `e` (units of `1 / l` µs), `l` the limit it was written with (a process running another limit
- * rescales it). Stored relative to the last write, the numbers stay small whatever the epoch. The key
- * expires (`PX`) when its `tat` passes: from then on it holds nothing a decision needs.
+ * `KEYS[1]` holds three doubles (`struct.pack('<ddd')`, 24 bytes): `e` the server time of the last write
+ * (µs), `r` the key's `tat` minus `e` (units of `1 / l` µs), `l` the limit it was written with (a
+ * process running another limit rescales it). Stored relative to the last write, the numbers stay small
+ * whatever the epoch; stored as doubles, they cross no string conversion (Lua's keeps 14 digits, too few
+ * for a time in µs). The key expires (`PX`) when its `tat` passes: from then on it holds nothing a
+ * decision needs. Redis 5 or later (scripts replicated as effects, so `TIME` before a write is allowed).
  *
- * `ARGV`: `op` (`a`: acquire, `p`: penalize), `limit`, `interval` (ms), `burst`, `maxWait` (ms), then
- * `cost` (acquire) or `ms` (penalize). Returns `{answer, now}`: the answer in ms, as a string (`0`
- * admitted, `w > 0` reserved, `-r` refused; `0` for a penalty), and the server time used, in µs.
- * Numbers cross to and from Lua as strings written with `%.17g`, which round-trips every double (Lua's
- * own conversion keeps 14 digits, too few for a time in µs).
+ * `ARGV`: the rule as {@link gcraRuleArgs} gives it (`limit`, then `T`, `T * burst` and `maxWait` in
+ * units), the amount (`cost`, or the ms of a penalty), and optional flags: `p` a penalty, `t` report the
+ * time. Replies with the answer in ms: the integer `0` when admitted (the common case, the cheapest reply
+ * to send and to read) or for a penalty, else a string written with `%.17g`, which round-trips every
+ * double (`w > 0` reserved, `-r` refused). With `t`, replies `{answer, seconds, microseconds}` instead,
+ * the answer always a string and the server's `TIME` it decided at (the specs compare decisions with the
+ * memory store's on that time).
  * @internal
  */
 export const GCRA_SCRIPT = `
-if redis.replicate_commands then redis.replicate_commands() end
-local function fmt(x) return string.format('%.17g', x) end
 local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local limit = tonumber(ARGV[2])
-local emission = tonumber(ARGV[3]) * 1000
-local burst = tonumber(ARGV[4])
+local now = time[1] * 1000000 + time[2]
+local limit = tonumber(ARGV[1])
+local emission = tonumber(ARGV[2])
 local perMs = limit * 1000
+local flags = ARGV[6]
+local penalty = flags == 'p' or flags == 'pt'
 local tat = 0
 local state = redis.call('GET', KEYS[1])
-if state then
-  local e, r, l = string.match(state, '^(%S+) (%S+) (%S+)$')
-  e, r, l = tonumber(e), tonumber(r), tonumber(l)
-  if e and r and l and l > 0 then
-    if l ~= limit then r = r * limit / l end
-    tat = r - (now - e) * limit
-    if tat < 0 then tat = 0 end
-  end
+if state and #state == 24 then
+  local e, r, l = struct.unpack('<ddd', state)
+  if l ~= limit then r = r * limit / l end
+  tat = r - (now - e) * limit
+  if tat < 0 then tat = 0 end
 end
 local nxt
 local answer = 0
-if ARGV[1] == 'p' then
-  nxt = tonumber(ARGV[6]) * perMs + emission * (burst - 1)
-  if nxt <= tat then return {'0', fmt(now)} end
+local refused = false
+if penalty then
+  nxt = tonumber(ARGV[5]) * perMs + tonumber(ARGV[3]) - emission
 else
-  nxt = tat + emission * tonumber(ARGV[6])
-  local wait = nxt - emission * burst
-  if wait > tonumber(ARGV[5]) * perMs then return {fmt(-wait / perMs), fmt(now)} end
-  if wait > 0 then answer = wait / perMs end
+  nxt = tat + emission * tonumber(ARGV[5])
+  local wait = nxt - tonumber(ARGV[3])
+  if wait > tonumber(ARGV[4]) then
+    refused = true
+    answer = string.format('%.17g', -wait / perMs)
+  elseif wait > 0 then
+    answer = string.format('%.17g', wait / perMs)
+  end
 end
-redis.call('SET', KEYS[1], fmt(now) .. ' ' .. fmt(nxt) .. ' ' .. ARGV[2], 'PX', fmt(math.ceil(nxt / perMs)))
-return {fmt(answer), fmt(now)}
+if not refused and nxt > tat then
+  redis.call('SET', KEYS[1], struct.pack('<ddd', now, nxt, limit), 'PX', math.ceil(nxt / perMs))
+end
+if flags == 't' or flags == 'pt' then return {tostring(answer), time[1], time[2]} end
+return answer
 `;
 
-/** `GCRA_SCRIPT`'s `op` for a decision. @internal */
-export const ACQUIRE = 'a';
-/** `GCRA_SCRIPT`'s `op` for a penalty. @internal */
+/** `GCRA_SCRIPT`'s flag (sixth argument) for a penalty. @internal */
 export const PENALIZE = 'p';
+/** `GCRA_SCRIPT`'s flag (sixth argument) that asks for the server's time in the reply. @internal */
+export const REPORT_TIME = 't';
+
+/**
+ * The four arguments of `GCRA_SCRIPT` that carry a limiter's rule, in the script's units (`1 / limit`
+ * µs): `limit`, `T = interval * 1000`, `T * burst`, and `maxWait * 1000 * limit`. Computed once per
+ * limiter, with the same operations as {@link MemoryRateLimitStore}, so the numbers are the same.
+ * @internal
+ */
+export function gcraRuleArgs(rule: RateLimitRule): [string, string, string, string] {
+  const emission = rule.interval * 1000;
+  return [
+    String(rule.limit),
+    String(emission),
+    String(emission * rule.burst),
+    String(rule.maxWait * 1000 * rule.limit),
+  ];
+}

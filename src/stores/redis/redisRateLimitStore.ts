@@ -13,7 +13,7 @@ import { config, finitePositiveMs, oneOf, positiveInt, scheduler } from '../../i
 import { decodeConfig } from '../../internal/decodeConfig';
 import { MemoryRateLimitStore } from '../../limiter/MemoryRateLimitStore';
 import type { RateLimitAnswer, RateLimitRule, RateLimitStore } from '../../limiter/RateLimitStore';
-import { ACQUIRE, GCRA_SCRIPT, PENALIZE } from './gcraScript';
+import { GCRA_SCRIPT, gcraRuleArgs, PENALIZE } from './gcraScript';
 import { RedisDecision } from './RedisDecision';
 import { redisKeyBase } from './redisKey';
 
@@ -120,15 +120,7 @@ const codec = config(
  * this library on one client never run each other's script. */
 const COMMAND = `rxjsResilienceGcra${createHash('sha1').update(GCRA_SCRIPT).digest('hex').slice(0, 8)}`;
 
-type GcraCommand = (
-  key: string,
-  op: string,
-  limit: string,
-  interval: string,
-  burst: string,
-  maxWait: string,
-  amount: string,
-) => Promise<unknown>;
+type GcraCommand = (key: string, ...argv: string[]) => Promise<unknown>;
 
 const noop = (): void => undefined;
 
@@ -158,10 +150,8 @@ export class RedisRateLimitStore implements RateLimitStore {
   private localRule: RateLimitRule | null = null;
   /** The Redis key up to the limiter key (see redisKeyBase). */
   private base = '';
-  private limitArg = '';
-  private intervalArg = '';
-  private burstArg = '';
-  private maxWaitArg = '';
+  /** The rule's arguments of the script (gcraRuleArgs). */
+  private ruleArgs: [string, string, string, string] = ['', '', '', ''];
   /** True from a failure until Redis answers again. */
   private unavailable = false;
   /** While unavailable: the store's time at which the next decision asks Redis. */
@@ -172,6 +162,8 @@ export class RedisRateLimitStore implements RateLimitStore {
   private tail: RedisDecision | null = null;
   /** The one timer that times out the oldest pending decision. */
   private timer: Subscription | null = null;
+  /** The oldest decision is due and the timer looks once more after the sockets were read. */
+  private graced = false;
   private readonly counts = {
     decisions: 0,
     redis: 0,
@@ -239,7 +231,10 @@ export class RedisRateLimitStore implements RateLimitStore {
     if (this.whenUnavailable === 'local') this.local.penalize(key, ms, this.localRule!, now);
     if (this.client.status !== 'ready') return;
     try {
-      this.send(key, PENALIZE, String(ms)).then(noop, (err: unknown) => this.noteError(err));
+      const [limit, emission, burstOffset, maxWait] = this.ruleArgs;
+      this.command()
+        .call(this.client, this.base + key + '}', limit, emission, burstOffset, maxWait, String(ms), PENALIZE)
+        .then(noop, (err: unknown) => this.noteError(err));
     } catch (err) {
       this.noteError(err);
     }
@@ -272,7 +267,16 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.counts.pending++;
     let reply: Promise<unknown>;
     try {
-      reply = this.send(key, ACQUIRE, cost === 1 ? '1' : String(cost));
+      const [limit, emission, burstOffset, maxWait] = this.ruleArgs;
+      reply = this.command().call(
+        this.client,
+        this.base + key + '}',
+        limit,
+        emission,
+        burstOffset,
+        maxWait,
+        cost === 1 ? '1' : String(cost),
+      );
     } catch (err) {
       this.fail(decision, err);
       return decision;
@@ -280,7 +284,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     if (this.tail === null) this.head = decision;
     else this.tail.next = decision;
     this.tail = decision;
-    if (this.timer === null) this.timer = this.scheduler.schedule(expire, this.timeout, this);
+    this.arm(this.timeout);
     reply.then(
       (value) => this.answered(decision, value),
       (err: unknown) => this.fail(decision, err),
@@ -288,24 +292,15 @@ export class RedisRateLimitStore implements RateLimitStore {
     return decision;
   }
 
-  private send(key: string, op: string, amount: string): Promise<unknown> {
-    const command = (this.client as unknown as Record<string, GcraCommand>)[COMMAND]!;
-    return command.call(
-      this.client,
-      this.base + key + '}',
-      op,
-      this.limitArg,
-      this.intervalArg,
-      this.burstArg,
-      this.maxWaitArg,
-      amount,
-    );
+  /** The script, as the command defined on the client. */
+  private command(): GcraCommand {
+    return (this.client as unknown as Record<string, GcraCommand>)[COMMAND]!;
   }
 
-  /** Redis answered `value` (`[answer, server time]`). */
+  /** Redis answered `value`: `0` (admitted), or the answer in ms as a string. */
   private answered(decision: RedisDecision, value: unknown): void {
     if (decision.settled) return;
-    const answer = Array.isArray(value) ? Number(value[0]) : NaN;
+    const answer = value === 0 ? 0 : typeof value === 'string' ? Number(value) : NaN;
     if (Number.isNaN(answer)) {
       this.fail(decision, new Error(`unexpected reply from the rate-limit script: ${String(value)}`));
       return;
@@ -332,15 +327,31 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.counts.abandoned++;
   }
 
-  /** The timer: every decision pending for `timeout` ms is decided by the fallback. @internal */
+  /**
+   * The timer: every decision pending for `timeout` ms is decided by the fallback. When the oldest is
+   * due, the timer first looks once more after a zero-delay re-arm: a timer runs before the event loop
+   * reads its sockets, so after a stall of the process (a long GC, a busy machine) Redis's answers may
+   * be waiting, unread, behind it. Only a decision still unanswered then has timed out. @internal
+   */
   expire(): void {
     this.timer = null;
     const at = this.scheduler.now();
+    this.dropSettled();
+    const oldest = this.head;
+    if (oldest === null || oldest.sentAt + this.timeout > at) {
+      this.graced = false;
+      if (oldest !== null) this.arm(oldest.sentAt + this.timeout - at);
+      return;
+    }
+    if (!this.graced) {
+      this.graced = true;
+      this.arm(0);
+      return;
+    }
+    this.graced = false;
     for (let decision = this.head; decision !== null; decision = this.head) {
       if (!decision.settled && decision.sentAt + this.timeout > at) {
-        if (this.timer === null) {
-          this.timer = this.scheduler.schedule(expire, decision.sentAt + this.timeout - at, this);
-        }
+        this.arm(decision.sentAt + this.timeout - at);
         return;
       }
       this.pop();
@@ -350,6 +361,10 @@ export class RedisRateLimitStore implements RateLimitStore {
         this.fallBack(decision, at);
       }
     }
+  }
+
+  private arm(delay: number): void {
+    if (this.timer === null) this.timer = this.scheduler.schedule(expire, delay, this);
   }
 
   private fallBack(decision: RedisDecision, at: number): void {
@@ -412,10 +427,7 @@ export class RedisRateLimitStore implements RateLimitStore {
       maxWait: rule.maxWait,
     });
     this.base = redisKeyBase(this.prefix, rule.name);
-    this.limitArg = String(rule.limit);
-    this.intervalArg = String(rule.interval);
-    this.burstArg = String(rule.burst);
-    this.maxWaitArg = String(rule.maxWait);
+    this.ruleArgs = gcraRuleArgs(rule);
   }
 }
 
