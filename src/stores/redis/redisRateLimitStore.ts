@@ -209,6 +209,10 @@ export class RedisRateLimitStore implements RateLimitStore {
     };
   }
 
+  /**
+   * Decides one call: asks Redis (an Observable of its answer, or of the fallback's after `timeout`), or,
+   * while Redis is taken to be away, answers at once as `whenUnavailable` says.
+   */
   acquire(
     key: string,
     cost: number,
@@ -225,6 +229,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     return new Observable<RateLimitAnswer>((subscriber) => this.ask(subscriber, key, cost, now));
   }
 
+  /** Sends the penalty to Redis (fire and forget) and, with the `'local'` fallback, records it here too. */
   penalize(key: string, ms: number, rule: RateLimitRule, now: number): void {
     if (rule !== this.rule) this.bind(rule);
     // The fallback holds the penalty too, for the time Redis is away.
@@ -436,7 +441,40 @@ function errorMessage(err: unknown): string {
 }
 
 /**
- * A rate-limit store shared through Redis ...
+ * A {@link RateLimitStore} shared through Redis: every process whose limiter has the same `name`, on the
+ * same Redis and `prefix`, shares one limit (DESIGN 2.9). Each decision is one Lua script, run atomically
+ * on the server on the server's own clock (`TIME`, never a client's), over one key per limiter key (a
+ * `{hash tag}`: safe on Redis Cluster), with the same GCRA and exact arithmetic as the memory store.
+ * One round trip per decision; keys expire when they hold nothing.
+ *
+ * It never waits on Redis longer than `timeout` and sends nothing while the client is not `ready` (no
+ * offline queue): such decisions are made by `whenUnavailable` (by default in this process, with
+ * `limit / replicas`), and one decision per `probeInterval` asks Redis again until it answers. Its
+ * answers arrive asynchronously; the limiter and `rateLimit` are used as with any store. Guide:
+ * docs/scale-out.md.
+ *
+ * ```text
+ * store: { timeout: 3, probeInterval: 10 }, limiter: { limit: 1, interval: 4, burst: 1 }, one key;
+ * Redis silent until frame 13, then answering in 1 frame
+ * call at 0    ---(x|)             no answer in 3: decided locally at 3
+ * call at 5    -----#              decided locally at once (retryAfter 2): Redis is asked again at 13
+ * call at 13   --------------(x|)  the probe: Redis admits it, and decides again from now on
+ * call at 15   ----------------#   refused by Redis (retryAfter 2)
+ * ```
+ *
+ * @example
+ * ```ts
+ * const client = new Redis({ host: 'redis.internal', autoResendUnfulfilledCommands: false });
+ * // One quota of 5 000 calls an hour, shared by 10 replicas (500 each while Redis is away).
+ * const github = new RateLimiter({
+ *   name: 'github',
+ *   limit: 5000,
+ *   interval: 3_600_000,
+ *   burst: 100,
+ *   store: redisRateLimitStore({ client, replicas: 10 }),
+ * });
+ * ```
+ * @throws {InvalidConfigError} when `config` is invalid (named fields, expected and received values).
  */
 export function redisRateLimitStore(config: RedisRateLimitStoreConfig): RedisRateLimitStore {
   return new RedisRateLimitStore(config);
