@@ -666,6 +666,37 @@ describe('rateLimit', () => {
       });
     });
 
+    it('should never start a call an events$ observer cancels on delayed, and count it abandoned once', () => {
+      const scheduler = new TestScheduler(() => undefined);
+      scheduler.run(() => {
+        const limiter = new RateLimiter({ limit: 1, interval: 2, maxWait: 2 });
+        let subscribed = 0;
+        const source = defer(() => {
+          subscribed++;
+          return of(1);
+        });
+        const cancel = new Subject<void>();
+        const events: string[] = [];
+        // The observer leaves once it has cancelled: nobody watches when the turn would have come.
+        const watching = limiter.events$.subscribe((e) => {
+          events.push(`${e.type}@${e.at}`);
+          if (e.type === 'delayed') {
+            cancel.next();
+            watching.unsubscribe();
+          }
+        });
+        source.pipe(rateLimit(limiter)).subscribe();
+        source.pipe(rateLimit(limiter), takeUntil(cancel)).subscribe();
+        scheduler.flush();
+        expect(events).to.deep.equal(['admitted@0', 'delayed@0']);
+        expect(subscribed, 'only the admitted call reached the source').to.equal(1);
+        const { calls, admitted, started, rejected, abandoned, failed, deciding, waiting } =
+          limiter.metrics();
+        expect({ started, abandoned, waiting }).to.deep.equal({ started: 0, abandoned: 1, waiting: 0 });
+        expect(calls).to.equal(admitted + started + rejected + abandoned + failed + deciding + waiting);
+      });
+    });
+
     it('should build no event while events$ is not observed', () => {
       const limiter = limiterOf();
       of(1).pipe(rateLimit(limiter)).subscribe();

@@ -503,7 +503,11 @@ export class RateLimiter {
     waiting.phase = 'waiting';
     counts.delayed++;
     counts.waiting++;
-    if (this.observed) this.emit({ type: 'delayed', limiter: this.name, at: now, key, cost, wait: answer });
+    if (this.observed) {
+      this.emit({ type: 'delayed', limiter: this.name, at: now, key, cost, wait: answer });
+      // An observer may have cancelled the call: it was counted abandoned, and never waits its turn.
+      if (destination.closed) return;
+    }
     const { timers } = this.hooks;
     timers.add(waiting, timers.now() + answer);
     return destination === null && call === null ? 'waiting' : undefined;
