@@ -7,8 +7,11 @@ import type { RateLimitAnswer, RateLimitRule, RateLimitStore } from './RateLimit
  * Times are kept in units of `1 / limit` ms, counted from an epoch, so that `T = interval / limit` is
  * the whole number `interval` and sums of emission intervals stay exact: with `limit: 7, interval:
  * 100`, seven calls at once reach `tat = 700` units exactly, where milliseconds would reach
- * `100.00000000000001` and refuse the seventh call of a burst of 7. (Exact while
- * `(now - epoch) * limit < 2^53`; the epoch moves forward whenever every key is quiet.)
+ * `100.00000000000001` and refuse the seventh call of a burst of 7. (Exact with whole ms while
+ * `(now - epoch) * limit < 2^53`; the epoch moves forward whenever every key is quiet.) Where they
+ * cannot be exact (an `interval` of 0.1 ms, a clock that reads fractions, a caller back at
+ * `now + retryAfter`), a wait within the rounding error of the clock and of the sums is no wait (see
+ * `slack`).
  *
  * Keys that are quiet (`tat <= now`) hold nothing a decision needs and are forgotten: each new key
  * sweeps two stored keys, so the map stays within about twice the keys active over the last
@@ -29,6 +32,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
   private burstOffset = 0;
   /** `maxWait` in units. */
   private maxWaitUnits = 0;
+  /** Roundings a key's `tat` may carry, in ulps: two per sum of a burst and of the reservations after it. */
+  private roundings = 0;
   /** Scheduler time of unit 0. */
   private epoch = 0;
   /** The largest `tat` stored: from then on every key is quiet. */
@@ -47,8 +52,12 @@ export class MemoryRateLimitStore implements RateLimitStore {
     const tats = this.tats;
     const tat = tats.get(key);
     const next = (tat === undefined || tat < t ? t : tat) + this.emission * cost;
-    const wait = next - this.burstOffset - t;
-    if (wait > this.maxWaitUnits) return -wait / this.scale;
+    let wait = next - this.burstOffset - t;
+    if (wait > 0) {
+      const slack = this.slack(now, next);
+      if (wait <= slack) wait = 0;
+      else if (wait > this.maxWaitUnits + slack) return -wait / this.scale;
+    }
     if (tat === undefined) this.sweep(t);
     tats.set(key, next);
     if (next > this.horizon) this.horizon = next;
@@ -80,6 +89,19 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return 0;
   }
 
+  /**
+   * The rounding error of a wait, in units: the clock's own (`now` is a float, and a caller back at
+   * `now + retryAfter` lands within an ulp of the due instant, on either side) and that of the sums of
+   * `T` that built `next`. A wait no longer than this is no wait: the call is due. Never more than a
+   * sixteenth of `T`, so it can neither admit a permit early nor refuse one for more than float noise.
+   */
+  private slack(now: number, next: number): number {
+    const slack =
+      ((now < 0 ? -now : now) * this.scale + (next < 0 ? -next : next) * this.roundings) * Number.EPSILON;
+    const most = this.emission / 16;
+    return slack < most ? slack : most;
+  }
+
   /** Looks at the next two keys of the sweep and forgets those that are quiet at `t`. */
   private sweep(t: number): void {
     const tats = this.tats;
@@ -107,6 +129,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
     this.emission = rule.interval;
     this.burstOffset = rule.interval * rule.burst;
     this.maxWaitUnits = rule.maxWait * rule.limit;
+    const reservations = Math.min(Math.ceil(rule.maxWait / (rule.interval / rule.limit)), 1e6);
+    this.roundings = 2 * (rule.burst + reservations + 2);
     this.epoch = now;
   }
 }
