@@ -1,5 +1,16 @@
 import { expect } from 'chai';
-import { Observable, asyncScheduler, defer, mergeMap, of, take, type SchedulerLike } from 'rxjs';
+import {
+  Observable,
+  Subject,
+  asyncScheduler,
+  defer,
+  mergeMap,
+  of,
+  take,
+  takeUntil,
+  throwError,
+  type SchedulerLike,
+} from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { RetryBudget } from '../../src/budget/RetryBudget';
 import { CircuitOpenError } from '../../src/errors/CircuitOpenError';
@@ -333,7 +344,53 @@ describe('hedge', () => {
       });
     });
 
+    it('should start a long run of attempts that fail synchronously in a loop: the stack stays flat', () => {
+      let subscribed = 0;
+      const errors: unknown[] = [];
+      defer(() => throwError(() => new Error(`attempt ${++subscribed}`)))
+        .pipe(hedge({ delay: 5, maxAttempts: 100_000, shouldHedge: () => true }))
+        .subscribe({ error: (e: unknown) => errors.push(e) });
+      expect(subscribed).to.equal(100_000);
+      expect(errors).to.deep.equal([new Error('attempt 100000')]);
+    });
+
+    it(
+      'should stop a run of synchronous failures when a synchronous attempt wins, and arm no delay',
+      marbles((m) => {
+        let n = 0;
+        const result = defer(() => (++n < 3 ? throwError(() => new Error('down')) : of('x'))).pipe(
+          hedge({ delay: 2, maxAttempts: 5, shouldHedge: () => true }),
+        );
+        m.expect(result).toBeObservable('(x|)');
+        m.flush();
+        expect(n).to.equal(3);
+      }),
+    );
+
     describe('with a RetryBudget', () => {
+      it('should never subscribe an attempt that an observer of the budget cancels the call at', () => {
+        const scheduler = new TestScheduler(() => undefined);
+        for (const at of ['deposited', 'withdrawn'] as const) {
+          scheduler.run(() => {
+            const budget = new RetryBudget();
+            let subscribed = 0;
+            const cancel = new Subject<void>();
+            budget.events$.subscribe((e) => {
+              if (e.type === at) cancel.next();
+            });
+            defer(() => {
+              subscribed++;
+              return new Observable<never>();
+            })
+              .pipe(hedge({ delay: 2, maxAttempts: 3, budget }), takeUntil(cancel))
+              .subscribe();
+            scheduler.flush();
+            expect(subscribed, `cancelled at ${at}`).to.equal(at === 'deposited' ? 0 : 1);
+            expect(budget.metrics().totalWithdrawals).to.equal(at === 'deposited' ? 0 : 1);
+          });
+        }
+      });
+
       it(
         'should deposit once per call and withdraw each extra attempt',
         marbles((m) => {

@@ -458,6 +458,24 @@ describe('retryBackoff', () => {
       expect(budget.metrics()).to.include({ totalDeposits: 2, totalWithdrawals: 1 });
     });
 
+    it('should never subscribe the source of a call an observer of the budget cancels at its deposit', () => {
+      for (const maxRetries of [0, 2]) {
+        const budget = new RetryBudget();
+        let subscribed = 0;
+        const cancel = new Subject<void>();
+        budget.events$.subscribe((e) => {
+          if (e.type === 'deposited') cancel.next();
+        });
+        defer(() => {
+          subscribed++;
+          return of(1);
+        })
+          .pipe(retryBackoff({ maxRetries, initialDelay: 1, budget }), takeUntil(cancel))
+          .subscribe();
+        expect(subscribed, `maxRetries ${maxRetries}`).to.equal(0);
+      }
+    });
+
     it('should cap a storm: 1 000 failing calls with 3 retries each send at most 1 000 x 1.2 + the reserve requests', () => {
       /** Requests sent by 1 000 calls, one every ms, to a dependency that always fails. */
       const storm = (budget: RetryBudget | undefined): number => {

@@ -85,6 +85,10 @@ class HedgeCall<T> implements Deadline, Unsubscribable {
   private running = 0;
   /** No further attempt may start (the budget refused one). */
   private exhausted = false;
+  /** Attempts asked for while `start` subscribes one (one failed synchronously): its loop starts them. */
+  private pending = 0;
+  /** `start` is subscribing attempts. */
+  private starting = false;
   private winner: Attempt<T> | null = null;
   /** The call's teardown removes its delay: added to the destination once, at the first delay. */
   private registered = false;
@@ -95,19 +99,36 @@ class HedgeCall<T> implements Deadline, Unsubscribable {
     private readonly destination: Subscriber<T>,
   ) {}
 
-  /** Subscribes the next attempt, and arms the delay for the one after it. */
+  /**
+   * Subscribes the next attempt, and arms the delay for the one after it. An attempt that fails while it
+   * is subscribed asks for the next one from inside: that one is started by this loop once the
+   * subscribe returns, so a run of synchronous failures never grows the stack.
+   */
   start(): void {
-    const attempt = new Attempt<T>(this);
-    const subscriber = createOperatorSubscriber<T>(this.destination, attempt);
-    attempt.subscriber = subscriber;
-    const attempts = this.attempts;
-    attempts.push(attempt);
-    const index = attempts.length;
-    this.running++;
-    this.source.subscribe(subscriber);
-    // Not when the call ended while subscribing, nor when a later attempt started meanwhile (this one
-    // failed synchronously) and armed the delay itself.
-    if (this.winner === null && !this.destination.closed && attempts.length === index) this.arm();
+    if (this.starting) {
+      this.pending++;
+      return;
+    }
+    this.starting = true;
+    const { attempts, destination, source } = this;
+    try {
+      let more = true;
+      while (more) {
+        const attempt = new Attempt<T>(this);
+        const subscriber = createOperatorSubscriber<T>(destination, attempt);
+        attempt.subscriber = subscriber;
+        attempts.push(attempt);
+        this.running++;
+        // A call cancelled meanwhile (an observer of the budget, say) subscribes nothing.
+        if (!subscriber.closed) source.subscribe(subscriber);
+        more = this.pending > 0 && !destination.closed;
+        if (more) this.pending--;
+      }
+    } finally {
+      this.starting = false;
+    }
+    // Not when the call ended while subscribing.
+    if (this.winner === null && !destination.closed) this.arm();
   }
 
   /** A limit: what the scheduler holds for the instant the delay ends at (a value) comes first. */
@@ -158,7 +179,7 @@ class HedgeCall<T> implements Deadline, Unsubscribable {
       return;
     }
     if (this.hedge()) return;
-    if (this.running === 0) {
+    if (this.running === 0 && this.pending === 0) {
       this.end();
       this.destination.error(err);
     }
@@ -166,7 +187,7 @@ class HedgeCall<T> implements Deadline, Unsubscribable {
 
   /** Starts another attempt if one is left and the budget allows it; false if none was started. */
   private hedge(): boolean {
-    if (this.exhausted || this.attempts.length >= this.plan.maxAttempts) return false;
+    if (this.exhausted || this.attempts.length + this.pending >= this.plan.maxAttempts) return false;
     const budget = this.plan.budget;
     if (budget !== undefined && !budget.tryWithdraw()) {
       this.exhausted = true;
@@ -249,12 +270,13 @@ export function hedge<T>(config: HedgeConfig): MonoTypeOperatorFunction<T> {
     if (budget === undefined) return identity;
     return operate<T, T>((source, destination) => {
       budget.deposit();
-      source.subscribe(destination);
+      if (!destination.closed) source.subscribe(destination);
     });
   }
   const plan: HedgePlan = { delay, maxAttempts, shouldHedge, budget, timers: TimerQueue.of(scheduler) };
   return operate<T, T>((source, destination) => {
     budget?.deposit();
-    new HedgeCall(plan, source, destination).start();
+    // An observer of the budget may have cancelled the call.
+    if (!destination.closed) new HedgeCall(plan, source, destination).start();
   });
 }

@@ -121,7 +121,8 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
     if (budget === undefined) return identity;
     return operate<T, T>((source, destination) => {
       budget.deposit();
-      source.subscribe(destination);
+      // An observer of the budget may have cancelled the call.
+      if (!destination.closed) source.subscribe(destination);
     });
   }
   const plan = new RetryPlan(settings);
@@ -147,6 +148,7 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
   const shared = decorrelated ? undefined : retrying({ previous: initialDelay });
   return operate<T, T>((source, destination) => {
     budget?.deposit();
+    if (destination.closed) return;
     source.pipe(shared ?? retrying({ previous: initialDelay })).subscribe(destination);
   });
 }
