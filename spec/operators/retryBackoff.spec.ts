@@ -17,7 +17,10 @@ import { HttpStatusError } from '../../src/errors/HttpStatusError';
 import { InvalidConfigError } from '../../src/errors/InvalidConfigError';
 import { TimeoutExceededError } from '../../src/errors/TimeoutExceededError';
 import { RetryBudget } from '../../src/budget/RetryBudget';
+import { hedge } from '../../src/operators/hedge';
 import { retryBackoff, type RetryBackoffConfig } from '../../src/operators/retryBackoff';
+import { ResiliencePipeline } from '../../src/pipeline/ResiliencePipeline';
+import { resilient } from '../../src/pipeline/resilient';
 import { captureError, captureThrow } from '../helpers/captureError';
 import { countingScheduler } from '../helpers/countingScheduler';
 import { firehose } from '../helpers/firehose';
@@ -500,6 +503,76 @@ describe('retryBackoff', () => {
       expect(capped).to.be.at.most(1000 * 1.2 + reserve);
       expect(capped, 'the budget is used, not merely never asked').to.be.at.least(1000 * 1.2);
       expect(budget.metrics()).to.include({ totalDeposits: 1000, totalWithdrawals: capped - 1000 });
+    });
+  });
+
+  describe('layers sharing one budget (DESIGN 2.10: capped whatever the number of layers)', () => {
+    type Layer = (call: Observable<unknown>, budget: RetryBudget | undefined) => Observable<unknown>;
+    const retrying: Layer = (call, budget) =>
+      call.pipe(retryBackoff({ maxRetries: 3, initialDelay: 10, jitter: 'none', budget }));
+    const hedging: Layer = (call, budget) =>
+      call.pipe(hedge({ delay: 0.5, maxAttempts: 3, shouldHedge: () => true, budget }));
+    const piped: Layer = (call, budget) =>
+      call.pipe(
+        resilient(
+          new ResiliencePipeline({ retry: { maxRetries: 3, initialDelay: 10, jitter: 'none', budget } }),
+        ),
+      );
+
+    /** Requests sent by 1 000 calls, one every ms, through `layers` (innermost first) to a failing dependency. */
+    const storm = (layers: Layer[], budget: RetryBudget | undefined): number => {
+      const scheduler = new TestScheduler(() => undefined);
+      let requests = 0;
+      scheduler.run(({ cold }) => {
+        const failing = cold('-#', undefined, new Error('503'));
+        let call: Observable<unknown> = defer(() => {
+          requests++;
+          return failing;
+        });
+        for (const layer of layers) call = layer(call, budget);
+        for (let i = 0; i < 1000; i++)
+          scheduler.schedule(() => call.subscribe({ error: () => undefined }), i);
+      });
+      return requests;
+    };
+
+    it('should count a call once however many layers retry it: at most 1 000 x 1.2 + the reserve requests', () => {
+      const stacks: Array<[string, Layer[], number]> = [
+        ['retryBackoff in retryBackoff', [retrying, retrying], 16_000],
+        ['three retryBackoff layers', [retrying, retrying, retrying], 64_000],
+        ['hedge in retryBackoff', [hedging, retrying], 12_000],
+        ['retryBackoff in hedge', [retrying, hedging], 12_000],
+        ['a pipeline in retryBackoff', [piped, retrying], 16_000],
+        ['retryBackoff in a pipeline', [retrying, piped], 16_000],
+      ];
+      for (const [name, layers, unbudgeted] of stacks) {
+        const budget = new RetryBudget();
+        const capped = storm(layers, budget);
+        expect(storm(layers, undefined), `${name}, without a budget`).to.equal(unbudgeted);
+        expect(capped, name).to.be.at.most(1000 * 1.2 + 100);
+        expect(capped, `${name}: the budget is used`).to.be.at.least(1000 * 1.2);
+        expect(budget.metrics(), name).to.include({ totalDeposits: 1000, totalWithdrawals: capped - 1000 });
+      }
+    });
+
+    it('should let a call made downstream of a synchronous value deposit as a call of its own', () => {
+      const budget = new RetryBudget();
+      of(1, 2, 3)
+        .pipe(
+          retryBackoff({ maxRetries: 1, initialDelay: 1, budget }),
+          mergeMap((id) => of(id).pipe(retryBackoff({ maxRetries: 1, initialDelay: 1, budget }))),
+        )
+        .subscribe();
+      expect(budget.metrics().totalDeposits).to.equal(4);
+      const shared = new RetryBudget();
+      const pipeline = new ResiliencePipeline({ retry: { maxRetries: 1, initialDelay: 1, budget: shared } });
+      of(1, 2, 3)
+        .pipe(
+          resilient(pipeline),
+          mergeMap((id) => of(id).pipe(retryBackoff({ maxRetries: 1, initialDelay: 1, budget: shared }))),
+        )
+        .subscribe();
+      expect(shared.metrics().totalDeposits, 'downstream of a pipeline').to.equal(4);
     });
   });
 

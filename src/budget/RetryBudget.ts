@@ -146,6 +146,11 @@ export class RetryBudget {
   private readonly totals = { totalDeposits: 0, totalWithdrawals: 0, totalRefusals: 0 };
   private subject: OrderedSubject<RetryBudgetEvent> | null = null;
   private view: Observable<RetryBudgetEvent> | null = null;
+  /**
+   * Calls of this budget subscribing an attempt right now (see `attemptWithin`): a deposit meanwhile
+   * comes from a layer inside one of them, and is not a call of its own. @internal
+   */
+  nesting = 0;
 
   /**
    * A budget with nothing deposited yet: only its reserve (`minRetriesPerSecond`) can be withdrawn.
@@ -203,8 +208,14 @@ export class RetryBudget {
     };
   }
 
-  /** Records one call (its first attempt). `retryBackoff` and `hedge` call it at each subscribe. */
+  /**
+   * Records one call (its first attempt). `retryBackoff`, `hedge` and a pipeline call it at each
+   * subscribe. One call deposits once however many layers sharing the budget it passes through: a
+   * deposit made while a layer of this budget subscribes its attempt (a `retryBackoff` inside a
+   * `retryBackoff`, both given this budget) is that call's, and records nothing.
+   */
   deposit(): void {
+    if (this.nesting > 0) return;
     const now = this.scheduler.now();
     const slot = this.slotAt(now);
     this.slotDeposits[slot]!++;

@@ -7,6 +7,7 @@ import {
   type Subscriber,
   type Unsubscribable,
 } from 'rxjs';
+import { attemptWithin } from '../budget/attemptWithin';
 import type { RetryBudget } from '../budget/RetryBudget';
 import { isTransient } from '../errors/isTransient';
 import * as c from '../internal/codecs';
@@ -270,13 +271,15 @@ export function hedge<T>(config: HedgeConfig): MonoTypeOperatorFunction<T> {
     if (budget === undefined) return identity;
     return operate<T, T>((source, destination) => {
       budget.deposit();
-      if (!destination.closed) source.subscribe(destination);
+      if (!destination.closed) attemptWithin(budget, source).subscribe(destination);
     });
   }
   const plan: HedgePlan = { delay, maxAttempts, shouldHedge, budget, timers: TimerQueue.of(scheduler) };
   return operate<T, T>((source, destination) => {
     budget?.deposit();
     // An observer of the budget may have cancelled the call.
-    if (!destination.closed) new HedgeCall(plan, source, destination).start();
+    if (destination.closed) return;
+    const attempts = budget === undefined ? source : attemptWithin(budget, source);
+    new HedgeCall(plan, attempts, destination).start();
   });
 }

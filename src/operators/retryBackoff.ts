@@ -8,6 +8,7 @@ import {
   type Observable,
   type SchedulerLike,
 } from 'rxjs';
+import { attemptWithin } from '../budget/attemptWithin';
 import type { RetryBudget } from '../budget/RetryBudget';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
 import * as c from '../internal/codecs';
@@ -122,7 +123,7 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
     return operate<T, T>((source, destination) => {
       budget.deposit();
       // An observer of the budget may have cancelled the call.
-      if (!destination.closed) source.subscribe(destination);
+      if (!destination.closed) attemptWithin(budget, source).subscribe(destination);
     });
   }
   const plan = new RetryPlan(settings);
@@ -142,14 +143,15 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
     });
 
   // Only the decorrelated strategy reads `previous`: it alone needs state per subscription; a budget
-  // needs a deposit per subscription.
+  // needs a deposit per subscription, and its attempts nested in the call (see attemptWithin).
   const decorrelated = jitter === 'decorrelated';
   if (!decorrelated && budget === undefined) return retrying({ previous: initialDelay });
   const shared = decorrelated ? undefined : retrying({ previous: initialDelay });
   return operate<T, T>((source, destination) => {
     budget?.deposit();
     if (destination.closed) return;
-    source.pipe(shared ?? retrying({ previous: initialDelay })).subscribe(destination);
+    const attempts = budget === undefined ? source : attemptWithin(budget, source);
+    attempts.pipe(shared ?? retrying({ previous: initialDelay })).subscribe(destination);
   });
 }
 

@@ -1,5 +1,6 @@
 import type { Unsubscribable } from 'rxjs';
 import { isHttpStatusError } from '../errors/HttpStatusError';
+import type { RetryBudget } from '../budget/RetryBudget';
 import { TimeoutExceededError } from '../errors/TimeoutExceededError';
 import type { Deadline } from '../internal/TimerQueue';
 import { PipelineAttempt } from './PipelineAttempt';
@@ -178,6 +179,12 @@ export abstract class PipelineCall<T = unknown> implements Unsubscribable {
     this.teardown(undefined);
   }
 
+  /** The retry budget the call deposits in: the retry's, or the hedge's (a pipeline has one or neither). */
+  private get budget(): RetryBudget | undefined {
+    const { pipeline } = this;
+    return pipeline.retryBudget ?? pipeline.hedgePlan?.budget;
+  }
+
   /** What `fallback` and `resilientEither`'s `left` receive. */
   protected failure(error: unknown): { error: unknown; attempts: number; elapsed: number } {
     return { error, attempts: this.reached, elapsed: this.pipeline.scheduler.now() - this.subscribedAt };
@@ -217,7 +224,7 @@ export abstract class PipelineCall<T = unknown> implements Unsubscribable {
     this.seen++;
     if (!attempt.window) {
       if (this.hedged !== null && this.winner === null) this.win(attempt);
-      if (!this.done) this.delivered(value);
+      if (!this.done) this.downstream('next', value);
       return;
     }
     // Forwarded outside the breaker's window, as circuitBreaker does.
@@ -225,7 +232,7 @@ export abstract class PipelineCall<T = unknown> implements Unsubscribable {
     const outer = breaker.subscribing;
     breaker.subscribing = undefined;
     if (this.hedged !== null && this.winner === null) this.win(attempt);
-    if (!this.done) this.delivered(value);
+    if (!this.done) this.downstream('next', value);
     breaker.subscribing = outer;
   }
 
@@ -263,7 +270,7 @@ export abstract class PipelineCall<T = unknown> implements Unsubscribable {
     }
     this.done = true;
     this.callEvent('success', undefined);
-    this.completed();
+    this.downstream('complete', undefined);
   }
 
   /** @internal */
@@ -287,6 +294,24 @@ export abstract class PipelineCall<T = unknown> implements Unsubscribable {
    * cancelled call stops, and gives back what it was handed meanwhile, as the operators do (operate.ts).
    */
   private runStages(attempt: PipelineAttempt<T>): void {
+    const budget = this.budget;
+    if (budget === undefined) {
+      this.runBreaker(attempt);
+      return;
+    }
+    // As retryBackoff and hedge subscribe their attempts (see subscribeWithin): what the attempt's
+    // stages and source do at once is part of this call, and a layer inside sharing the budget deposits
+    // nothing.
+    budget.nesting++;
+    try {
+      this.runBreaker(attempt);
+    } finally {
+      budget.nesting--;
+    }
+  }
+
+  /** The breaker's admission, then the rest of the stages. */
+  private runBreaker(attempt: PipelineAttempt<T>): void {
     const { breaker } = this.pipeline;
     // As circuitBreaker: an attempt made while a call of the same breaker subscribes its source (the
     // pipeline's breaker applied again around this call) runs under that call's permit.
@@ -632,7 +657,24 @@ export abstract class PipelineCall<T = unknown> implements Unsubscribable {
     if (this.done) return;
     this.done = true;
     this.callEvent('failure', error);
-    this.failed(error);
+    this.downstream('error', error);
+  }
+
+  /**
+   * Hands the call's value, completion or final error on, outside the budget's window (as retryBackoff
+   * and hedge forward them: see subscribeWithin), so that what runs downstream is no part of this call.
+   */
+  private downstream(kind: 'next' | 'complete' | 'error', value: unknown): void {
+    const budget = this.budget;
+    const nesting = budget === undefined ? 0 : budget.nesting;
+    if (nesting > 0) budget!.nesting = 0;
+    try {
+      if (kind === 'next') this.delivered(value as T);
+      else if (kind === 'complete') this.completed();
+      else this.failed(value);
+    } finally {
+      if (nesting > 0) budget!.nesting = nesting;
+    }
   }
 
   /** Gives back what every attempt holds (the latest one, when retrying), cut for `reason`. */
