@@ -86,6 +86,24 @@ describe('RetryBudget', () => {
       expect(drain(budget)).to.equal(10);
     });
 
+    it('should count the reserve in decimal: 2.05 retries per second over 60 s are 123 retries', () => {
+      // 2.05 * 60000 is 122999.99999999999 in floating point: the 123rd retry was lost.
+      for (const [minRetriesPerSecond, ttl, reserve] of [
+        [2.05, 60_000, 123],
+        [4.1, 30_000, 123],
+        [0.3, 10_000, 3],
+        [0.05, 10_000, 0.5],
+      ] as const) {
+        for (const percentCanRetry of [0, 0.2, 0.3]) {
+          const { budget } = budgetOn({ ttl, minRetriesPerSecond, percentCanRetry });
+          const label = `${minRetriesPerSecond}/s over ${ttl} ms, ${percentCanRetry}`;
+          expect(budget.metrics().reserve, label).to.equal(reserve);
+          expect(budget.balance, label).to.equal(Math.floor(reserve));
+          expect(drain(budget), label).to.equal(Math.floor(reserve));
+        }
+      }
+    });
+
     it('should let deposits expire exactly ttl ms after they were made', () => {
       const { budget, clock } = budgetOn({ ttl: 10, minRetriesPerSecond: 0, percentCanRetry: 1 });
       budget.deposit();

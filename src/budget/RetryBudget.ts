@@ -81,6 +81,16 @@ const codec = config(
   },
 );
 
+/**
+ * `minRetriesPerSecond * ttl / 1000` as the decimals say, to a billionth of a retry: in floating point
+ * `2.05 * 60000` is `122999.99999999999`, which would lose the 123rd retry.
+ */
+function reserveOf(minRetriesPerSecond: number, ttl: number): number {
+  const reserve = (minRetriesPerSecond * ttl) / 1000;
+  const rounded = Math.round(reserve * 1e9) / 1e9;
+  return Number.isFinite(rounded) ? rounded : reserve;
+}
+
 /** Finagle's scale: a call deposits 1000 tokens, so percentages above 1 need no fractions. */
 const SCALE = 1000;
 const INITIAL_SLOTS = 16;
@@ -131,6 +141,8 @@ export class RetryBudget {
   private readonly depositAmount: number;
   /** Tokens one retry costs: `floor(1000 / percentCanRetry)` (1 when `percentCanRetry` is 0). */
   private readonly withdrawalAmount: number;
+  /** Retries allowed per `ttl` whatever the traffic: `minRetriesPerSecond * ttl / 1000`. */
+  private readonly reserve: number;
   /** Tokens always available over `ttl`: the reserve of retries times a withdrawal. */
   private readonly reserveTokens: number;
 
@@ -172,7 +184,8 @@ export class RetryBudget {
     this.scheduler = scheduler;
     this.depositAmount = percentCanRetry === 0 ? 0 : SCALE;
     this.withdrawalAmount = percentCanRetry === 0 ? 1 : Math.floor(SCALE / percentCanRetry);
-    this.reserveTokens = ((minRetriesPerSecond * ttl) / 1000) * this.withdrawalAmount;
+    this.reserve = reserveOf(minRetriesPerSecond, ttl);
+    this.reserveTokens = this.reserve * this.withdrawalAmount;
   }
 
   /** Retries the budget would allow now (a whole number, never negative). */
@@ -203,7 +216,7 @@ export class RetryBudget {
       balance: this.balanceNow(),
       deposits: this.deposits,
       withdrawals: this.withdrawals,
-      reserve: (this.minRetriesPerSecond * this.ttl) / 1000,
+      reserve: this.reserve,
       ...this.totals,
     };
   }
