@@ -9,8 +9,9 @@ import type { RetryBudgetEvent } from './RetryBudgetEvent';
 /** Configuration of a {@link RetryBudget}. The defaults are Finagle's. */
 export interface RetryBudgetConfig {
   /**
-   * ms a deposit or a withdrawal counts for: exactly that long, then it expires. In (0, 60000] (Finagle
-   * allows 1 s to 60 s). @default 10000
+   * ms a deposit or a withdrawal counts for: exactly that long on a clock of whole ms (one made at `t`
+   * expires at `floor(t) + ttl`), then it expires. In (0, 60000] (Finagle allows 1 s to 60 s).
+   * @default 10000
    */
   readonly ttl?: number | undefined;
   /**
