@@ -112,16 +112,12 @@ function numberIn(name: string, ok: (n: number) => boolean): t.Type<number, numb
   );
 }
 
-const finiteNonNegativeMs = numberIn(
-  'a finite non-negative number of milliseconds',
-  (n) => Number.isFinite(n) && n >= 0,
-);
 const backoffRatio = numberIn('a number in [0.5, 1)', (n) => n >= 0.5 && n < 1);
 
 const base = {
   min: c.positiveInt,
   max: c.positiveInt,
-  window: finiteNonNegativeMs,
+  window: c.finiteNonNegativeMs,
   windowSamples: c.positiveInt,
 };
 

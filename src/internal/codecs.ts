@@ -45,6 +45,11 @@ export const positiveMs = /* @__PURE__ */ refine(
   (n) => isNumber(n) && n > 0,
   'a positive number of milliseconds',
 );
+export const finiteNonNegativeMs = /* @__PURE__ */ refine(
+  number,
+  (n) => Number.isFinite(n) && n >= 0,
+  'a finite non-negative number of milliseconds',
+);
 export const finitePositiveMs = /* @__PURE__ */ refine(
   number,
   (n) => Number.isFinite(n) && n > 0,

@@ -11,7 +11,14 @@ import {
 import { InvalidConfigError } from '../errors/InvalidConfigError';
 import { RateLimitedError } from '../errors/RateLimitedError';
 import { RATE_LIMITER, setBrand } from '../internal/brand';
-import { config, finitePositiveMs, positiveInt, scheduler, string } from '../internal/codecs';
+import {
+  config,
+  finiteNonNegativeMs,
+  finitePositiveMs,
+  positiveInt,
+  scheduler,
+  string,
+} from '../internal/codecs';
 import { configIssue, decodeConfig } from '../internal/decodeConfig';
 import { createOperatorSubscriber, type OperatorHandlers } from '../internal/operate';
 import { OrderedSubject } from '../internal/OrderedSubject';
@@ -84,13 +91,6 @@ export interface RateLimiterMetrics {
   /** Keys the store holds in this process (`undefined` for a store that keeps them elsewhere). */
   readonly keys: number | undefined;
 }
-
-const finiteNonNegativeMs = new t.Type<number, number, unknown>(
-  'a finite non-negative number of milliseconds',
-  (u): u is number => typeof u === 'number' && Number.isFinite(u) && u >= 0,
-  (u, c) => (typeof u === 'number' && Number.isFinite(u) && u >= 0 ? t.success(u) : t.failure(u, c)),
-  t.identity,
-);
 
 const isStore = (u: unknown): u is RateLimitStore =>
   typeof u === 'object' &&
@@ -339,11 +339,9 @@ export class RateLimiter {
    * @throws {InvalidConfigError} when `ms` or `key` is invalid.
    */
   penalize(ms: number, key = ''): void {
-    if (!(typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) || typeof key !== 'string') {
+    if (!finiteNonNegativeMs.is(ms) || typeof key !== 'string') {
       const issues = [];
-      if (!(typeof ms === 'number' && Number.isFinite(ms) && ms >= 0)) {
-        issues.push(configIssue('ms', 'a finite non-negative number of milliseconds', ms));
-      }
+      if (!finiteNonNegativeMs.is(ms)) issues.push(configIssue('ms', finiteNonNegativeMs.name, ms));
       if (typeof key !== 'string') issues.push(configIssue('key', 'a string', key));
       throw new InvalidConfigError({ operator: 'RateLimiter.penalize', issues });
     }

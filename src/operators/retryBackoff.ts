@@ -1,4 +1,3 @@
-import * as t from 'io-ts';
 import {
   asyncScheduler,
   identity,
@@ -61,18 +60,10 @@ export interface RetryBackoffConfig {
   readonly scheduler?: SchedulerLike | undefined;
 }
 
-const finiteNonNegativeMs = new t.Type<number, number, unknown>(
-  'a finite non-negative number of milliseconds',
-  (u): u is number => typeof u === 'number' && Number.isFinite(u) && u >= 0,
-  (u, context) =>
-    typeof u === 'number' && Number.isFinite(u) && u >= 0 ? t.success(u) : t.failure(u, context),
-  t.identity,
-);
-
 /** The codec of {@link RetryBackoffConfig} (a pipeline's `retry` is checked with its fields). @internal */
 export const RetryBackoffConfigCodec = c.config(
   'RetryBackoffConfig',
-  { maxRetries: c.nonNegativeInt, initialDelay: finiteNonNegativeMs },
+  { maxRetries: c.nonNegativeInt, initialDelay: c.finiteNonNegativeMs },
   {
     maxDelay: c.nonNegativeMs,
     multiplier: c.atLeastOne,
