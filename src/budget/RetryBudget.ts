@@ -160,7 +160,7 @@ export class RetryBudget {
   private subject: OrderedSubject<RetryBudgetEvent> | null = null;
   private view: Observable<RetryBudgetEvent> | null = null;
   /**
-   * Calls of this budget subscribing an attempt right now (see `attemptWithin`): a deposit meanwhile
+   * Calls of this budget subscribing an attempt right now (see `subscribeWithin`): a deposit meanwhile
    * comes from a layer inside one of them, and is not a call of its own. @internal
    */
   nesting = 0;

@@ -7,7 +7,7 @@ import {
   type Subscriber,
   type Unsubscribable,
 } from 'rxjs';
-import { attemptWithin } from '../budget/attemptWithin';
+import { forwardOutside, subscribeWithin } from '../budget/subscribeWithin';
 import type { RetryBudget } from '../budget/RetryBudget';
 import { isTransient } from '../errors/isTransient';
 import * as c from '../internal/codecs';
@@ -111,7 +111,7 @@ class HedgeCall<T> implements Deadline, Unsubscribable {
       return;
     }
     this.starting = true;
-    const { attempts, destination, source } = this;
+    const { attempts, destination } = this;
     try {
       let more = true;
       while (more) {
@@ -121,7 +121,7 @@ class HedgeCall<T> implements Deadline, Unsubscribable {
         attempts.push(attempt);
         this.running++;
         // A call cancelled meanwhile (an observer of the budget, say) subscribes nothing.
-        if (!subscriber.closed) source.subscribe(subscriber);
+        if (!subscriber.closed) this.subscribe(subscriber);
         more = this.pending > 0 && !destination.closed;
         if (more) this.pending--;
       }
@@ -130,6 +130,29 @@ class HedgeCall<T> implements Deadline, Unsubscribable {
     }
     // Not when the call ended while subscribing.
     if (this.winner === null && !destination.closed) this.arm();
+  }
+
+  /**
+   * Subscribes one attempt; with a budget, inside its window, so a layer inside that shares it deposits
+   * nothing (as `subscribeWithin` does; what the attempts emit goes on through {@link HedgeCall.forward}).
+   */
+  private subscribe(subscriber: Subscriber<T>): void {
+    const { budget } = this.plan;
+    if (budget === undefined) {
+      this.source.subscribe(subscriber);
+      return;
+    }
+    budget.nesting++;
+    try {
+      this.source.subscribe(subscriber);
+    } finally {
+      budget.nesting--;
+    }
+  }
+
+  /** Hands the result's value, error or completion on, outside the budget's window. */
+  private forward(kind: 'next' | 'error' | 'complete', value: unknown): void {
+    forwardOutside(this.plan.budget, this.destination, kind, value);
   }
 
   /** A limit: what the scheduler holds for the instant the delay ends at (a value) comes first. */
@@ -149,12 +172,12 @@ class HedgeCall<T> implements Deadline, Unsubscribable {
 
   value(attempt: Attempt<T>, value: T): void {
     if (this.winner === null) this.win(attempt);
-    this.destination.next(value);
+    this.forward('next', value);
   }
 
   completed(attempt: Attempt<T>): void {
     if (this.winner === null) this.win(attempt);
-    this.destination.complete();
+    this.forward('complete', undefined);
   }
 
   failed(attempt: Attempt<T>, err: unknown): void {
@@ -162,7 +185,7 @@ class HedgeCall<T> implements Deadline, Unsubscribable {
     // torn down (one given a slot another gave back) starts nothing and draws nothing from the budget.
     if (this.destination.closed) return;
     if (this.winner === attempt) {
-      this.destination.error(err);
+      this.forward('error', err);
       return;
     }
     this.running--;
@@ -171,18 +194,18 @@ class HedgeCall<T> implements Deadline, Unsubscribable {
       accepted = this.plan.shouldHedge(err);
     } catch (thrown) {
       this.end();
-      this.destination.error(thrown);
+      this.forward('error', thrown);
       return;
     }
     if (!accepted) {
       this.end();
-      this.destination.error(err);
+      this.forward('error', err);
       return;
     }
     if (this.hedge()) return;
     if (this.running === 0 && this.pending === 0) {
       this.end();
-      this.destination.error(err);
+      this.forward('error', err);
     }
   }
 
@@ -271,15 +294,13 @@ export function hedge<T>(config: HedgeConfig): MonoTypeOperatorFunction<T> {
     if (budget === undefined) return identity;
     return operate<T, T>((source, destination) => {
       budget.deposit();
-      if (!destination.closed) attemptWithin(budget, source).subscribe(destination);
+      if (!destination.closed) subscribeWithin(budget, source, destination);
     });
   }
   const plan: HedgePlan = { delay, maxAttempts, shouldHedge, budget, timers: TimerQueue.of(scheduler) };
   return operate<T, T>((source, destination) => {
     budget?.deposit();
     // An observer of the budget may have cancelled the call.
-    if (destination.closed) return;
-    const attempts = budget === undefined ? source : attemptWithin(budget, source);
-    new HedgeCall(plan, attempts, destination).start();
+    if (!destination.closed) new HedgeCall(plan, source, destination).start();
   });
 }

@@ -7,7 +7,7 @@ import {
   type Observable,
   type SchedulerLike,
 } from 'rxjs';
-import { attemptWithin } from '../budget/attemptWithin';
+import { retryWithin, subscribeWithin } from '../budget/subscribeWithin';
 import type { RetryBudget } from '../budget/RetryBudget';
 import { InvalidConfigError, type ConfigIssue } from '../errors/InvalidConfigError';
 import * as c from '../internal/codecs';
@@ -114,7 +114,7 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
     return operate<T, T>((source, destination) => {
       budget.deposit();
       // An observer of the budget may have cancelled the call.
-      if (!destination.closed) attemptWithin(budget, source).subscribe(destination);
+      if (!destination.closed) subscribeWithin(budget, source, destination);
     });
   }
   const plan = new RetryPlan(settings);
@@ -129,20 +129,27 @@ export function retryBackoff<T>(config: RetryBackoffConfig): MonoTypeOperatorFun
         const delay = plan.delay(error, n, state.previous);
         if (delay < 0) return throwError(() => error);
         state.previous = delay;
-        return delayBy(scheduler, delay);
+        // With a budget, the attempt it resubscribes is nested in the call (see subscribeWithin).
+        return budget === undefined
+          ? delayBy(scheduler, delay)
+          : retryWithin(budget, delayBy(scheduler, delay));
       },
     });
 
   // Only the decorrelated strategy reads `previous`: it alone needs state per subscription; a budget
-  // needs a deposit per subscription, and its attempts nested in the call (see attemptWithin).
+  // needs a deposit per subscription, and its attempts nested in the call (see subscribeWithin).
   const decorrelated = jitter === 'decorrelated';
   if (!decorrelated && budget === undefined) return retrying({ previous: initialDelay });
   const shared = decorrelated ? undefined : retrying({ previous: initialDelay });
   return operate<T, T>((source, destination) => {
-    budget?.deposit();
-    if (destination.closed) return;
-    const attempts = budget === undefined ? source : attemptWithin(budget, source);
-    attempts.pipe(shared ?? retrying({ previous: initialDelay })).subscribe(destination);
+    const retried = source.pipe(shared ?? retrying({ previous: initialDelay }));
+    if (budget === undefined) {
+      retried.subscribe(destination);
+      return;
+    }
+    budget.deposit();
+    // An observer of the budget may have cancelled the call.
+    if (!destination.closed) subscribeWithin(budget, retried, destination);
   });
 }
 
