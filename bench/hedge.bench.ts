@@ -80,6 +80,7 @@ export default async function hedgeBench(): Promise<void> {
     ],
     50_000,
     7,
+    'minor',
   );
   report.timings('the attempt answers synchronously, 50 000 calls', sync, 'of(x) (bare)');
 
@@ -98,6 +99,7 @@ export default async function hedgeBench(): Promise<void> {
     ],
     CALLS,
     7,
+    'minor',
   );
   report.timings(
     `the attempt answers later, before delay: ${CALLS} calls subscribed, then answered`,

@@ -72,6 +72,7 @@ export default async function rateLimitBench(): Promise<void> {
     ],
     CALLS,
     7,
+    'minor',
   );
   // Bottleneck dispatches each job from a timer (about a millisecond or more per job), so it is timed
   // over fewer calls, with a timer keeping the process alive while its unref'd timers are pending.
@@ -87,6 +88,7 @@ export default async function rateLimitBench(): Promise<void> {
     ],
     BOTTLENECK_CALLS,
     3,
+    'minor',
   );
   clearInterval(keepAlive);
   decision.push(...scheduled);
@@ -134,6 +136,7 @@ export default async function rateLimitBench(): Promise<void> {
     ],
     CALLS,
     7,
+    'minor',
   );
   report.timings(`whole call, ${CALLS} calls over 1 000 keys, all admitted`, perCall, 'of(x) (bare)');
 
@@ -159,6 +162,7 @@ export default async function rateLimitBench(): Promise<void> {
     ],
     CALLS,
     7,
+    'minor',
   );
   report.timings(`refused call, ${CALLS} calls`, refused, 'rate-limiter-flexible: consume(key) rejected');
   if (spent.metrics().admitted !== 1) throw new Error('the spent limiter admitted a call');
