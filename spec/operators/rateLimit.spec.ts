@@ -520,6 +520,29 @@ describe('rateLimit', () => {
       expect(limiter.metrics()).to.include({ calls: 1, failed: 1, deciding: 0, abandoned: 0 });
     });
 
+    it(
+      'should fail the call when the store answers a wait above maxWait (Infinity included), not hang it',
+      marbles((m) => {
+        const answers = [Infinity, 1e300, 3.5, 3];
+        let i = 0;
+        const store = { acquire: () => answers[i++]!, penalize: () => undefined };
+        const limiter = limiterOf({ maxWait: 3, store });
+        // prettier-ignore
+        const source = m.cold('(x|)');
+        const call = source.pipe(rateLimit(limiter));
+        for (const wait of [Infinity, 1e300, 3.5]) {
+          m.expect(call).toBeObservable(
+            '#',
+            undefined,
+            new TypeError(`RateLimitStore: answered a wait of ${wait} ms, above maxWait (3 ms)`),
+          );
+        }
+        m.expect(call).toBeObservable('---(x|)');
+        m.flush();
+        expect(limiter.metrics()).to.include({ calls: 4, failed: 3, delayed: 1, started: 1, waiting: 0 });
+      }),
+    );
+
     it('should accept a promise as the answer', async () => {
       const limiter = new RateLimiter({
         limit: 1,

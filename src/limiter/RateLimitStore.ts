@@ -22,7 +22,9 @@ export interface RateLimitRule {
  * A store's answer for one call, a plain number so that a synchronous store allocates nothing:
  *
  * - `0`: admitted at once (its permit taken);
- * - `w > 0`: its permit is reserved, and the call may start `w` ms from now (`w <= maxWait`);
+ * - `w > 0`: its permit is reserved, and the call may start `w` ms from now (`w <= maxWait`: the
+ *   limiter fails a call answered a longer wait, `Infinity` included, with a `TypeError`, as it fails
+ *   one answered `NaN`, rather than hang it);
  * - `-r < 0`: refused, nothing taken; a permit could be had `r` ms from now (`r > maxWait`), the
  *   `retryAfter` of the `RateLimitedError`.
  */

@@ -484,6 +484,15 @@ export class RateLimiter {
       else return { error };
       return undefined;
     }
+    if (answer > this.maxWait * (1 + 2 ** -40) + 2 ** -40) {
+      // Past what the limiter allows (a broken store, or Infinity): waited for, it would hang the call.
+      this.fail(
+        call,
+        destination,
+        new TypeError(`RateLimitStore: answered a wait of ${answer} ms, above maxWait (${this.maxWait} ms)`),
+      );
+      return;
+    }
     const now = this.scheduler.now();
     let waiting = call;
     if (waiting === null) {
