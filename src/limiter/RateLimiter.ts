@@ -160,6 +160,11 @@ class Call implements Unsubscribable, OperatorHandlers<RateLimitAnswer>, Deadlin
     readonly since: number,
   ) {}
 
+  /** The call's subscriber (or entrant) left before it started. */
+  get abandoned(): boolean {
+    return this.phase === 'done';
+  }
+
   /** The store answered (asynchronously): the first value is the answer. */
   next(answer: RateLimitAnswer): void {
     if (this.phase !== 'deciding') return;
@@ -486,12 +491,11 @@ export class RateLimiter {
     }
     if (answer > this.maxWait * (1 + 2 ** -40) + 2 ** -40) {
       // Past what the limiter allows (a broken store, or Infinity): waited for, it would hang the call.
-      this.fail(
+      return this.fail(
         call,
         destination,
         new TypeError(`RateLimitStore: answered a wait of ${answer} ms, above maxWait (${this.maxWait} ms)`),
       );
-      return;
     }
     const now = this.scheduler.now();
     let waiting = call;
@@ -513,7 +517,7 @@ export class RateLimiter {
     if (this.observed) {
       this.emit({ type: 'delayed', limiter: this.name, at: now, key, cost, wait: answer });
       // An observer may have cancelled the call: it was counted abandoned, and never waits its turn.
-      if (destination.closed) return;
+      if (waiting.abandoned) return destination === null && call === null ? 'waiting' : undefined;
     }
     const { timers } = this.hooks;
     timers.add(waiting, timers.now() + answer);
