@@ -1,5 +1,17 @@
 import { expect } from 'chai';
-import { EMPTY, Subject, defer, mergeMap, of, take, type Observable, type SchedulerLike } from 'rxjs';
+import {
+  EMPTY,
+  NEVER,
+  Subject,
+  defer,
+  mergeMap,
+  of,
+  take,
+  takeUntil,
+  throwError,
+  type Observable,
+  type SchedulerLike,
+} from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { CircuitBreaker, type CircuitBreakerConfig } from '../../src/breaker/CircuitBreaker';
 import { Bulkhead, type BulkheadConfig } from '../../src/bulkhead/Bulkhead';
@@ -596,6 +608,55 @@ describe('resilient', () => {
       }),
     );
 
+    it('should never subscribe an attempt after an observer of the budget cancels the call, as the stack', () => {
+      const scheduler = new TestScheduler(() => undefined);
+      for (const at of ['deposited', 'withdrawn'] as const) {
+        for (const stage of ['retry', 'hedge'] as const) {
+          scheduler.run(() => {
+            const budget = new RetryBudget();
+            let subscribed = 0;
+            const cancel = new Subject<void>();
+            budget.events$.subscribe((e) => {
+              if (e.type === at) cancel.next();
+            });
+            const p = new ResiliencePipeline(
+              stage === 'retry'
+                ? { retry: { maxRetries: 2, initialDelay: 1, budget, shouldRetry: () => true } }
+                : { hedge: { delay: 2, maxAttempts: 3, budget } },
+            );
+            defer(() => {
+              subscribed++;
+              return stage === 'retry' ? throwError(() => new Error('down')) : NEVER;
+            })
+              .pipe(resilient(p), takeUntil(cancel))
+              .subscribe({ error: () => undefined });
+            scheduler.flush();
+            expect(subscribed, `${stage}, cancelled at ${at}`).to.equal(at === 'deposited' ? 0 : 1);
+          });
+        }
+      }
+    });
+
+    it('should deposit once for a call however retryBackoff layers sharing its budget wrap it, or sit inside', () => {
+      // The storm of spec/operators/retryBackoff.spec.ts is capped with a pipeline in the stack; here, counted.
+      for (const inside of [false, true]) {
+        const budget = new RetryBudget();
+        const p = new ResiliencePipeline({ retry: { maxRetries: 1, initialDelay: 1, budget } });
+        const layer = retryBackoff<never>({ maxRetries: 1, initialDelay: 1, budget });
+        const scheduler = new TestScheduler(() => undefined);
+        scheduler.run(({ cold }) => {
+          const failing = cold<never>('-#', undefined, new Error('down'));
+          (inside ? failing.pipe(layer, resilient(p)) : failing.pipe(resilient(p), layer)).subscribe({
+            error: () => undefined,
+          });
+        });
+        expect(budget.metrics(), inside ? 'inside' : 'around').to.include({
+          totalDeposits: 1,
+          totalWithdrawals: 3,
+        });
+      }
+    });
+
     it('should deposit with maxRetries 0 too', () => {
       const budget = new RetryBudget();
       const p = new ResiliencePipeline({ retry: { maxRetries: 0, initialDelay: 1, budget } });
@@ -668,6 +729,19 @@ describe('resilient', () => {
   });
 
   describe('§2.7 hedge: extra attempts of a slow call, instead of retries', () => {
+    it('should start a long run of attempts that fail synchronously in a loop, as hedge does: the stack stays flat', () => {
+      let subscribed = 0;
+      const errors: unknown[] = [];
+      const p = new ResiliencePipeline({
+        hedge: { delay: 5, maxAttempts: 100_000, shouldHedge: () => true },
+      });
+      defer(() => throwError(() => new Error(`attempt ${++subscribed}`)))
+        .pipe(resilient(p))
+        .subscribe({ error: (e: unknown) => errors.push(e) });
+      expect(subscribed).to.equal(100_000);
+      expect(errors).to.deep.equal([new Error('attempt 100000')]);
+    });
+
     it(
       'should start another attempt after delay, let the first to answer win and cut the others',
       marbles((m) => {

@@ -100,6 +100,10 @@ export abstract class PipelineCall<T = unknown> implements Unsubscribable {
   private winner: PipelineAttempt<T> | null = null;
   /** No further hedged attempt may start (the budget refused one). */
   private exhausted = false;
+  /** Hedged attempts asked for while `startHedged` runs one (it failed synchronously): its loop starts them. */
+  private pendingHedges = 0;
+  /** `startHedged` is running attempts. */
+  private startingHedge = false;
   private hedgeTimer: StageTimer | null = null;
 
   /** The call's number on its pipeline, in its events. */
@@ -156,16 +160,14 @@ export abstract class PipelineCall<T = unknown> implements Unsubscribable {
       });
       if (this.done) return;
     }
-    if (hedgePlan === undefined) {
-      // As retryBackoff's subscribe: the call deposits in the retry budget before attempt 1.
-      pipeline.retryBudget?.deposit();
-      this.retryAttempt();
-    } else if (hedgePlan.maxAttempts === 1) {
+    // As retryBackoff's and hedge's subscribe: the call deposits in the budget before attempt 1 (an
+    // observer of the budget may cancel it there).
+    this.budget?.deposit();
+    if (this.done) return;
+    if (hedgePlan === undefined || hedgePlan.maxAttempts === 1) {
       // One attempt is no hedging: as `hedge` then, it only deposits in the budget.
-      hedgePlan.budget?.deposit();
       this.retryAttempt();
     } else {
-      hedgePlan.budget?.deposit();
       this.hedged = [];
       this.startHedged();
     }
@@ -542,6 +544,8 @@ export abstract class PipelineCall<T = unknown> implements Unsubscribable {
         this.fail(thrown);
         return;
       }
+      // An observer of the budget may have cancelled the call as the retry was withdrawn.
+      if (this.done) return;
       if (delay >= 0) {
         this.previousDelay = delay;
         const { timers } = this.pipeline;
@@ -560,17 +564,33 @@ export abstract class PipelineCall<T = unknown> implements Unsubscribable {
 
   // ---- hedge ----
 
-  /** Starts the next hedged attempt, and arms the delay for the one after it. */
+  /**
+   * Starts the next hedged attempt, and arms the delay for the one after it. As `hedge`: an attempt that
+   * fails while it runs its stages asks for the next one from inside, and this loop starts it once it
+   * has given back what it holds, so a run of synchronous failures never grows the stack.
+   */
   private startHedged(): void {
-    const attempt = new PipelineAttempt<T>(this);
+    if (this.startingHedge) {
+      this.pendingHedges++;
+      return;
+    }
+    this.startingHedge = true;
     const hedged = this.hedged!;
-    hedged.push(attempt);
-    const index = hedged.length;
-    this.active++;
-    this.runStages(attempt);
-    // Not when the call ended meanwhile, nor when a later attempt started meanwhile (this one failed
-    // synchronously) and armed the delay itself.
-    if (this.winner === null && !this.done && hedged.length === index) this.armHedge();
+    try {
+      let more = true;
+      while (more) {
+        const attempt = new PipelineAttempt<T>(this);
+        hedged.push(attempt);
+        this.active++;
+        this.runStages(attempt);
+        more = this.pendingHedges > 0 && !this.done;
+        if (more) this.pendingHedges--;
+      }
+    } finally {
+      this.startingHedge = false;
+    }
+    // Not when the call ended meanwhile.
+    if (this.winner === null && !this.done) this.armHedge();
   }
 
   /** The delay after the latest attempt elapsed with no value: hedge. @internal */
@@ -581,13 +601,14 @@ export abstract class PipelineCall<T = unknown> implements Unsubscribable {
   /** As `hedge`: another attempt if one is left and the budget allows it; false if none was started. */
   private hedgeNext(): boolean {
     const plan = this.pipeline.hedgePlan!;
-    if (this.exhausted || this.hedged!.length >= plan.maxAttempts) return false;
+    if (this.exhausted || this.hedged!.length + this.pendingHedges >= plan.maxAttempts) return false;
     if (plan.budget !== undefined && !plan.budget.tryWithdraw()) {
       this.exhausted = true;
       this.disarmHedge();
       return false;
     }
-    this.startHedged();
+    // An observer of the budget may have cancelled the call as the attempt was withdrawn.
+    if (!this.done) this.startHedged();
     return true;
   }
 
@@ -615,7 +636,7 @@ export abstract class PipelineCall<T = unknown> implements Unsubscribable {
       this.fail(error);
       return;
     }
-    if (!this.hedgeNext() && this.active === 0) {
+    if (!this.hedgeNext() && this.active === 0 && this.pendingHedges === 0) {
       this.endHedge();
       this.fail(error);
       return;
