@@ -199,6 +199,21 @@ describe('pipelineRecorder', () => {
     ]);
   });
 
+  it("should end the span of a call that an earlier observer of events$ cancelled on 'start'", () => {
+    marbles((m) => {
+      const p = usersPipeline(m);
+      const call = new Subscriber<string>();
+      p.events$.subscribe((e) => e.type === 'start' && call.unsubscribe()); // before instrument's observer
+      instrument(p, { meterProvider: metrics.provider, tracerProvider: traces.provider });
+      m.cold('-a|').pipe(resilient(p)).subscribe(call);
+      m.flush();
+    })();
+    // Its 'call' event used to reach instrument before its 'start': a span opened after the end, never ended.
+    expect(traces.spans().map(({ start, end, attributes }) => ({ start, end, attributes }))).to.deep.equal([
+      { start: 0, end: 0, attributes: 'attempts=0 outcome=cancelled policy.name=users' },
+    ]);
+  });
+
   it('should send spans and durations to SDKs registered globally after instrument', async () => {
     let recording!: { unsubscribe(): void };
     marbles((m) => {

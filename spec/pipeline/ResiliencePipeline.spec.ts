@@ -319,6 +319,22 @@ describe('ResiliencePipeline', () => {
     );
   });
 
+  it("should give every observer a call's events in order when an observer cancels it on 'start'", () => {
+    const p = new ResiliencePipeline({ scheduler: new TestScheduler(() => undefined) });
+    const first: string[] = [];
+    const second: string[] = [];
+    const caller = new Subscriber<unknown>();
+    p.events$.subscribe((e) => {
+      first.push(`${e.type} ${e.call}`);
+      if (e.type === 'start') caller.unsubscribe();
+    });
+    p.events$.subscribe((e) => second.push(`${e.type} ${e.call}`));
+    new Observable<never>(() => undefined).pipe(resilient(p)).subscribe(caller);
+    expect(first).to.deep.equal(['start 1', 'call 1']);
+    // A plain Subject gave the second observer 'call 1' before 'start 1': a call that ends before it starts.
+    expect(second).to.deep.equal(['start 1', 'call 1']);
+  });
+
   describe('execute', () => {
     it('should resolve with the value of the promise fn returns, in one attempt', async () => {
       const clock = virtualClock();

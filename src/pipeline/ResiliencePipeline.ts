@@ -1,7 +1,6 @@
 import * as t from 'io-ts';
 import {
   asyncScheduler,
-  Subject,
   type MonoTypeOperatorFunction,
   type Observable,
   type ObservableInput,
@@ -20,6 +19,7 @@ import {
 } from '../internal/brand';
 import * as c from '../internal/codecs';
 import { TimerQueue } from '../internal/TimerQueue';
+import { OrderedSubject } from '../internal/OrderedSubject';
 import { configIssue, readConfig } from '../internal/decodeConfig';
 import { isTransient } from '../errors/isTransient';
 import type { RateLimiter } from '../limiter/RateLimiter';
@@ -206,8 +206,9 @@ export class ResiliencePipeline {
   /** `resilient(this)` without options, built on first use by `resilient`. @internal */
   plainOperator: MonoTypeOperatorFunction<unknown> | undefined = undefined;
 
-  /** Built on first access of `events$`: a pipeline nobody observes builds no event. */
-  private subject: Subject<PipelineEvent> | null = null;
+  /** Built on first access of `events$`: a pipeline nobody observes builds no event. Ordered: an event a
+   * reaction emits (a call cancelled on its `start`) reaches every observer after the one that caused it. */
+  private subject: OrderedSubject<PipelineEvent> | null = null;
   private view: Observable<PipelineEvent> | null = null;
   /** Calls made so far: the last call's number in events. */
   private calls = 0;
@@ -254,7 +255,7 @@ export class ResiliencePipeline {
    */
   get events$(): Observable<PipelineEvent> {
     if (this.view === null) {
-      this.subject = new Subject<PipelineEvent>();
+      this.subject = new OrderedSubject<PipelineEvent>();
       this.view = this.subject.asObservable();
     }
     return this.view;
