@@ -1,6 +1,6 @@
-import { metrics } from '@opentelemetry/api';
+import { diag, DiagLogLevel, metrics, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
 import { expect } from 'chai';
-import { NEVER, of, throwError } from 'rxjs';
+import { config, NEVER, of, throwError } from 'rxjs';
 import { CircuitBreaker } from '../../src/breaker/CircuitBreaker';
 import { Bulkhead } from '../../src/bulkhead/Bulkhead';
 import { InvalidConfigError, isInvalidConfigError } from '../../src/errors/InvalidConfigError';
@@ -12,7 +12,9 @@ import { GLOBAL_PROVIDER_POLL } from '../../src/otel/watchGlobalProvider';
 import { captureThrow } from '../helpers/captureError';
 import { CountingMeterProvider } from '../helpers/countingMeterProvider';
 import { isObserved } from '../helpers/isObserved';
-import { InMemoryMetrics } from '../helpers/otelSdk';
+import { InMemoryMetrics, InMemoryTraces } from '../helpers/otelSdk';
+import { ResiliencePipeline } from '../../src/pipeline/ResiliencePipeline';
+import { MAX_POLICY_NAMES } from '../../src/otel/Telemetry';
 
 /** `n` calls through `breaker` that fail with a TypeError, then `ok` that succeed. */
 function traffic(breaker: CircuitBreaker, failures: number, successes = 0): void {
@@ -124,6 +126,181 @@ describe('instrument', () => {
       ]);
       recording.unsubscribe();
       expect(isObserved(registry)).to.equal(false);
+    });
+  });
+
+  describe('two instrument calls, one provider', () => {
+    it('should add up policies of one name, as one call does, and count each call once', async () => {
+      const sdk = new InMemoryMetrics();
+      // Two modules, each instrumenting its own policies, left with their default names.
+      const [poolA, poolB] = [new Bulkhead({ maxConcurrent: 5 }), new Bulkhead({ maxConcurrent: 7 })];
+      const [breakerA, breakerB] = [new CircuitBreaker(), new CircuitBreaker()];
+      const first = instrument([poolA, breakerA], { meterProvider: sdk.provider });
+      const second = instrument([poolB, breakerB], { meterProvider: sdk.provider });
+      NEVER.pipe(bulkhead(poolA)).subscribe();
+      NEVER.pipe(bulkhead(poolB)).subscribe();
+      traffic(breakerA, 0, 3);
+      traffic(breakerB, 0, 5);
+      const expected = {
+        'rxjs_resilience.bulkhead.active': { 'policy.name=bulkhead': 2 },
+        'rxjs_resilience.bulkhead.limit': { 'policy.name=bulkhead': 12 },
+        'rxjs_resilience.circuit_breaker.calls': { 'outcome=success policy.name=unnamed': 8 },
+        'rxjs_resilience.circuit_breaker.state': { 'circuit_breaker.state=closed policy.name=unnamed': 2 },
+      };
+      const pick = (points: Record<string, Record<string, unknown>>) => ({
+        'rxjs_resilience.bulkhead.active': points['rxjs_resilience.bulkhead.active'],
+        'rxjs_resilience.bulkhead.limit': points['rxjs_resilience.bulkhead.limit'],
+        'rxjs_resilience.circuit_breaker.calls': points['rxjs_resilience.circuit_breaker.calls'],
+        'rxjs_resilience.circuit_breaker.state': {
+          'circuit_breaker.state=closed policy.name=unnamed':
+            points['rxjs_resilience.circuit_breaker.state']?.[
+              'circuit_breaker.state=closed policy.name=unnamed'
+            ],
+        },
+      });
+      // Two callbacks on one series: the last one won the gauges (7, 1), and the counter grew by itself.
+      expect(pick(await sdk.points()), 'first collection').to.deep.equal(expected);
+      expect(pick(await sdk.points()), 'second collection, no call in between').to.deep.equal(expected);
+      second.unsubscribe();
+      expect((await sdk.points())['rxjs_resilience.bulkhead.limit']).to.deep.equal({
+        'policy.name=bulkhead': 5,
+      });
+      first.unsubscribe();
+      await sdk.shutdown();
+    });
+  });
+
+  describe('a provider that throws', () => {
+    const boom = (what: string) => () => {
+      throw new Error(`broken ${what}`);
+    };
+    /** A meter and a tracer provider, each of whose methods named in `broken` throws. */
+    function brokenProviders(broken: string): {
+      meterProvider: MeterProvider;
+      tracerProvider: TracerProvider;
+    } {
+      const sdk = new InMemoryMetrics();
+      const traces = new InMemoryTraces();
+      const wrap = <T extends object>(
+        target: T,
+        names: ReadonlyArray<string>,
+        wrapResult?: (v: unknown) => unknown,
+      ): T =>
+        new Proxy(target, {
+          get(t, property) {
+            const value: unknown = Reflect.get(t, property, t);
+            if (typeof value !== 'function') return value;
+            if (broken === property || (broken === '*' && names.includes(String(property))))
+              return boom(String(property));
+            return (...args: unknown[]) => {
+              const result = (value as (...a: unknown[]) => unknown).apply(t, args);
+              return wrapResult && typeof result === 'object' && result !== null
+                ? wrapResult(result)
+                : result;
+            };
+          },
+        });
+      const instrumentNames = ['record'];
+      const spanNames = ['addEvent', 'setAttribute', 'setStatus', 'end', 'isRecording'];
+      const meterNames = [
+        'createHistogram',
+        'createObservableCounter',
+        'createObservableUpDownCounter',
+        'createObservableGauge',
+        'addBatchObservableCallback',
+        'removeBatchObservableCallback',
+      ];
+      return {
+        meterProvider: wrap(sdk.provider, ['getMeter'], (meter) =>
+          wrap(meter as object, meterNames, (made) => wrap(made as object, instrumentNames)),
+        ),
+        tracerProvider: wrap(traces.provider, ['getTracer'], (tracer) =>
+          wrap(tracer as object, ['startSpan'], (span) => wrap(span as object, spanNames)),
+        ),
+      };
+    }
+
+    for (const method of [
+      'getMeter',
+      'createHistogram',
+      'createObservableCounter',
+      'addBatchObservableCallback',
+      'removeBatchObservableCallback',
+      'record',
+      'getTracer',
+      'startSpan',
+      'addEvent',
+      'setAttribute',
+      'end',
+      '*',
+    ]) {
+      it(`should never let a throwing ${method === '*' ? 'everything' : method} reach a call, nor throw out of band`, async () => {
+        const outOfBand: unknown[] = [];
+        const previous = config.onUnhandledError;
+        config.onUnhandledError = (error) => outOfBand.push(error);
+        const logged: unknown[] = [];
+        diag.setLogger(
+          {
+            error: (...args: unknown[]) => logged.push(args),
+            warn: () => undefined,
+            info: () => undefined,
+            debug: () => undefined,
+            verbose: () => undefined,
+          },
+          DiagLogLevel.ERROR,
+        );
+        try {
+          const breaker = new CircuitBreaker({ name: 'users' });
+          const pipeline = new ResiliencePipeline({
+            name: 'users',
+            breaker,
+            retry: { maxRetries: 1, initialDelay: 1 },
+          });
+          const recording = instrument(pipeline, brokenProviders(method));
+          expect(await pipeline.execute(async () => 'ok')).to.equal('ok');
+          const failed = await pipeline
+            .execute(async () => Promise.reject(new TypeError('down')))
+            .catch((e: unknown) => e);
+          expect((failed as Error).message).to.equal('down');
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          recording.unsubscribe();
+          expect(outOfBand).to.deep.equal([]);
+        } finally {
+          config.onUnhandledError = previous;
+          diag.disable();
+        }
+      });
+    }
+  });
+
+  describe('policy names', () => {
+    it(`should record at most ${MAX_POLICY_NAMES} names, the others as _OTHER, and hold a bounded memory`, async () => {
+      const sdk = new InMemoryMetrics();
+      const registry = new PolicyRegistry({
+        create: (host: string) => new CircuitBreaker({ name: host }), // named per key, against the docs' advice
+        maxKeys: 10,
+      });
+      const warnings: unknown[] = [];
+      diag.setLogger(
+        {
+          error: () => undefined,
+          warn: (...args: unknown[]) => warnings.push(args),
+          info: () => undefined,
+          debug: () => undefined,
+          verbose: () => undefined,
+        },
+        DiagLogLevel.WARN,
+      );
+      const recording = instrument(registry, { meterProvider: sdk.provider });
+      for (let i = 0; i < 2000; i++) traffic(registry.get(`host-${i}`), 0, 1);
+      const calls = (await sdk.points())['rxjs_resilience.circuit_breaker.calls']!;
+      expect(Object.keys(calls)).to.have.length(MAX_POLICY_NAMES + 1);
+      expect(calls['outcome=success policy.name=_OTHER']).to.equal(2000 - MAX_POLICY_NAMES);
+      expect(calls['outcome=success policy.name=host-0']).to.equal(1);
+      expect(warnings).to.have.length(1);
+      recording.unsubscribe();
+      diag.disable();
+      await sdk.shutdown();
     });
   });
 

@@ -7,6 +7,7 @@ import { BREAKER_PREVIOUS_STATE, BREAKER_STATE, OUTCOME, POLICY_NAME } from './a
 import { AttributeSets } from './AttributeSets';
 import type { GaugeSink, GaugeSource } from './GaugeSource';
 import { INSTRUMENTS } from './instruments';
+import { providerFailure } from './providerFailure';
 import type { PolicyRecorder } from './PolicyRecorder';
 import type { Recording } from './Recording';
 import type { Count, Telemetry } from './Telemetry';
@@ -25,7 +26,7 @@ class BreakerRecording implements GaugeSource {
     private readonly breaker: CircuitBreaker,
     private readonly telemetry: Telemetry,
   ) {
-    this.sets = new AttributeSets({ [POLICY_NAME]: breaker.name });
+    this.sets = new AttributeSets({ [POLICY_NAME]: telemetry.policyName(breaker.name) });
   }
 
   /** Every state, 1 for the current one: a breaker's series exist from the first collection on. */
@@ -34,7 +35,16 @@ class BreakerRecording implements GaugeSource {
     for (const s of STATES) sink.observe(breakerState, s === state ? 1 : 0, this.sets.with(BREAKER_STATE, s));
   }
 
+  /** Records `event`; a provider that throws is reported through `diag`, never to the breaker's caller. */
   readonly onEvent = (event: CircuitBreakerEvent): void => {
+    try {
+      this.handle(event);
+    } catch (error) {
+      providerFailure('recording a circuit breaker event', error);
+    }
+  };
+
+  private handle(event: CircuitBreakerEvent): void {
     switch (event.type) {
       case 'success':
         this.telemetry.meters();
@@ -62,7 +72,7 @@ class BreakerRecording implements GaugeSource {
       case 'reset':
         return;
     }
-  };
+  }
 }
 
 /**

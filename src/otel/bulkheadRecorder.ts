@@ -17,8 +17,11 @@ class BulkheadRecording implements GaugeSource {
   /** The pool's counters when recording began: totals are reported from there. */
   private readonly start: BulkheadMetrics;
 
-  constructor(private readonly pool: Bulkhead) {
-    this.sets = new AttributeSets({ [POLICY_NAME]: pool.name });
+  constructor(
+    private readonly pool: Bulkhead,
+    name: string,
+  ) {
+    this.sets = new AttributeSets({ [POLICY_NAME]: name });
     this.start = pool.metrics();
   }
 
@@ -47,5 +50,5 @@ export const bulkheadRecorder: PolicyRecorder<Bulkhead> = {
   kind: 'Bulkhead',
   accepts: isBulkhead,
   record: (pool: Bulkhead, recording: Recording): Subscription =>
-    recording.telemetry.observe(new BulkheadRecording(pool)),
+    recording.telemetry.observe(new BulkheadRecording(pool, recording.telemetry.policyName(pool.name))),
 };

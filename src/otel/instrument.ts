@@ -104,14 +104,16 @@ function read(policies: unknown, options: unknown): Read {
  * refusals for a `Bulkhead`; calls by result, waits and penalties for a `RateLimiter`; retries allowed and
  * refused for a `RetryBudget`; every policy of a `PolicyRegistry`, now and later, until evicted. Every
  * metric carries the policy's `name` (`rxjs_resilience.policy.name`) and, for failures, `error.type`; no
- * attribute grows with traffic (never a rate-limit key). docs/telemetry.md lists every name beside
- * resilience4j's and Polly's.
+ * attribute grows with traffic (never a rate-limit key; at most 256 policy names, the rest `_OTHER`).
+ * docs/telemetry.md lists every name beside resilience4j's and Polly's.
  *
  * A policy reached twice (given twice, or held by a given pipeline or registry) is recorded once.
- * Counts are kept here and read with the gauges when the SDK collects, through one batch callback;
- * durations and spans go to the provider in force when they happen. So an SDK registered after
- * `instrument` receives every count since `instrument`, and every duration and span from its
- * registration. Unsubscribing removes every observer from the policies and the callback from the meter.
+ * Counts are kept here and read with the gauges when the SDK collects, through one batch callback per
+ * meter (shared by every `instrument` call, so policies of one name add up across calls too); durations
+ * and spans go to the provider in force when they happen. So an SDK registered after `instrument`
+ * receives every count since `instrument`, and every duration and span from its registration. A provider
+ * that throws is reported once through OpenTelemetry's `diag` and never reaches a call. Unsubscribing
+ * removes every observer from the policies and this recording from the meter's callback.
  *
  * As a timeline (breaker: window of 2, `minimumCalls: 2`, `openDuration: 4`; from its spec):
  *
@@ -147,10 +149,16 @@ export function instrument(
   const config = read(policies, options);
   const telemetry = new Telemetry(config.options);
   const recording = new Recording(telemetry, recorders);
-  telemetry.meters();
-  for (const policy of config.policies) recording.add(policy);
-  return new Subscription(() => {
+  const subscription = new Subscription(() => {
     recording.close();
     telemetry.close();
   });
+  try {
+    telemetry.meters();
+    for (const policy of config.policies) recording.add(policy);
+  } catch (error) {
+    subscription.unsubscribe(); // nothing left behind, the poll's timer included
+    throw error;
+  }
+  return subscription;
 }

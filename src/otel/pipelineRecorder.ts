@@ -8,6 +8,7 @@ import { AttributeSets } from './AttributeSets';
 import { errorType } from './errorType';
 import { hrTime } from './hrTime';
 import { INSTRUMENTS } from './instruments';
+import { providerFailure } from './providerFailure';
 import type { PolicyRecorder } from './PolicyRecorder';
 import type { Recording } from './Recording';
 import type { Count, Telemetry } from './Telemetry';
@@ -29,11 +30,21 @@ class PipelineRecording {
     pipeline: ResiliencePipeline,
     private readonly telemetry: Telemetry,
   ) {
-    this.sets = new AttributeSets({ [POLICY_NAME]: pipeline.name });
-    this.spanName = `pipeline ${pipeline.name}`;
+    const name = telemetry.policyName(pipeline.name);
+    this.sets = new AttributeSets({ [POLICY_NAME]: name });
+    this.spanName = `pipeline ${name}`;
   }
 
+  /** Records `event`; a provider that throws is reported through `diag`, never to the pipeline's caller. */
   readonly onEvent = (event: PipelineEvent): void => {
+    try {
+      this.handle(event);
+    } catch (error) {
+      providerFailure('recording a pipeline event', error);
+    }
+  };
+
+  private handle(event: PipelineEvent): void {
     switch (event.type) {
       case 'start':
         this.start(event.call, event.at);
@@ -79,7 +90,7 @@ class PipelineRecording {
         return;
       }
     }
-  };
+  }
 
   /** Opens the call's span under the context active in the caller's subscribe, where 'start' is emitted. */
   private start(call: number, at: number): void {

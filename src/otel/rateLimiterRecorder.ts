@@ -25,8 +25,11 @@ class RateLimiterRecording implements GaugeSource {
   /** The limiter's counters when recording began: totals are reported from there. */
   private readonly start: RateLimiterMetrics;
 
-  constructor(private readonly limiter: RateLimiter) {
-    this.sets = new AttributeSets({ [POLICY_NAME]: limiter.name });
+  constructor(
+    private readonly limiter: RateLimiter,
+    name: string,
+  ) {
+    this.sets = new AttributeSets({ [POLICY_NAME]: name });
     this.start = limiter.metrics();
   }
 
@@ -53,5 +56,7 @@ export const rateLimiterRecorder: PolicyRecorder<RateLimiter> = {
   kind: 'RateLimiter',
   accepts: isRateLimiter,
   record: (limiter: RateLimiter, recording: Recording): Subscription =>
-    recording.telemetry.observe(new RateLimiterRecording(limiter)),
+    recording.telemetry.observe(
+      new RateLimiterRecording(limiter, recording.telemetry.policyName(limiter.name)),
+    ),
 };

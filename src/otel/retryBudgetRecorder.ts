@@ -17,8 +17,11 @@ class RetryBudgetRecording implements GaugeSource {
   /** The budget's totals when recording began: totals are reported from there. */
   private readonly start: RetryBudgetMetrics;
 
-  constructor(private readonly budget: RetryBudget) {
-    this.sets = new AttributeSets({ [POLICY_NAME]: budget.name });
+  constructor(
+    private readonly budget: RetryBudget,
+    name: string,
+  ) {
+    this.sets = new AttributeSets({ [POLICY_NAME]: name });
     this.start = budget.metrics();
   }
 
@@ -44,5 +47,7 @@ export const retryBudgetRecorder: PolicyRecorder<RetryBudget> = {
   kind: 'RetryBudget',
   accepts: isRetryBudget,
   record: (budget: RetryBudget, recording: Recording): Subscription =>
-    recording.telemetry.observe(new RetryBudgetRecording(budget)),
+    recording.telemetry.observe(
+      new RetryBudgetRecording(budget, recording.telemetry.policyName(budget.name)),
+    ),
 };
