@@ -371,6 +371,29 @@ describe('startFaultServer', function () {
     expect([ok.status, await ok.text()]).to.deep.equal([200, 'ok']);
   });
 
+  it('should keep serving when a client resets its socket as it asks an upgrade the server refuses', async () => {
+    // Node takes its own error listener off an upgraded socket: without one, the reset that meets the
+    // server's 404 or 400 is an uncaught ECONNRESET, and the test run ends with it.
+    const upgrade = (path: string) =>
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+    for (const path of ['/nope', '/ws?status=503', '/ws?every=abc', 'http://[bad/ws']) {
+      for (let i = 0; i < 5; i++) {
+        await new Promise<void>((resolve) => {
+          const socket = net.connect({ port: server.port, host: '127.0.0.1' }, () => {
+            socket.write(upgrade(path));
+            socket.resetAndDestroy();
+          });
+          socket.on('error', () => undefined);
+          socket.on('close', () => resolve());
+        });
+      }
+    }
+    await sleep(50);
+    const ok = await fetch(server.urlOf('/ok'));
+    expect([ok.status, await ok.text()]).to.deep.equal([200, 'ok']);
+  });
+
   it('should answer 400 to a /ok, /drip or /reset-mid-body size above 256 MiB, and keep serving', async () => {
     const cases: Array<[string, Record<string, number>, string]> = [
       ['/ok', { size: 600_000_000 }, '/ok: `size` must be an integer in [0, 268435456], got "600000000"'],

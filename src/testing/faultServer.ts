@@ -288,6 +288,9 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
   });
 
   server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
+    // Node takes its own error listener off a socket it hands to 'upgrade': a client that resets while
+    // the server answers would otherwise be an uncaught ECONNRESET that ends the process.
+    socket.on('error', () => undefined);
     const url = requestUrl(req);
     const record = open(req, url?.pathname ?? req.url ?? '/');
     socket.once('close', () => end(record, closing ? 'faulted' : 'aborted'));
@@ -527,7 +530,6 @@ export async function startFaultServer(options: FaultServerConfig = {}): Promise
         }
       }
     });
-    socket.on('error', () => undefined);
     let sent = 0;
     const tick = (): void => {
       if (closeSent) return;

@@ -138,4 +138,20 @@ describe('ClientFrameParser', () => {
     expect(frames).to.have.length(1);
     expect(frames[0]!.payload.equals(payload)).to.equal(true);
   });
+
+  it('should hold what a frame sent, not what its header claims: 14 bytes never cost 256 MiB', () => {
+    // A header announcing the largest frame allowed, then silence: the payload used to be allocated
+    // from the length at once, so a peer could make the server reserve 256 MiB per connection for free.
+    const header = Buffer.alloc(14);
+    header[0] = 0x82;
+    header[1] = 127 | 0x80;
+    header.writeBigUInt64BE(BigInt(MAX_MESSAGE_SIZE), 2);
+    const before = process.memoryUsage().arrayBuffers;
+    const parsers = Array.from({ length: 4 }, () => new ClientFrameParser());
+    for (const parser of parsers) {
+      expect(parser.push(header)).to.deep.equal([]);
+      expect(parser.push(Buffer.alloc(1024, 1))).to.deep.equal([]);
+    }
+    expect(process.memoryUsage().arrayBuffers - before).to.be.below(1024 * 1024);
+  });
 });

@@ -63,20 +63,28 @@ export interface ClientFrame {
 /** The largest frame, and the largest reassembled message, a client may send: 256 MiB. @internal */
 export const MAX_MESSAGE_SIZE = 268_435_456;
 
-/** A frame whose header is read and whose payload is being filled. */
+/** The first buffer of a payload, at most: it doubles from there as bytes arrive. */
+const FIRST_CAPACITY = 64 * 1024;
+
+/** A frame whose header is read and whose payload is arriving. */
 interface PartialFrame {
   readonly fin: boolean;
   readonly opcode: number;
   readonly mask: Buffer;
-  readonly payload: Buffer;
+  /** The payload's length, as the header says. */
+  readonly length: number;
+  /** The payload's bytes so far, in `[0, filled)`: grown by doubling as bytes arrive, never to the length the header claims before they do. */
+  payload: Buffer;
   filled: number;
 }
 
 /**
  * Reads frames from the bytes a client sends, in whatever pieces TCP delivers them (a slicer in front of
  * the server never splits a message), and returns every complete message or control frame. Linear in
- * the bytes received: each payload is allocated once from its header, filled as its bytes arrive and
- * unmasked once complete; only a header's few bytes ever wait in a queue. Throws on a protocol error (an unmasked client
+ * the bytes received: a payload is copied into a buffer that doubles as its bytes arrive (each byte
+ * copied at most about twice) and unmasked once complete; only a header's few bytes ever wait in a
+ * queue. Memory follows the bytes sent (at most twice them, from 64 KiB), never the length a header
+ * claims: 14 bytes announcing 256 MiB do not cost 256 MiB. Throws on a protocol error (an unmasked client
  * frame, a frame or message above {@link MAX_MESSAGE_SIZE}), which the server answers by dropping the
  * connection.
  * @internal
@@ -108,10 +116,10 @@ export class ClientFrameParser {
     for (;;) {
       const frame = this.frame ?? this.readHeader();
       if (frame === undefined) return undefined;
-      this.fill(frame);
-      if (frame.filled < frame.payload.length) return undefined;
+      const payload = this.fill(frame);
+      if (payload === undefined) return undefined;
       this.frame = undefined;
-      const { fin, opcode, payload } = frame;
+      const { fin, opcode } = frame;
       if (opcode >= 0x8) return { opcode, payload };
       if (opcode !== opcodes.continuation) this.fragmentOpcode = opcode;
       if (fin && this.fragments.length === 0) return { opcode: this.fragmentOpcode, payload };
@@ -126,7 +134,7 @@ export class ClientFrameParser {
     }
   }
 
-  /** Reads a frame header once all its bytes are here, and allocates the frame's payload. */
+  /** Reads a frame header once all its bytes are here. */
   private readHeader(): PartialFrame | undefined {
     if (this.queued < 2) return undefined;
     const start = this.peek(2);
@@ -143,24 +151,34 @@ export class ClientFrameParser {
       fin: (start[0]! & 0x80) !== 0,
       opcode: start[0]! & 0x0f,
       mask: header.subarray(size - 4),
-      payload: Buffer.allocUnsafe(length),
+      length,
+      payload: Buffer.allocUnsafe(Math.min(length, FIRST_CAPACITY)),
       filled: 0,
     };
     return this.frame;
   }
 
-  /** Copies queued bytes into `frame`'s payload, and unmasks it in place once it is full. */
-  private fill(frame: PartialFrame): void {
-    const { payload, mask } = frame;
-    while (frame.filled < payload.length && this.queued > 0) {
+  /** Copies queued bytes into `frame`; once it has them all, its payload unmasked, else `undefined`. */
+  private fill(frame: PartialFrame): Buffer | undefined {
+    const { mask, length } = frame;
+    while (frame.filled < length && this.queued > 0) {
       const chunk = this.queue[0]!;
-      const n = Math.min(chunk.length - this.offset, payload.length - frame.filled);
-      chunk.copy(payload, frame.filled, this.offset, this.offset + n);
+      const n = Math.min(chunk.length - this.offset, length - frame.filled);
+      if (frame.filled + n > frame.payload.length) {
+        const grown = Buffer.allocUnsafe(
+          Math.min(length, Math.max(frame.filled + n, 2 * frame.payload.length)),
+        );
+        frame.payload.copy(grown, 0, 0, frame.filled);
+        frame.payload = grown;
+      }
+      chunk.copy(frame.payload, frame.filled, this.offset, this.offset + n);
       frame.filled += n;
       this.skip(n);
     }
-    if (frame.filled < payload.length) return;
-    for (let i = 0; i < payload.length; i++) payload[i] = payload[i]! ^ mask[i & 3]!;
+    if (frame.filled < length) return undefined;
+    const { payload } = frame;
+    for (let i = 0; i < length; i++) payload[i] = payload[i]! ^ mask[i & 3]!;
+    return payload;
   }
 
   /** A copy of the first `n` queued bytes (`n` is at most a header's 14). */
