@@ -227,6 +227,35 @@ describe('fetchRequest', function () {
     }
   });
 
+  it('should error with RequestError invalidRequest, not a transient NetworkError, for a RequestInit fetch refuses', async () => {
+    const url = server.urlOf('/ok');
+    const cases: Array<[string, RequestInit]> = [
+      ['a GET with a body', { method: 'GET', body: 'x' }],
+      ['a header value with a newline', { headers: { 'x-id': 'a\nb' } }],
+      ['a method that is no token', { method: 'GE T' }],
+      ['a forbidden method', { method: 'CONNECT' }],
+      ['a redirect mode of no kind', { redirect: 'sideways' as never }],
+      ['a stream body without duplex', { method: 'POST', body: new ReadableStream() }],
+    ];
+    for (const [what, init] of cases) {
+      const error = await errorOf(fetchRequest(url, init));
+      // Each used to be NetworkError (code undefined): transient, so retried and counted by breakers.
+      expect([isRequestError(error), isTransient(error)], what).to.deep.equal([true, false]);
+      const { info } = error as RequestError;
+      expect([info.reason, info.url, (error as Error).message], what).to.deep.equal([
+        'invalidRequest',
+        url,
+        `Request error: fetch refuses the request to ${url} as written (its method, headers or body)`,
+      ]);
+      expect(info.cause, what).to.be.instanceOf(TypeError);
+    }
+    expect(server.stats('/ok').requests, 'none was sent').to.equal(0);
+    const credentials = url.replace('http://', 'http://user:secret@');
+    expect(((await errorOf(fetchRequest(credentials))) as RequestError).info.reason).to.equal(
+      'invalidRequest',
+    );
+  });
+
   it('should error with what okStatus threw, as it threw it', async () => {
     const thrown = new TypeError('okStatus has a bug');
     const error = await errorOf(

@@ -64,6 +64,7 @@ describe('isTransient', () => {
     const reasons = [
       'invalidUrl',
       'unsupportedScheme',
+      'invalidRequest',
       'blockedPort',
       'redirectLoop',
       'unsupportedRedirect',

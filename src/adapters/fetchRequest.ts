@@ -43,10 +43,11 @@ const ERROR_BODY_LIMIT = 1024;
  * so `timeoutAfter`, `takeUntil` or a `switchMap` upstream really cancel it: the server sees the
  * connection close. A non-success status errors with `HttpStatusError` (status, `Retry-After` in ms); a
  * failure on the wire errors with `NetworkError` (`code`: `ECONNREFUSED`, `ECONNRESET`, ...); a request
- * that is wrong in itself (a URL that does not parse, a `file:` or `ftp:` URL, a blocked port, a redirect
- * loop or a redirect to `file:`) errors with `RequestError`, which is not transient; a throw from
- * `okStatus` errors with what it threw; an abort through `init.signal` errors with the signal's reason
- * (the call listens to `init.signal` only while it runs, so a long-lived signal costs nothing per call).
+ * that is wrong in itself (a URL that does not parse, a `file:` or `ftp:` URL, a `RequestInit` no
+ * `fetch` accepts such as a GET with a body, a blocked port, a redirect loop or a redirect to `file:`)
+ * errors with `RequestError`, which is not transient; a throw from `okStatus` errors with what it threw;
+ * an abort through `init.signal` errors with the signal's reason (the call listens to `init.signal` only
+ * while it runs, so a long-lived signal costs nothing per call).
  *
  * ```text
  * subscribe  ^-------!          unsubscribed early: request aborted, nothing emitted
@@ -93,7 +94,7 @@ export function fetchRequest<B = string>(
       try {
         response = await fetchFn(input, { ...init, signal });
       } catch (err) {
-        throw fetchFailure(err, 'request', url, signal);
+        throw fetchFailure(err, 'request', url, signal, init);
       }
       let ok: boolean;
       try {
@@ -188,11 +189,33 @@ async function readBody(response: Response, read: FetchBodyReader): Promise<unkn
  * reason); a `TypeError` is a `RequestError` when the request itself was wrong, else a `NetworkError`;
  * anything else (a `SyntaxError` from `read: 'json'`) passes as it is.
  */
-function fetchFailure(err: unknown, phase: 'request' | 'body', url: string, signal: AbortSignal): unknown {
+function fetchFailure(
+  err: unknown,
+  phase: 'request' | 'body',
+  url: string,
+  signal: AbortSignal,
+  init?: RequestInit,
+): unknown {
   if (signal.aborted || !(err instanceof TypeError)) return err;
-  const reason = requestErrorReason(err, url);
+  const reason = requestErrorReason(err, url) ?? (phase === 'request' ? refusedInit(url, init) : undefined);
   if (reason !== undefined) return new RequestError({ reason, url, cause: err });
   return new NetworkError({ code: codeOf(err), phase, url, cause: err });
+}
+
+/**
+ * `'invalidRequest'` when `fetch` would refuse to build the request at all (a GET with a body, a header
+ * value with a newline, a bad or forbidden method, credentials in the URL, a stream body without
+ * `duplex`): the `Request` constructor checks what every `fetch` checks first, in any runtime. Run only
+ * once a call failed, so a call that succeeds builds nothing more.
+ */
+function refusedInit(url: string, init: RequestInit | undefined): RequestErrorReason | undefined {
+  try {
+    // Without the signal and with the body's stream untouched: only the request's shape is checked.
+    new Request(url, { ...init, signal: null });
+    return undefined;
+  } catch (err) {
+    return err instanceof TypeError ? 'invalidRequest' : undefined;
+  }
 }
 
 /** undici's messages (Node's `fetch`) for requests it refuses, in the `cause` of its `TypeError`. */

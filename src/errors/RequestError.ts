@@ -7,7 +7,12 @@ import { ResilienceError, tagOf } from './ResilienceError';
  * `unsupportedRedirect` (a redirect to a `file:` or other non-HTTP(S) URL).
  */
 export type RequestErrorReason =
-  'invalidUrl' | 'unsupportedScheme' | 'blockedPort' | 'redirectLoop' | 'unsupportedRedirect';
+  | 'invalidUrl'
+  | 'unsupportedScheme'
+  | 'invalidRequest'
+  | 'blockedPort'
+  | 'redirectLoop'
+  | 'unsupportedRedirect';
 
 /** What was wrong with the request. */
 export interface RequestErrorInfo {
@@ -21,6 +26,7 @@ export interface RequestErrorInfo {
 const explain: Readonly<Record<RequestErrorReason, (url: string) => string>> = {
   invalidUrl: (url) => `${JSON.stringify(url)} is not a valid URL`,
   unsupportedScheme: (url) => `fetch cannot request ${url}: only http: and https: URLs are supported`,
+  invalidRequest: (url) => `fetch refuses the request to ${url} as written (its method, headers or body)`,
   blockedPort: (url) => `fetch refuses the port of ${url}`,
   redirectLoop: (url) => `too many redirects from ${url}`,
   unsupportedRedirect: (url) => `${url} redirected to a URL that is not http: or https:`,
@@ -28,8 +34,9 @@ const explain: Readonly<Record<RequestErrorReason, (url: string) => string>> = {
 
 /**
  * Emitted by `fetchRequest` when the request itself is wrong, so that sending it again can never
- * succeed: a URL that does not parse, a `file:` or `ftp:` URL, a port `fetch` blocks, a redirect loop or
- * a redirect to a non-HTTP(S) URL. A programming error, not a failure of the dependency: not transient
+ * succeed: a URL that does not parse, a `file:` or `ftp:` URL, a `RequestInit` `fetch` refuses (a GET
+ * with a body, a header value with a newline, a bad or forbidden method, credentials in the URL), a port
+ * `fetch` blocks, a redirect loop or a redirect to a non-HTTP(S) URL. A programming error, not a failure of the dependency: not transient
  * (`isTransient` is false), so retries and breakers leave it alone.
  */
 export class RequestError extends ResilienceError<'RequestError', RequestErrorInfo> {
