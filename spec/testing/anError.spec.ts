@@ -69,6 +69,40 @@ describe('withMatchers', () => {
     );
   });
 
+  it('should tell, in the diff, that a matcher compared without withMatchers needs it', () => {
+    const failures: Error[] = [];
+    const plain = new TestScheduler((actual, expected) => {
+      try {
+        expect(actual).to.deep.equal(expected);
+      } catch (e) {
+        failures.push(e as Error);
+      }
+    });
+    plain.run((helpers) => {
+      const api = fakeDependency(helpers, '--5', { errors: { 5: fakeHttpStatusError(503) } });
+      // The error matches: only the missing withMatchers fails it, and the diff used to show nothing else.
+      helpers.expectObservable(api.call$).toBe('--#', undefined, anError(isHttpStatusError, { status: 503 }));
+    });
+    expect(failures).to.have.length(1);
+    const shown = (failures[0] as unknown as { expected: Array<{ notification: { error: unknown } }> })
+      .expected[0]!.notification.error;
+    expect(JSON.parse(JSON.stringify(shown))).to.deep.equal({
+      expected: 'HttpStatusError with info { status: 503 }',
+      note: 'anError matches only in a TestScheduler built with withMatchers(yourDeepEqual)',
+    });
+    // Through withMatchers, a matcher that does not match shows what it expected, and no note.
+    const { scheduler, failures: mismatches } = recording();
+    scheduler.run((helpers) => {
+      const api = fakeDependency(helpers, '--5', { errors: { 5: fakeHttpStatusError(503) } });
+      helpers.expectObservable(api.call$).toBe('--#', undefined, anError(isHttpStatusError, { status: 404 }));
+    });
+    const unmatched = (mismatches[0] as unknown as { expected: Array<{ notification: { error: unknown } }> })
+      .expected[0]!.notification.error;
+    expect(JSON.parse(JSON.stringify(unmatched))).to.deep.equal({
+      expected: 'HttpStatusError with info { status: 404 }',
+    });
+  });
+
   it('should match values too, and leave messages without matchers as they are', () => {
     const { scheduler, failures } = recording();
     scheduler.run((helpers) => {

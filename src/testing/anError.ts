@@ -1,13 +1,19 @@
 /** Marks matchers, across copies of the package. */
 const MATCHER = Symbol.for('rxjs-resilience/testing/matcher');
 
+/** What a matcher says in a diff made without {@link withMatchers}, where it can never match. */
+const NOTE = 'anError matches only in a TestScheduler built with withMatchers(yourDeepEqual)';
+
 /**
  * Stands in an expected marble for any error it matches: see {@link anError} and {@link withMatchers}.
- * In a failed comparison the diff shows `expected`, what it was looking for.
+ * In a failed comparison the diff shows `expected`, what it was looking for; compared without
+ * `withMatchers`, it also shows `note`, which says so.
  */
 export interface ErrorMatcher {
   /** What it matches, in words: `HttpStatusError with info { status: 503 }`. */
   readonly expected: string;
+  /** Why it cannot match in a comparison made without `withMatchers` (shown in that diff). */
+  readonly note: string;
   /** True when `actual` is such an error. */
   matches(actual: unknown): boolean;
 }
@@ -38,17 +44,18 @@ export function anError<E>(
     fields.length === 0
       ? `any ${what}`
       : `${what} with info { ${fields.map(([k, v]) => `${k}: ${describe(v)}`).join(', ')} }`;
-  return {
-    [MATCHER]: true,
-    expected,
-    matches(actual: unknown): boolean {
+  const matcher = { [MATCHER]: true, expected, note: NOTE } as unknown as ErrorMatcher;
+  // Not enumerable: a diff shows what the matcher expects, not `matches: [Function]`.
+  Object.defineProperty(matcher, 'matches', {
+    value(actual: unknown): boolean {
       if (!guard(actual)) return false;
       const actualInfo = (actual as { info?: unknown }).info;
       if (fields.length === 0) return true;
       if (typeof actualInfo !== 'object' || actualInfo === null) return false;
       return fields.every(([key, value]) => deepEqual((actualInfo as Record<string, unknown>)[key], value));
     },
-  } as ErrorMatcher;
+  });
+  return matcher;
 }
 
 /** True when `value` is a matcher made by this kit (from any copy of the package). */
@@ -66,7 +73,7 @@ interface MessageLike {
  * Wraps the deep-equal assertion a `TestScheduler` is built with so that matchers ({@link anError}) in
  * expected marbles work: a matcher that matches the actual error (or value) of the same notification is
  * replaced by it before `assertDeepEqual` runs, so your framework's own comparison and diff do the rest; a
- * matcher that does not match stays, and the diff shows what it expected. Free of any test framework.
+ * matcher that does not match is shown as `{ expected }`, what it expected. Free of any test framework.
  *
  * (rxjs-marbles compares errors by `name` and `message` before any assertion sees them, so there, script
  * fakes with {@link fakeHttpStatusError} and expect an equal error instead.)
@@ -85,19 +92,23 @@ export type DeepEqualAssertion = (actual: any, expected: any) => boolean | void;
 function resolveMatchers(actual: unknown, expected: unknown): unknown {
   if (!Array.isArray(actual) || !Array.isArray(expected)) return expected;
   return expected.map((want: MessageLike, i) => {
-    const got = actual[i] as MessageLike | undefined;
     const notification = want?.notification;
-    if (notification === undefined || got?.notification === undefined || got.frame !== want.frame)
-      return want;
-    if (got.notification.kind !== notification.kind) return want;
+    if (notification === undefined) return want;
     if (!isErrorMatcher(notification.value) && !isErrorMatcher(notification.error)) return want;
-    const resolve = (w: unknown, g: unknown) => (isErrorMatcher(w) && w.matches(g) ? g : w);
+    const got = actual[i] as MessageLike | undefined;
+    // Compared only at the same frame and kind; elsewhere a matcher is shown as what it expected.
+    const comparable =
+      got?.notification !== undefined &&
+      got.frame === want.frame &&
+      got.notification.kind === notification.kind;
+    const resolve = (w: unknown, g: unknown) =>
+      isErrorMatcher(w) ? (comparable && w.matches(g) ? g : { expected: w.expected }) : w;
     return {
       ...want,
       notification: {
         ...notification,
-        value: resolve(notification.value, got.notification.value),
-        error: resolve(notification.error, got.notification.error),
+        value: resolve(notification.value, got?.notification?.value),
+        error: resolve(notification.error, got?.notification?.error),
       },
     };
   });
