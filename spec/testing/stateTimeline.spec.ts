@@ -230,6 +230,24 @@ describe('stateTimeline', () => {
     ).to.contain('first difference: expected b at frame 5, got b at frame 4');
   });
 
+  it('should say in a diff when its actual marble cannot put a change at its frame', () => {
+    const timeline = run(() =>
+      stateTimeline(concat(of('empty', 'busy', 'full'), timer(4).pipe(mergeMap(() => of('busy', 'empty'))))),
+    );
+    // The marble (ebf)(be|) reads (be|) at frame 5; it happened at 4. Copied as the expected timeline, it
+    // fails again: the diff must not offer it as the recording.
+    expect((captureThrow(() => timeline.toBe('e@0 b@0 f@0 b@3 e@3')) as Error).message).to.equal(
+      [
+        'stateTimeline: the recorded timeline differs from the expected one',
+        '  expected: e@0 b@0 f@0 b@3 e@3',
+        '  actual:   (ebf)(be|)   (not to the frame: a group takes as many frames as its characters; read the events)',
+        '  first difference: expected b at frame 3, got b at frame 4',
+        '  expected events: e@0 b@0 f@0 b@3 e@3',
+        '  actual events:   e@0 b@0 f@0 b@4 e@4 |@4',
+      ].join('\n'),
+    );
+  });
+
   it('should refuse a malformed expected timeline, saying where', () => {
     const timeline = run((helpers) => stateTimeline(states(helpers, 'c--o')));
     const cases: Array<[string, string]> = [

@@ -236,7 +236,7 @@ export function stateTimeline<S extends string | number>(
         [
           'stateTimeline: the recorded timeline differs from the expected one',
           `  expected: ${expected.trim()}`,
-          `  actual:   ${draw(entries)}`,
+          `  actual:   ${draw(entries)}${exact(entries) ? '' : INEXACT}`,
           `  first difference: expected ${describe(wanted[at])}, got ${describe(got[at])}`,
           `  expected events: ${describeEvents(wanted) || '(none)'}`,
           `  actual events:   ${describeEvents(got) || '(none)'}`,
@@ -261,6 +261,23 @@ function draw(entries: ReadonlyArray<{ frame: number; letter: string }>): string
     i = j;
   }
   return out;
+}
+
+/** What the diff adds to a marble that cannot put every change at its frame. */
+const INEXACT = '   (not to the frame: a group takes as many frames as its characters; read the events)';
+
+/** True when {@link draw} puts every entry at its frame: no change falls inside a previous group's span. */
+function exact(entries: ReadonlyArray<{ frame: number }>): boolean {
+  let next = 0; // the first frame the next change may be drawn at
+  for (let i = 0; i < entries.length;) {
+    const frame = entries[i]!.frame;
+    if (frame < next) return false;
+    let j = i;
+    while (j < entries.length && entries[j]!.frame === frame) j++;
+    next = frame + (j - i === 1 ? 1 : j - i + 2);
+    i = j;
+  }
+  return true;
 }
 
 /** Entries as `letter@frame` events separated by spaces. */
