@@ -76,8 +76,6 @@ interface Frame {
   /** Latency to y, on a log scale from 1 ms to `latencyTop`. */
   readonly y: (ms: number) => number;
   readonly latencyTop: number;
-  /** The most calls in flight, over every client (the pool lane's scale). */
-  readonly inFlightTop: number;
 }
 
 const WIDTH = 1000;
@@ -235,13 +233,17 @@ function timeline(record: ScenarioRecord, info: ClientInfo, frame: Frame): strin
     parts.push(`<text x="${LEFT + 4}" y="${LANES.breaker.bottom - 3}">none</text>`);
   }
 
-  // Calls in flight (and, with a bulkhead, the slots it holds), on one scale for every client.
+  // Calls in flight (and, with a bulkhead, the slots it holds), each client on its own scale (its peak
+  // or its limit, named on the axis): on one scale, hundreds of hung calls would flatten a pool of 8.
   lane('pool', 'in flight');
   const { top: pTop, bottom: pBottom } = LANES.pool;
-  const py = (n: number): number => pBottom - ((pBottom - pTop) * n) / frame.inFlightTop;
+  const inFlight = inFlightSteps(calls, end);
+  const peak = Math.max(...inFlight.map(([, n]) => n));
+  const inFlightTop = Math.max(1, info.concurrency ?? 0, peak);
+  const py = (n: number): number => pBottom - ((pBottom - pTop) * n) / inFlightTop;
   parts.push(
     `<line class="grid" x1="${LEFT}" y1="${f(py(0))}" x2="${RIGHT}" y2="${f(py(0))}"/>`,
-    `<text x="${LEFT - 6}" y="${f(pTop + 8)}" text-anchor="end">${frame.inFlightTop}</text>`,
+    `<text class="in-flight-top" x="${LEFT - 6}" y="${f(pTop + 8)}" text-anchor="end">${inFlightTop}</text>`,
     `<text x="${LEFT - 6}" y="${f(pBottom)}" text-anchor="end">0</text>`,
   );
   if (info.concurrency !== undefined) {
@@ -250,7 +252,6 @@ function timeline(record: ScenarioRecord, info: ClientInfo, frame: Frame): strin
       `<text x="${RIGHT - 4}" y="${f(py(info.concurrency) - 3)}" text-anchor="end">limit ${info.concurrency}</text>`,
     );
   }
-  const inFlight = inFlightSteps(calls, end);
   parts.push(
     `<path class="in-flight" d="${stepPath(inFlight, end, x, py)}" fill="none" stroke="${COLOUR.inFlight}" stroke-width="1.6"/>`,
   );
@@ -262,8 +263,7 @@ function timeline(record: ScenarioRecord, info: ClientInfo, frame: Frame): strin
       `<path class="pool-slots" d="${stepPath([[0, 0], ...pool], end, x, py)}" fill="none" stroke="${COLOUR.slots}" stroke-width="1.2"/>`,
     );
   }
-  const peak = Math.max(...inFlight.map(([, n]) => n));
-  parts.push(`<text x="${LEFT + 4}" y="${f(pTop + 8)}">peak ${peak}</text>`);
+  parts.push(`<text x="${LEFT + 4}" y="${f(pTop + 8)}">peak ${peak} calls</text>`);
 
   // Time axis.
   const step = end > 12_000 ? 2000 : 1000;
@@ -290,16 +290,10 @@ function frameOf(record: ScenarioRecord): Frame {
     ...clientCalls.flat().map((c) => (c.latency === Infinity ? 0 : c.latency)),
   );
   const latencyTop = 10 ** Math.ceil(Math.log10(longest));
-  const inFlightTop = Math.max(
-    1,
-    ...record.clients.map((c) => c.concurrency ?? 0),
-    ...clientCalls.flatMap((calls) => inFlightSteps(calls, end).map(([, n]) => n)),
-  );
   const { top, bottom } = LANES.latency;
   return {
     end,
     latencyTop,
-    inFlightTop,
     x: (ms) => LEFT + ((RIGHT - LEFT) * Math.max(0, Math.min(ms, end))) / end,
     y: (ms) =>
       bottom - ((bottom - top) * Math.log10(Math.max(1, Math.min(ms, latencyTop)))) / Math.log10(latencyTop),

@@ -110,6 +110,32 @@ describe('examples/scenario/report', () => {
       expect(unprotected).to.not.contain('deadline');
     });
 
+    it("should scale each client's in-flight lane to its own peak or limit, so a pool of a few slots shows", () => {
+      // On one scale for both, 196 hung unprotected calls flattened the protected pool's 8 slots to 2 px.
+      const piled = {
+        ...sampleRecord,
+        events: [
+          ...sampleRecord.events.filter((e) => e.type !== 'cutoff'),
+          ...Array.from({ length: 100 }, (_, i) => [
+            { type: 'arrive' as const, at: 300, client: 'unprotected' as const, call: 100 + i },
+            { type: 'start' as const, at: 300, client: 'unprotected' as const, call: 100 + i },
+          ]).flat(),
+          ...sampleRecord.events.filter((e) => e.type === 'cutoff'),
+        ],
+      };
+      const page = renderReport(piled);
+      const top = (client: string) =>
+        /<text class="in-flight-top"[^>]*>(\d+)<\/text>/.exec(timelineOf(page, client))?.[1];
+      const end = piled.events.find((e) => e.type === 'cutoff')!.at;
+      const peak = (client: 'unprotected' | 'protected') =>
+        Math.max(...inFlightSteps(callsOf(piled.events, client), end).map(([, n]) => n));
+      expect(peak('unprotected')).to.be.above(100);
+      expect([top('unprotected'), top('protected')]).to.deep.equal([
+        String(peak('unprotected')),
+        String(Math.max(2, peak('protected'))), // its limit: at most 2 calls at once
+      ]);
+    });
+
     it('should show the with/without table from the same events', () => {
       const cells = [...html.matchAll(/<t[hd][^>]*>([^<]*)<\/t[hd]>/g)].map((m) => m[1]);
       expect(cells).to.deep.equal(tableRows(summarize(sampleRecord)).flat().map(escapeHtml));
