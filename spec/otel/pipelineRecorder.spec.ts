@@ -5,6 +5,8 @@ import { defer, Subscriber, type Observable } from 'rxjs';
 import { CircuitBreaker } from '../../src/breaker/CircuitBreaker';
 import { HttpStatusError } from '../../src/errors/HttpStatusError';
 import { instrument } from '../../src/otel/instrument';
+import { RetryBudget } from '../../src/budget/RetryBudget';
+import { RateLimiter } from '../../src/limiter/RateLimiter';
 import { ResiliencePipeline } from '../../src/pipeline/ResiliencePipeline';
 import { resilient } from '../../src/pipeline/resilient';
 import { marbles, type Context } from '../helpers/marbles';
@@ -125,6 +127,39 @@ describe('pipelineRecorder', () => {
       ],
     });
     expect(caller_!.name).to.equal('GET /users/42');
+  });
+
+  // prettier-ignore
+  it('should count a hedging pipeline\'s extra attempts as hedges, and record its rate limiter and budget', async () => {
+    marbles((m) => {
+      const budget = new RetryBudget({ scheduler: m.scheduler });
+      const rateLimiter = new RateLimiter({ name: 'users-rate', limit: 10, interval: 10, scheduler: m.scheduler });
+      const p = new ResiliencePipeline({
+        name: 'users',
+        hedge: { delay: 2, maxAttempts: 3, budget },
+        rateLimiter,
+        scheduler: m.scheduler,
+      });
+      instrument(p, { meterProvider: metrics.provider, tracerProvider: traces.provider });
+      // Attempt 1 hangs; attempt 2 starts at 2 and answers at 3, so attempt 1 is cut then; it completes at 4.
+      const attempts = [m.cold('------'), m.cold('-a|')] as const;
+      m.expect(attemptsOf(...attempts).pipe(resilient(p))).toBeObservable('---a|');
+      m.expect(attempts[0]).toHaveSubscriptions('^--!');
+      m.expect(attempts[1]).toHaveSubscriptions('--^-!');
+    })();
+    const points = await metrics.points();
+    expect(points['rxjs_resilience.pipeline.hedges']).to.deep.equal({ 'policy.name=users': 1 });
+    expect(points).to.not.have.property('rxjs_resilience.pipeline.retries');
+    expect(points['rxjs_resilience.rate_limiter.calls']).to.deep.equal({
+      'policy.name=users-rate rate_limiter.result=admitted': 2,
+      'policy.name=users-rate rate_limiter.result=delayed': 0,
+      'policy.name=users-rate rate_limiter.result=failed': 0,
+      'policy.name=users-rate rate_limiter.result=refused': 0,
+    });
+    expect(points['rxjs_resilience.retry_budget.retries']).to.deep.equal({
+      'policy.name=retryBudget retry_budget.decision=allowed': 1,
+      'policy.name=retryBudget retry_budget.decision=refused': 0,
+    });
   });
 
   // prettier-ignore

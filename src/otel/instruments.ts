@@ -56,6 +56,12 @@ export const INSTRUMENTS = {
     '{attempt}',
     'Attempts after the first that reached the dependency, in pipelines that retry',
   ),
+  pipelineHedges: spec(
+    'observableCounter',
+    'rxjs_resilience.pipeline.hedges',
+    '{attempt}',
+    'Attempts after the first that reached the dependency, in pipelines that hedge',
+  ),
 
   /* CircuitBreaker */
   breakerCalls: spec(

@@ -13,7 +13,7 @@ import type { PolicyRecorder } from './PolicyRecorder';
 import type { Recording } from './Recording';
 import type { Count, Telemetry } from './Telemetry';
 
-const { pipelineCallDuration, pipelineAttemptDuration, pipelineRetries } = INSTRUMENTS;
+const { pipelineCallDuration, pipelineAttemptDuration, pipelineRetries, pipelineHedges } = INSTRUMENTS;
 
 /** The name of each span event that reports an attempt. @internal */
 export const ATTEMPT_EVENT = 'rxjs_resilience.attempt';
@@ -24,7 +24,9 @@ class PipelineRecording {
   private readonly spanName: string;
   /** The spans of the calls in flight (only recording ones), by call number. */
   private readonly spans = new Map<number, Span>();
-  private retries: Count | undefined;
+  /** Attempts after the first: retries, or hedges in a pipeline that hedges. */
+  private extraAttempts: Count | undefined;
+  private readonly extraAttemptsSpec: typeof pipelineRetries;
 
   constructor(
     pipeline: ResiliencePipeline,
@@ -33,6 +35,7 @@ class PipelineRecording {
     const name = telemetry.policyName(pipeline.name);
     this.sets = new AttributeSets({ [POLICY_NAME]: name });
     this.spanName = `pipeline ${name}`;
+    this.extraAttemptsSpec = pipeline.hedge === undefined ? pipelineRetries : pipelineHedges;
   }
 
   /** Records `event`; a provider that throws is reported through `diag`, never to the pipeline's caller. */
@@ -57,7 +60,7 @@ class PipelineRecording {
           : sets.with(OUTCOME, event.outcome);
         telemetry.record(pipelineAttemptDuration, event.duration / 1000, attributes);
         if (event.attempt > 1) {
-          (this.retries ??= telemetry.count(pipelineRetries, sets.base)).value++;
+          (this.extraAttempts ??= telemetry.count(this.extraAttemptsSpec, sets.base)).value++;
         }
         const span = this.spans.get(event.call);
         if (span !== undefined) {
@@ -116,10 +119,11 @@ function messageOf(error: unknown): string {
 
 /**
  * Records a `ResiliencePipeline` from its `events$`: `rxjs_resilience.pipeline.call.duration` and
- * `.attempt.duration` (histograms in seconds, by outcome, with `error.type`), `.retries`, and one span per
+ * `.attempt.duration` (histograms in seconds, by outcome, with `error.type`), `.retries` (or `.hedges` in
+ * a pipeline that hedges), and one span per
  * call (`pipeline <name>`, a child of the span active where the call was subscribed) with one
  * `rxjs_resilience.attempt` event per attempt, so a retried call shows its attempts and the backoff
- * between them. Its breaker and bulkhead are recorded too, as if given.
+ * between them. Its breaker, bulkhead, rate limiter and retry budget are recorded too, as if given.
  * @internal
  */
 export const pipelineRecorder: PolicyRecorder<ResiliencePipeline> = {
@@ -131,6 +135,9 @@ export const pipelineRecorder: PolicyRecorder<ResiliencePipeline> = {
     subscription.add(pipeline.events$.subscribe(recorder.onEvent));
     if (pipeline.breaker !== undefined) subscription.add(recording.add(pipeline.breaker));
     if (pipeline.bulkhead !== undefined) subscription.add(recording.add(pipeline.bulkhead));
+    if (pipeline.rateLimiter !== undefined) subscription.add(recording.add(pipeline.rateLimiter));
+    const budget = pipeline.retry?.budget ?? pipeline.hedge?.budget;
+    if (budget !== undefined) subscription.add(recording.add(budget));
     return subscription;
   },
 };
