@@ -10,8 +10,16 @@
 import { deepStrictEqual } from 'node:assert';
 import { catchError, map, of, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { CircuitBreaker, circuitBreaker, injectFaults, isCircuitOpenError, timeoutAfter } from '../src/index';
-import { fakeDependency, stateTimeline } from '../src/testing/index';
+import {
+  CircuitBreaker,
+  ResiliencePipeline,
+  circuitBreaker,
+  injectFaults,
+  isCircuitOpenError,
+  resilient,
+  timeoutAfter,
+} from '../src/index';
+import { fakeDependency, fakeHttpStatusError, stateTimeline } from '../src/testing/index';
 
 /**
  * Your code: a price label from a flaky pricing API, with a 3 ms deadline per call, behind a shared
@@ -102,8 +110,51 @@ export function testUnderScriptedFaults(
   });
 }
 
+/**
+ * Your pipeline for the users API, scaled down to marble frames: a 10 ms deadline, two retries 1 then
+ * 2 ms apart, a breaker, and 3 ms per attempt.
+ */
+export function usersPipeline(): ResiliencePipeline {
+  return new ResiliencePipeline({
+    name: 'users',
+    deadline: 10,
+    retry: { maxRetries: 2, initialDelay: 1, jitter: 'none' }, // delays of 1 then 2 ms
+    breaker: new CircuitBreaker({ name: 'users' }),
+    attemptTimeout: 3,
+  });
+}
+
+/**
+ * A `ResiliencePipeline` in virtual time: built inside `TestScheduler.run`, its deadline, attempt timeout
+ * and retry delays run on the test's clock. The fake fails with a 503, then hangs, then answers: the
+ * retry rides out the 503, the attempt timeout cuts the hang, and the third attempt answers.
+ */
+export function testPipeline(
+  assertDeepEqual: (actual: unknown, expected: unknown) => void,
+  build: () => ResiliencePipeline = usersPipeline,
+): void {
+  new TestScheduler(assertDeepEqual).run((helpers) => {
+    const { expectObservable, expectSubscriptions } = helpers;
+    const users = build();
+    const api = fakeDependency(helpers, ['-5', '-----a|', '-a|'], {
+      errors: { 5: fakeHttpStatusError(503) },
+    });
+
+    // prettier-ignore
+    {
+    expectObservable(api.call$.pipe(resilient(users))).toBe('--------a|');
+    expectSubscriptions(api.subscriptions).toBe([
+      '^!        ', // attempt 1: a 503 at 1
+      '--^--!    ', // attempt 2, 1 ms later: cut by the attempt timeout at 5
+      '-------^-!', // attempt 3, 2 ms later: answers at 8, completes at 9
+    ]);
+    }
+  });
+}
+
 if (require.main === module) {
   testPriceLabel(deepStrictEqual);
   testUnderScriptedFaults(deepStrictEqual);
-  console.log('both marble tests of priceLabel passed');
+  testPipeline(deepStrictEqual);
+  console.log('the three marble tests passed');
 }

@@ -63,7 +63,7 @@ describe('README.md', () => {
   });
 
   it('should say that the first npm start installs dependencies, as its prestart script does', () => {
-    const start = section('## Quick start')
+    const start = section('## Run the demo, the tests and the benchmarks')
       .split('\n')
       .find((line) => line.startsWith('npm start'));
     expect(start).to.contain('the first run installs dependencies first');

@@ -32,7 +32,7 @@ export type FaultRoute =
   | '/sse'
   | '/ws';
 
-/** Every route, in the order the README documents them. */
+/** Every route, in the order docs/fault-server.md documents them. */
 const faultRoutes: ReadonlyArray<FaultRoute> = [
   '/ok',
   '/status',
