@@ -243,7 +243,6 @@ export default async function run(): Promise<void> {
       {
         name: 'await p.execute((signal) => fn()): a native AbortSignal per attempt',
         run: async (n) => {
-          // eslint-disable-next-line @typescript-eslint/no-unused-vars
           for (let i = 0; i < n; i++) await e.execute((_signal) => fn());
         },
       },
