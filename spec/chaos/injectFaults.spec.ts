@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  Observable,
   VirtualTimeScheduler,
   Subject,
   defer,
@@ -9,8 +10,10 @@ import {
   retry,
   take,
   takeUntil,
+  timer,
   type MonoTypeOperatorFunction,
 } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { injectFaults, type InjectFaultsConfig } from '../../src/chaos/injectFaults';
 import { seededRandom } from '../../src/chaos/seededRandom';
 import {
@@ -264,6 +267,57 @@ describe('injectFaults', () => {
       });
       of(1).pipe(op).subscribe();
       expect(seen).to.deep.equal([0]);
+    });
+
+    describe('a call cancelled at the instant its latency ends', () => {
+      /**
+       * FC seed 20261127, run 697 of the property: script `ss`, latency 5; call 0 at frame 0; call 1 at
+       * frame 1, whose caller sets a timer right after subscribing that cancels it 5 frames later, at
+       * frame 6, the instant its latency ends. Returns what the source and call 1 saw, and the scheduled
+       * actions left after the flush.
+       */
+      function cancelAtLatencyEnd(script: string): { subscribed: string[]; seen: string[]; left: number } {
+        const scheduler = new TestScheduler(() => undefined);
+        const subscribed: string[] = [];
+        const seen: string[] = [];
+        let left = -1;
+        scheduler.run(() => {
+          const op = injectFaults<string>({ when: script, latency: 5 });
+          const source = (name: string) =>
+            new Observable<string>((subscriber) => {
+              subscribed.push(`${name}@${scheduler.now()}`);
+              subscriber.next(name);
+              subscriber.complete();
+            });
+          source('0').pipe(op).subscribe();
+          timer(1).subscribe(() => {
+            const call = source('1')
+              .pipe(op)
+              .subscribe((v) => seen.push(`${v}@${scheduler.now()}`));
+            timer(5).subscribe(() => call.unsubscribe());
+          });
+          scheduler.flush();
+          left = scheduler.actions.length;
+        });
+        return { subscribed, seen, left };
+      }
+
+      it('should not subscribe it when an earlier latency held the shared timer past the cancel', () => {
+        // The latency's deadline waits in the scheduler's timer queue behind call 0's (due at 5). The
+        // queue's one action is armed for frame 6 only when call 0 fires, after the caller set its
+        // cancel timer at frame 1: the cancel runs first, and the source is never subscribed.
+        expect(cancelAtLatencyEnd('ss')).to.deep.equal({ subscribed: ['0@5'], seen: [], left: 0 });
+      });
+
+      it('should subscribe it when its own latency armed the shared timer before the cancel', () => {
+        // Alone in the queue, its deadline armed the queue's action at frame 1, before the caller's
+        // cancel timer, as a timer of its own would have been: it runs first at frame 6.
+        expect(cancelAtLatencyEnd('-s')).to.deep.equal({
+          subscribed: ['0@0', '1@6'],
+          seen: ['1@6'],
+          left: 0,
+        });
+      });
     });
   });
 
