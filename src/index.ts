@@ -4,8 +4,8 @@
  * running in virtual time; {@link ResiliencePipeline} puts one dependency's policies in one fixed order.
  *
  * Loaded by `import` (the ES module build, which bundlers tree-shake) and by `require` (the CommonJS
- * build) alike. Other entry points: `rxjs-resilience/testing`, `rxjs-resilience/testing/marbles` and
- * `rxjs-resilience/otel`.
+ * build) alike. Other entry points: `rxjs-resilience/testing`, `rxjs-resilience/testing/marbles`,
+ * `rxjs-resilience/otel` and `rxjs-resilience/redis`.
  * @module rxjs-resilience
  */
 
