@@ -206,6 +206,25 @@ describe('Bulkhead (adaptive)', () => {
     );
 
     it(
+      'should learn from calls that waited for their slot, each counted in flight when it started',
+      marbles((m) => {
+        const pool = aimd(1, { maxQueued: 2 });
+        const log = limitLog(pool);
+        // prettier-ignore
+        const a = m.cold('--|'); //    admitted alone: a success with 1 in flight, 1 * 2 >= 1
+        const b = m.cold('  --#', undefined, timeout()); // waited; starts at 2 with 1 in flight: a drop
+        const c = m.cold('  --|'); //  waited; starts at 2 in the new slot, 2 in flight: a success
+        a.pipe(bulkhead(pool)).subscribe();
+        b.pipe(bulkhead(pool)).subscribe(ignore);
+        c.pipe(bulkhead(pool)).subscribe();
+        expect(pool.queued).to.equal(2);
+        m.flush();
+        expect(log).to.deep.equal(['2:1->2', '4:2->1', '4:1->2']);
+        expect(pool.metrics()).to.include({ started: 2, released: 3, active: 0 });
+      }),
+    );
+
+    it(
       'should not grow while the app is the limit (fewer than limit/2 in flight)',
       marbles((m) => {
         const pool = aimd(10);

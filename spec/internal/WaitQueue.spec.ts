@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { WaitQueue, type WaitNode } from '../../src/internal/WaitQueue';
 
 class Item implements WaitNode {
-  prev: WaitNode | null = null;
-  next: WaitNode | null = null;
+  queuePrev: WaitNode | null = null;
+  queueNext: WaitNode | null = null;
   constructor(readonly id: number) {}
 }
 
@@ -53,13 +53,13 @@ describe('WaitQueue', () => {
     queue.push(b);
     queue.shift();
     queue.remove(b);
-    for (const item of [a, b]) expect([item.prev, item.next]).to.deep.equal([null, null]);
+    for (const item of [a, b]) expect([item.queuePrev, item.queueNext]).to.deep.equal([null, null]);
     queue.push(b);
     queue.push(a);
     expect(ids(queue)).to.deep.equal([1, 0]);
     queue.clear();
     expect(queue.size).to.equal(0);
-    expect([a.prev, a.next, b.prev, b.next]).to.deep.equal([null, null, null, null]);
+    expect([a.queuePrev, a.queueNext, b.queuePrev, b.queueNext]).to.deep.equal([null, null, null, null]);
   });
 
   it('should refuse to remove a node it does not hold, changing nothing', () => {

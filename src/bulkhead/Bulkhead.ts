@@ -100,6 +100,8 @@ const codec = config(
 /** What a waiting call needs from its bulkhead, without widening the bulkhead's public surface. */
 interface QueueOwner {
   leave(call: WaitingCall): void;
+  /** The subscriber of an operator's call was torn down: it leaves the queue, or gives its slot back. */
+  end(call: WaitingCall): void;
   expireOldest(): void;
 }
 
@@ -165,14 +167,22 @@ export interface BulkheadEntrant {
 }
 
 /**
- * One call waiting for a slot: its own queue node (O(1) removal on unsubscribe), and the teardown added
- * to its subscriber. One object per waiting call, and no timer of its own (see {@link QueueTimeout}). The
- * call is an operator's (`source` is subscribed with `destination` once it holds a slot) or a
- * {@link BulkheadEntrant} (`destination` is null).
+ * One call waiting for a slot: its own queue node (O(1) removal on unsubscribe), and no timer of its own
+ * (see {@link QueueTimeout}). The call is an operator's (`source` is subscribed with `destination` once it
+ * holds a slot) or a {@link BulkheadEntrant} (`destination` is null, and this is its place in the queue).
+ *
+ * An operator's call gets the subscriber it will run with when it joins the queue, linked to
+ * `destination` with this object as its handlers: that subscriber is the call's one teardown, which
+ * leaves the queue while it waits and gives the slot back once it runs. Starting the call then allocates
+ * nothing and links nothing: the drain only subscribes `source` with it.
  */
-class WaitingCall implements WaitNode, Unsubscribable {
-  prev: WaitNode | null = null;
-  next: WaitNode | null = null;
+class WaitingCall implements WaitNode, Unsubscribable, OperatorHandlers<unknown> {
+  queuePrev: WaitNode | null = null;
+  queueNext: WaitNode | null = null;
+  /** True once it holds a slot (set before the `started` event). */
+  running = false;
+  /** An operator's call: the subscriber it runs with, set when it joins the queue. */
+  subscriber: Subscriber<unknown> | null = null;
 
   constructor(
     readonly owner: QueueOwner,
@@ -182,9 +192,33 @@ class WaitingCall implements WaitNode, Unsubscribable {
     readonly enqueuedAt: number,
   ) {}
 
-  /** Runs when the subscriber is torn down: a call still waiting leaves the queue (else nothing). */
+  /** A {@link BulkheadEntrant} cancelled while it waits: it leaves the queue (else nothing). */
   unsubscribe(): void {
     this.owner.leave(this);
+  }
+
+  /** An operator's call is torn down (complete, error, unsubscribe), exactly once. */
+  finalize(): void {
+    this.owner.end(this);
+  }
+}
+
+/**
+ * A waiting call of an adaptive pool: once it runs, its sample (taken when it got the slot) records how
+ * it ended, before the outcome is passed on, as {@link AdaptiveCall} does for a call admitted at once.
+ */
+class AdaptiveWaitingCall extends WaitingCall {
+  /** Set when the call takes its slot, before it can end. */
+  sample: LimitSample | null = null;
+
+  error(err: unknown): void {
+    this.sample!.fail(err);
+    this.destination!.error(err);
+  }
+
+  complete(): void {
+    this.sample!.succeed();
+    this.destination!.complete();
   }
 }
 
@@ -350,6 +384,7 @@ export class Bulkhead {
     this.hooks = {
       finalize: () => this.release(),
       leave: (call) => this.leave(call),
+      end: (call) => this.end(call),
       expireOldest: () => this.expireOldest(),
       settle: (sample) => this.settle(sample),
     };
@@ -424,7 +459,8 @@ export class Bulkhead {
       this.start(source, destination, -1);
       return;
     }
-    destination.add(this.wait(source as Observable<unknown>, destination as Subscriber<unknown>));
+    const call = this.wait(source as Observable<unknown>, destination as Subscriber<unknown>);
+    call.subscriber = createOperatorSubscriber(destination as Subscriber<unknown>, call);
     if (this.observed) this.emitSimple('queued');
   }
 
@@ -485,7 +521,10 @@ export class Bulkhead {
     const counts = this.counts;
     const now = this.timers.now();
     if (this.epoch === null) this.epoch = now;
-    const call = new WaitingCall(this.hooks, source, destination, now - this.epoch);
+    const call =
+      destination !== null && this.limiter !== null
+        ? new AdaptiveWaitingCall(this.hooks, source, destination, now - this.epoch)
+        : new WaitingCall(this.hooks, source, destination, now - this.epoch);
     const queued = this.queue.size;
     this.queue.push(call);
     counts.enqueued++;
@@ -514,6 +553,35 @@ export class Bulkhead {
     // its `finalize` has given the slot back, and the source is never subscribed.
     const subscriber = createOperatorSubscriber<T>(destination, handlers);
     if (!subscriber.closed) source.subscribe(subscriber);
+  }
+
+  /**
+   * A waiting operator's call takes a slot and subscribes its source with the subscriber it got when it
+   * joined the queue; that subscriber's teardown gives the slot back (see {@link Bulkhead.end}).
+   */
+  private resume(call: WaitingCall, waited: number): void {
+    const inflight = this.occupy();
+    call.running = true;
+    if (this.limiter !== null) (call as AdaptiveWaitingCall).sample = this.sample(inflight);
+    this.announce(waited);
+    // An observer of the event above may have cancelled the call: its subscriber is then closed, and
+    // its teardown has given the slot back.
+    const subscriber = call.subscriber!;
+    if (!subscriber.closed) (call.source as Observable<unknown>).subscribe(subscriber);
+  }
+
+  /**
+   * An operator's call that joined the queue is torn down: it leaves the queue if it still waits, or
+   * gives its slot back (an adaptive pool's limit learns from its sample first) if it ran.
+   */
+  private end(call: WaitingCall): void {
+    if (!call.running) {
+      this.leave(call);
+      return;
+    }
+    call.running = false;
+    if (this.limiter === null) this.release();
+    else this.settle((call as AdaptiveWaitingCall).sample!);
   }
 
   /** Takes a slot; returns the calls running now, this one included (what an adaptive limit reads). */
@@ -589,7 +657,7 @@ export class Bulkhead {
           this.announce(waited);
           entrant.enter();
         } else {
-          this.start(call.source as Observable<unknown>, call.destination, waited);
+          this.resume(call, waited);
         }
       }
     } finally {

@@ -1,13 +1,14 @@
 /**
  * The links a {@link WaitQueue} keeps inside each of its nodes. A node belongs to at most one queue at a
- * time; while it is outside any queue both links are `null`.
+ * time; while it is outside any queue both links are `null`. Not named `prev`/`next`: a node may also be
+ * an operator subscriber's handlers (a bulkhead's waiting call is), whose `next` takes values.
  * @internal
  */
 export interface WaitNode {
   /** The node queued just before this one (towards the head), or `null`. Owned by the queue. */
-  prev: WaitNode | null;
+  queuePrev: WaitNode | null;
   /** The node queued just after this one (towards the tail), or `null`. Owned by the queue. */
-  next: WaitNode | null;
+  queueNext: WaitNode | null;
 }
 
 /**
@@ -34,18 +35,18 @@ export class WaitQueue<N extends WaitNode> {
 
   /** True when `node` is in this queue. O(1). */
   has(node: N): boolean {
-    return node.prev !== null || this.head === node;
+    return node.queuePrev !== null || this.head === node;
   }
 
   /** Appends `node` at the tail. Throws if it is already queued (a node has one set of links). */
   push(node: N): void {
-    if (this.has(node) || node.next !== null) throw new Error('WaitQueue: node is already queued');
+    if (this.has(node) || node.queueNext !== null) throw new Error('WaitQueue: node is already queued');
     const tail = this.tail;
     if (tail === null) {
       this.head = node;
     } else {
-      tail.next = node;
-      node.prev = tail;
+      tail.queueNext = node;
+      node.queuePrev = tail;
     }
     this.tail = node;
     this.count++;
@@ -73,17 +74,17 @@ export class WaitQueue<N extends WaitNode> {
 
   /** The nodes from head to tail (a snapshot is not taken: do not mutate while iterating). */
   *[Symbol.iterator](): IterableIterator<N> {
-    for (let node = this.head; node !== null; node = node.next as N | null) yield node;
+    for (let node = this.head; node !== null; node = node.queueNext as N | null) yield node;
   }
 
   private unlink(node: N): void {
-    const { prev, next } = node;
+    const { queuePrev: prev, queueNext: next } = node;
     if (prev === null) this.head = next as N | null;
-    else prev.next = next;
+    else prev.queueNext = next;
     if (next === null) this.tail = prev as N | null;
-    else next.prev = prev;
-    node.prev = null;
-    node.next = null;
+    else next.queuePrev = prev;
+    node.queuePrev = null;
+    node.queueNext = null;
     this.count--;
   }
 }

@@ -55,8 +55,8 @@ const SWEEP_STEPS = 4;
 
 /** A key's policy and its place in the last-use order (an intrusive list node: O(1) moves). */
 class Entry<K, P> implements WaitNode {
-  prev: WaitNode | null = null;
-  next: WaitNode | null = null;
+  queuePrev: WaitNode | null = null;
+  queueNext: WaitNode | null = null;
   constructor(
     readonly key: K,
     readonly policy: P,
