@@ -2,20 +2,29 @@
  * What `instrument` (rxjs-resilience/otel) adds to a call, in one process, side by side. Every
  * "instrumented" case records into the OpenTelemetry SDK as a service would: a MeterProvider whose reader
  * exports to the SDK's in-memory exporter once per round (so work deferred to collection is counted), and
- * where said, a TracerProvider exporting every span to memory.
+ * where said, a TracerProvider with a BatchSpanProcessor (the production default) exporting every span to
+ * memory.
  *
  * 1. A pipeline call over HTTP: `pipeline.execute((signal) => fetch(url, { signal }))` against a server
- *    on 127.0.0.1, calls awaited one after another (the noisiest rows: a loaded machine moves them by 20%). This is the call the target is about: recording
- *    adds at most 20% to it.
+ *    on 127.0.0.1, calls awaited one after another (the noisiest rows: a loaded machine moves their wall
+ *    time by 20% and more). This is the call the target is about: recording adds at most 20% to it.
  * 2. A pipeline call that never leaves memory: `of(1).pipe(resilient(pipeline))` inside mergeMap, the
  *    library's own overhead with nothing to hide it. Rows separate what the policies spend building
  *    the events `instrument` observes (a no-op observer on each `events$`) from what recording adds.
  * 3. The hand-stacked operators `of(1).pipe(circuitBreaker(b), bulkhead(p))`, the same way.
+ * 4. One collection, timed on its own.
+ * 5. What one call asks of the SDK, counted from what the SDK exported.
+ *
+ * In 1 and 2, beside each instrumented row, the same histogram records (and spans) made by hand from
+ * `events$`, straight into the SDK: what any recording of those points and spans asks of the SDK, so the
+ * difference between the two rows is what `instrument` itself adds (its breaker metrics included).
  *
  * In each, policies instrumented then unsubscribed cost what policies never instrumented cost. Counts
  * and gauges are read when the SDK collects, once per export interval whatever the number of calls: the
  * SDK is flushed after each round outside the timing, and one collection is timed on its own (4).
- * Rounds alternate between the cases; between rounds only the young generation is collected.
+ * Rounds alternate between the cases; between rounds only the young generation is collected. Each case
+ * is timed twice over: wall time, and the CPU time of the process (user and system, all threads; the
+ * HTTP server runs in this process too), which a loaded machine moves much less than wall time.
  *
  * Run: npm run bench -- otel
  */
@@ -23,10 +32,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   AggregationTemporality,
+  DataPointType,
   InMemoryMetricExporter,
   MeterProvider,
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
+import { type Attributes, type Meter, type Span, type Tracer } from '@opentelemetry/api';
 import {
   AlwaysOffSampler,
   BatchSpanProcessor,
@@ -39,6 +50,8 @@ import { Bulkhead } from '../src/bulkhead/Bulkhead';
 import { bulkhead } from '../src/operators/bulkhead';
 import { circuitBreaker } from '../src/operators/circuitBreaker';
 import { instrument } from '../src/otel/index';
+import { hrTime } from '../src/otel/hrTime';
+import { DURATION_BUCKETS } from '../src/otel/instruments';
 import { ResiliencePipeline } from '../src/pipeline/ResiliencePipeline';
 import { resilient } from '../src/pipeline/resilient';
 import { formatNs, median, Report, type Case, type Row } from './harness';
@@ -62,20 +75,44 @@ interface FlushedCase extends Case {
   readonly after?: () => Promise<void>;
 }
 
-/** Times each case for `ops` operations, `rounds` times in alternation after one warm-up round. */
-async function alternate(cases: ReadonlyArray<FlushedCase>, ops: number, rounds: number): Promise<Row[]> {
+/** A row timed both ways: wall time, and the process's CPU time (all its threads). */
+interface TimedRow extends Row {
+  /** Median CPU nanoseconds (user and system) per operation over the rounds. */
+  readonly cpuNsPerOp: number;
+}
+
+/**
+ * Times each case for `ops` operations, `rounds` times in alternation after one warm-up round: wall time,
+ * and the process's CPU time, which a loaded machine moves much less (time spent descheduled is not in it).
+ */
+async function alternate(
+  cases: ReadonlyArray<FlushedCase>,
+  ops: number,
+  rounds: number,
+): Promise<TimedRow[]> {
   const samples = cases.map(() => [] as number[]);
+  const cpuSamples = cases.map(() => [] as number[]);
   for (let round = -1; round < rounds; round++) {
     for (let i = 0; i < cases.length; i++) {
       minorGc();
+      const cpu = process.cpuUsage();
       const start = process.hrtime.bigint();
       await cases[i]!.run(ops);
       const ns = Number(process.hrtime.bigint() - start) / ops;
+      const { user, system } = process.cpuUsage(cpu);
       await cases[i]!.after?.();
-      if (round >= 0) samples[i]!.push(ns);
+      if (round >= 0) {
+        samples[i]!.push(ns);
+        cpuSamples[i]!.push(((user + system) * 1000) / ops);
+      }
     }
   }
-  return cases.map((c, i) => ({ name: c.name, nsPerOp: median(samples[i]!), rounds: samples[i]! }));
+  return cases.map((c, i) => ({
+    name: c.name,
+    nsPerOp: median(samples[i]!),
+    rounds: samples[i]!,
+    cpuNsPerOp: median(cpuSamples[i]!),
+  }));
 }
 
 /**
@@ -95,6 +132,9 @@ class Sdk {
     spanProcessors: [new BatchSpanProcessor({ exporter: this.spanExporter, maxQueueSize: 1_000_000 })],
   });
   readonly unsampledTracerProvider = new TracerProvider({ sampler: new AlwaysOffSampler() });
+  /** Where the records and spans made by hand go (a scope of their own, in the same providers). */
+  readonly byHandMeter = this.meterProvider.getMeter('by-hand');
+  readonly byHandTracer = this.tracerProvider.getTracer('by-hand');
 
   /** One collection and export of the metrics, the spans queued exported; both exporters emptied. */
   async flush(): Promise<void> {
@@ -130,21 +170,103 @@ function observeEvents(p: ResiliencePipeline): Subscription {
   return subscription;
 }
 
-/** Prints the rows with the ratio to the first, the time each adds, and checks the target. */
-function reportRows(report: Report, title: string, rows: Row[], targets: ReadonlyArray<number>): void {
+/** An attribute set per outcome, as `instrument` has them (every call here succeeds: no `error.type`). */
+function outcomeSets(name: string): Record<string, Attributes> {
+  const sets: Record<string, Attributes> = {};
+  for (const outcome of ['success', 'failure', 'cancelled']) {
+    sets[outcome] = { 'rxjs_resilience.policy.name': name, 'rxjs_resilience.outcome': outcome };
+  }
+  return sets;
+}
+
+/**
+ * The pipeline's call and attempt histograms, and given a tracer its span per call with an event per
+ * attempt, recorded by hand from `events$` straight into the SDK: the least any recording of the same
+ * points and spans asks of the SDK. Nothing of `instrument`: no breaker metrics, no provider checks, no
+ * error types, no guard against a throwing provider.
+ */
+function recordByHand(p: ResiliencePipeline, meter: Meter, tracer?: Tracer): Subscription {
+  const options = { unit: 's', advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] } };
+  const calls = meter.createHistogram('rxjs_resilience.pipeline.call.duration', options);
+  const attempts = meter.createHistogram('rxjs_resilience.pipeline.attempt.duration', options);
+  const sets = outcomeSets(p.name);
+  const base = { 'rxjs_resilience.policy.name': p.name };
+  const spans = new Map<number, Span>();
+  return p.events$.subscribe((event) => {
+    switch (event.type) {
+      case 'start':
+        if (tracer !== undefined) {
+          spans.set(
+            event.call,
+            tracer.startSpan(`pipeline ${p.name}`, { startTime: hrTime(event.at), attributes: base }),
+          );
+        }
+        return;
+      case 'attempt':
+        attempts.record(event.duration / 1000, sets[event.outcome]);
+        spans.get(event.call)?.addEvent(
+          'rxjs_resilience.attempt',
+          {
+            'rxjs_resilience.attempt.number': event.attempt,
+            'rxjs_resilience.outcome': event.outcome,
+            'rxjs_resilience.attempt.duration': event.duration / 1000,
+          },
+          hrTime(event.at),
+        );
+        return;
+      case 'call': {
+        calls.record(event.duration / 1000, sets[event.outcome]);
+        const span = spans.get(event.call);
+        if (span === undefined) return;
+        spans.delete(event.call);
+        span.setAttribute('rxjs_resilience.outcome', event.outcome);
+        span.setAttribute('rxjs_resilience.attempts', event.attempts);
+        span.end(hrTime(event.at));
+        return;
+      }
+    }
+  });
+}
+
+/**
+ * Prints the rows (wall and CPU time) with the ratio to the first and the time each adds, and checks the
+ * targets on both.
+ */
+function reportRows(report: Report, title: string, rows: TimedRow[], targets: ReadonlyArray<number>): void {
   const base = rows[0]!;
-  report.timings(title, rows, base.name);
+  const ratio = (row: TimedRow) => row.nsPerOp / base.nsPerOp;
+  const cpuRatio = (row: TimedRow) => row.cpuNsPerOp / base.cpuNsPerOp;
+  report.table(
+    title,
+    rows.map((row) => ({
+      case: row.name,
+      'per op': formatNs(row.nsPerOp),
+      ns: Number(row.nsPerOp.toFixed(1)),
+      'x baseline': Number(ratio(row).toFixed(2)),
+      'CPU per op': formatNs(row.cpuNsPerOp),
+      'CPU x baseline': Number(cpuRatio(row).toFixed(2)),
+    })),
+  );
   report.table(
     `${title}: added per call`,
-    rows.slice(1).map((row) => ({ case: row.name, 'added per call': formatNs(row.nsPerOp - base.nsPerOp) })),
+    rows.slice(1).map((row) => ({
+      case: row.name,
+      'added per call': formatNs(row.nsPerOp - base.nsPerOp),
+      'CPU added per call': formatNs(row.cpuNsPerOp - base.cpuNsPerOp),
+    })),
   );
   for (const target of targets) {
-    const ratio = rows[target]!.nsPerOp / base.nsPerOp;
-    report.check(`${title}: "${rows[target]!.name}" / "${base.name}" <= 1.2`, ratio, ratio <= 1.2);
+    const row = rows[target]!;
+    report.check(`${title}: "${row.name}" / "${base.name}" <= 1.2`, ratio(row), ratio(row) <= 1.2);
+    report.check(
+      `${title}, CPU time: "${row.name}" / "${base.name}" <= 1.2`,
+      cpuRatio(row),
+      cpuRatio(row) <= 1.2,
+    );
   }
   // Row 1 is always the policies instrumented then unsubscribed, timed right after the baseline.
-  const left = rows[1]!.nsPerOp / base.nsPerOp;
-  report.check(`${title}: "${rows[1]!.name}" / "${base.name}" <= 1.05`, left, left <= 1.05);
+  const left = rows[1]!;
+  report.check(`${title}: "${left.name}" / "${base.name}" <= 1.05`, ratio(left), ratio(left) <= 1.05);
 }
 
 async function startServer(): Promise<{ url: string; server: Server }> {
@@ -166,8 +288,12 @@ export default async function run(): Promise<void> {
   const httpPlain = newPipeline('httpPlain');
   const httpMetrics = newPipeline('httpMetrics');
   instrument(httpMetrics, { meterProvider: sdk.meterProvider });
+  const httpMetricsByHand = newPipeline('httpMetricsByHand');
+  recordByHand(httpMetricsByHand, sdk.byHandMeter);
   const httpTraced = newPipeline('httpTraced');
   instrument(httpTraced, { meterProvider: sdk.meterProvider, tracerProvider: sdk.tracerProvider });
+  const httpTracedByHand = newPipeline('httpTracedByHand');
+  recordByHand(httpTracedByHand, sdk.byHandMeter, sdk.byHandTracer);
   const httpLeft = newPipeline('httpLeft');
   instrument(httpLeft, {
     meterProvider: sdk.meterProvider,
@@ -178,13 +304,19 @@ export default async function run(): Promise<void> {
       { name: 'execute(fetch), never instrumented', run: get(httpPlain) },
       { name: '... instrumented, then unsubscribed', run: get(httpLeft) },
       { name: '... instrumented: SDK metrics', run: get(httpMetrics), after },
+      { name: '... the same histogram records by hand (the SDK alone)', run: get(httpMetricsByHand), after },
       { name: '... instrumented: SDK metrics and every span recorded', run: get(httpTraced), after },
+      {
+        name: '... the same records and spans by hand (the SDK alone)',
+        run: get(httpTracedByHand),
+        after,
+      },
     ],
-    500,
-    11,
+    250,
+    21,
   );
   server.close();
-  reportRows(report, 'a pipeline call over HTTP to 127.0.0.1, 500 calls in turn', http, [2, 3]);
+  reportRows(report, 'a pipeline call over HTTP to 127.0.0.1, 250 calls in turn', http, [2, 4]);
 
   // 2. A pipeline call that never leaves memory.
   const ops = 100_000;
@@ -196,10 +328,14 @@ export default async function run(): Promise<void> {
   instrument(noSdk); // no global provider registered: the API's no-ops
   const metricsOnly = newPipeline('metricsOnly');
   instrument(metricsOnly, { meterProvider: sdk.meterProvider });
+  const metricsByHand = newPipeline('metricsByHand');
+  recordByHand(metricsByHand, sdk.byHandMeter);
   const unsampled = newPipeline('unsampled');
   instrument(unsampled, { meterProvider: sdk.meterProvider, tracerProvider: sdk.unsampledTracerProvider });
   const traced = newPipeline('traced');
   instrument(traced, { meterProvider: sdk.meterProvider, tracerProvider: sdk.tracerProvider });
+  const tracedByHand = newPipeline('tracedByHand');
+  recordByHand(tracedByHand, sdk.byHandMeter, sdk.byHandTracer);
   const left = newPipeline('left');
   instrument(left, { meterProvider: sdk.meterProvider, tracerProvider: sdk.tracerProvider }).unsubscribe();
   const memory = await alternate(
@@ -217,6 +353,11 @@ export default async function run(): Promise<void> {
         after,
       },
       {
+        name: '... the same histogram records by hand (the SDK alone)',
+        run: (n) => viaMergeMap(call$(metricsByHand), n),
+        after,
+      },
+      {
         name: '... instrumented: SDK metrics, SDK tracer sampling nothing',
         run: (n) => viaMergeMap(call$(unsampled), n),
         after,
@@ -224,6 +365,11 @@ export default async function run(): Promise<void> {
       {
         name: '... instrumented: SDK metrics and every span recorded',
         run: (n) => viaMergeMap(call$(traced), n),
+        after,
+      },
+      {
+        name: '... the same records and spans by hand (the SDK alone)',
+        run: (n) => viaMergeMap(call$(tracedByHand), n),
         after,
       },
     ],
@@ -269,5 +415,65 @@ export default async function run(): Promise<void> {
   report.timings('what the SDK spends per collection (every 60 s by default), not per call', flushRows);
 
   await sdk.shutdown();
+
+  // 5. What one call asks of the SDK.
+  report.table(
+    'what one call that succeeds at once asks of the SDK (counted over 1000 calls)',
+    await countPerCall(1000),
+  );
   report.save();
+}
+
+/**
+ * Runs `n` calls through an instrumented pipeline into an SDK of its own and counts, per call, the events
+ * `instrument` observes and what the SDK exported: histogram records (the counts of the duration
+ * histograms), spans, span events and span attributes. (No counter is added to in the SDK per call:
+ * counts are kept by `instrument` and read at collection.)
+ */
+async function countPerCall(n: number): Promise<Array<Record<string, unknown>>> {
+  const metricReader = new PeriodicExportingMetricReader({
+    exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+    exportIntervalMillis: 2 ** 31 - 1,
+  });
+  const spanExporter = new InMemorySpanExporter();
+  const meterProvider = new MeterProvider({ readers: [metricReader] });
+  const tracerProvider = new TracerProvider({
+    spanProcessors: [new BatchSpanProcessor({ exporter: spanExporter, maxQueueSize: 2 * n })],
+  });
+  const p = newPipeline('counted');
+  let events = 0;
+  const count = () => void events++;
+  const counting = p.events$.subscribe(count);
+  counting.add(p.breaker!.events$.subscribe(count));
+  const recording = instrument(p, { meterProvider, tracerProvider });
+  viaMergeMap(of(1).pipe(resilient(p)), n);
+  recording.unsubscribe();
+  counting.unsubscribe();
+  const { resourceMetrics } = await metricReader.collect();
+  let records = 0;
+  for (const { metrics } of resourceMetrics.scopeMetrics) {
+    for (const metric of metrics) {
+      if (metric.dataPointType !== DataPointType.HISTOGRAM) continue;
+      for (const point of metric.dataPoints) records += point.value.count;
+    }
+  }
+  await tracerProvider.forceFlush();
+  const spans = spanExporter.getFinishedSpans();
+  const spanEvents = spans.reduce((sum, span) => sum + span.events.length, 0);
+  const spanAttributes = spans.reduce((sum, span) => sum + Object.keys(span.attributes).length, 0);
+  await meterProvider.shutdown();
+  await tracerProvider.shutdown();
+  return [
+    {
+      per: "events observed (the pipeline's start, attempt, call; the breaker's admit, success)",
+      count: events / n,
+    },
+    { per: 'histogram records (call and attempt durations)', count: records / n },
+    { per: 'spans', count: spans.length / n },
+    { per: 'span events (one per attempt)', count: spanEvents / n },
+    {
+      per: 'span attributes (policy name at start; outcome, attempts at the end)',
+      count: spanAttributes / n,
+    },
+  ];
 }
