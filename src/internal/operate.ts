@@ -3,13 +3,32 @@ import { Observable, Subscriber, type OperatorFunction, type TeardownLogic } fro
 /**
  * Builds an operator from an `init` function that receives the source and the downstream subscriber.
  * A throw from `init` (or from anything it calls synchronously) reaches the error channel, because
- * `new Observable` routes throws from its subscribe function to the subscriber.
+ * rxjs subscribes an Observable through `_trySubscribe`, which routes throws to the subscriber.
  * @internal
  */
 export function operate<T, R>(
   init: (source: Observable<T>, destination: Subscriber<R>) => TeardownLogic,
 ): OperatorFunction<T, R> {
-  return (source) => new Observable<R>((destination) => init(source, destination));
+  return (source) => new OperatedObservable(source, init);
+}
+
+/**
+ * What `operate` returns for each source: `new Observable((destination) => init(source, destination))`
+ * without the closure, with `source` and `init` as fields (a pipe written inline per call builds one per
+ * call). rxjs 7 calls `_subscribe` through `_trySubscribe`, exactly as it calls a subscribe function
+ * given to the constructor; the source is not called `source`, which rxjs reserves for `lift`.
+ */
+class OperatedObservable<T, R> extends Observable<R> {
+  constructor(
+    private readonly upstream: Observable<T>,
+    private readonly init: (source: Observable<T>, destination: Subscriber<R>) => TeardownLogic,
+  ) {
+    super();
+  }
+
+  protected _subscribe(destination: Subscriber<R>): TeardownLogic {
+    return this.init(this.upstream, destination);
+  }
 }
 
 /**
@@ -105,6 +124,52 @@ export function createOperatorSubscriber<T>(
   handlers: OperatorHandlers<T> = FORWARD,
 ): Subscriber<T> {
   return new OperatorSubscriber(destination, handlers);
+}
+
+/**
+ * A subscriber that is its own handlers, for a per-attempt object whose owner is itself linked to the
+ * destination and unsubscribes this subscriber in its own teardown (a fused call holding one subscriber
+ * per attempt): the link to the destination goes through the owner, so the subscriber is neither a
+ * separate object nor added to the destination's teardowns (an array slot per attempt, and its removal
+ * when the attempt ends). The owner must be in the destination's teardowns before the subscriber
+ * subscribes anything, so that a downstream unsubscribe still stops a synchronous source. A throw from a
+ * handler goes to `handleThrow` (the destination's error channel), as from {@link createOperatorSubscriber}'s.
+ * @internal
+ */
+export abstract class OwnedSubscriber<T> extends Subscriber<T> {
+  protected abstract handleNext(value: T): void;
+  protected abstract handleError(err: unknown): void;
+  protected abstract handleComplete(): void;
+  /** A handler threw `err`. */
+  protected abstract handleThrow(err: unknown): void;
+
+  protected override _next(value: T): void {
+    try {
+      this.handleNext(value);
+    } catch (err) {
+      this.handleThrow(err);
+    }
+  }
+
+  protected override _error(err: unknown): void {
+    try {
+      this.handleError(err);
+    } catch (thrown) {
+      this.handleThrow(thrown);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  protected override _complete(): void {
+    try {
+      this.handleComplete();
+    } catch (thrown) {
+      this.handleThrow(thrown);
+    } finally {
+      this.unsubscribe();
+    }
+  }
 }
 
 /** No handler: everything is forwarded (shared, so a forwarding subscriber allocates no handlers). */

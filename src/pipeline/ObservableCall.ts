@@ -44,30 +44,34 @@ export class ObservableCall<T> extends PipelineCall<T> {
   }
 
   /**
-   * The attempt's subscriber has the attempt itself as handlers, linked to the destination. A hedged
-   * attempt that gets its slot while the call is being torn down (an earlier attempt's slot went back
-   * first) runs until its own turn comes, as in the stack, where each attempt's subscriber goes in turn.
+   * The attempt is its own subscriber, owned by the call (the destination's first teardown, which
+   * unsubscribes it in its own). A hedged attempt that gets its slot while the call is being torn down (an
+   * earlier attempt's slot went back first) runs until its own turn comes, as in the stack, where each
+   * attempt's subscriber goes in turn.
    */
   protected subscribeAttempt(attempt: PipelineAttempt<T>): void {
-    const { destination } = this;
-    if (destination.closed) {
-      attempt.subscriber = this.source.subscribe({
-        next: (value) => attempt.next(value),
-        error: (error: unknown) => attempt.error(error),
-        complete: () => attempt.complete(),
+    if (this.destination.closed) {
+      attempt.inner = this.source.subscribe({
+        next: (value) => this.attemptNext(attempt, value),
+        error: (error: unknown) => this.attemptError(attempt, error),
+        complete: () => this.attemptComplete(attempt),
       });
       return;
     }
-    const subscriber = createOperatorSubscriber<T>(destination, attempt);
-    attempt.subscriber = subscriber;
-    this.source.subscribe(subscriber);
+    this.source.subscribe(attempt);
   }
 
   protected releaseAttempt(attempt: PipelineAttempt<T>): void {
-    const subscriber = attempt.subscriber;
-    if (subscriber === null) return;
-    attempt.subscriber = null;
-    subscriber.unsubscribe();
+    const { inner } = attempt;
+    if (inner !== null) {
+      attempt.inner = null;
+      inner.unsubscribe();
+    }
+    attempt.unsubscribe();
+  }
+
+  handlerThrew(error: unknown): void {
+    this.destination.error(error);
   }
 
   protected delivered(value: T): void {

@@ -2,7 +2,7 @@ import type { Subscription, Unsubscribable } from 'rxjs';
 import type { BulkheadEntrant } from '../bulkhead/Bulkhead';
 import type { LimitSample } from '../bulkhead/LimitSample';
 import type { BulkheadRejectedError } from '../errors/BulkheadRejectedError';
-import type { OperatorHandlers } from '../internal/operate';
+import { OwnedSubscriber } from '../internal/operate';
 import type { Deadline } from '../internal/TimerQueue';
 import type { RateLimiterEntrant } from '../limiter/RateLimiter';
 import type { LazyAbortSignal } from './LazyAbortSignal';
@@ -13,12 +13,14 @@ import type { PipelineAttemptOutcome } from './PipelineEvent';
  * One attempt of a {@link PipelineCall}: what it holds from each stage (a breaker permit, a bulkhead slot or
  * its place in the queue, its place in the rate limiter's wait), its attempt timeout (a limit in the
  * scheduler's timer queue, as `timeoutAfter`'s), and its subscription to the source. One object per
- * attempt: it is also the handlers of the attempt's subscriber, and the entrant the bulkhead and the rate
- * limiter call back, so an attempt costs no closure. Its call does everything; the attempt only routes.
+ * attempt: in the rxjs form it is also the attempt's subscriber (owned by its call, which the destination
+ * holds), and it is the entrant the bulkhead and the rate limiter call back, so an attempt costs no
+ * closure and no other object. Its call does everything; the attempt only routes.
  * @internal
  */
 export class PipelineAttempt<T>
-  implements OperatorHandlers<T>, BulkheadEntrant, RateLimiterEntrant, Deadline
+  extends OwnedSubscriber<T>
+  implements BulkheadEntrant, RateLimiterEntrant, Deadline
 {
   // The attempt timeout, as a deadline of the scheduler's timer queue (a limit, as timeoutAfter's).
   timerDue = Infinity;
@@ -60,25 +62,33 @@ export class PipelineAttempt<T>
   ending: PipelineAttemptOutcome = 'success';
   endingError: unknown = undefined;
 
-  /** The rxjs form: its subscription to the source. */
-  subscriber: Subscription | null = null;
-  /** The Promise form: what aborts its signal, and its subscription to an `ObservableInput`. */
+  /** The Promise form: what aborts its signal. */
   abortable: AbortController | LazyAbortSignal | null = null;
+  /**
+   * Its subscription to the source when that is not itself: the Promise form's to an `ObservableInput`,
+   * the rxjs form's when subscribed after the destination closed.
+   */
   inner: Subscription | null = null;
 
-  constructor(readonly call: PipelineCall<T>) {}
+  constructor(readonly call: PipelineCall<T>) {
+    super();
+  }
 
-  // Its subscriber's handlers.
-  next(value: T): void {
+  // As the subscriber of its source (the rxjs form).
+  protected handleNext(value: T): void {
     this.call.attemptNext(this, value);
   }
 
-  error(error: unknown): void {
+  protected handleError(error: unknown): void {
     this.call.attemptError(this, error);
   }
 
-  complete(): void {
+  protected handleComplete(): void {
     this.call.attemptComplete(this);
+  }
+
+  protected handleThrow(error: unknown): void {
+    this.call.handlerThrew(error);
   }
 
   /** Its attempt timeout expired. */

@@ -129,6 +129,8 @@ export abstract class PipelineCall<T = unknown> implements Unsubscribable {
    * `reason` (the attempt timeout's or the deadline's error, or the caller's abort reason).
    */
   protected abstract releaseAttempt(attempt: PipelineAttempt<T>, cancelled: boolean, reason: unknown): void;
+  /** A handler of an attempt's subscriber threw `error`. @internal */
+  abstract handlerThrew(error: unknown): void;
   /** A value of the call. */
   protected abstract delivered(value: T): void;
   /** The call completed. */
@@ -183,8 +185,7 @@ export abstract class PipelineCall<T = unknown> implements Unsubscribable {
 
   /** The retry budget the call deposits in: the retry's, or the hedge's (a pipeline has one or neither). */
   private get budget(): RetryBudget | undefined {
-    const { pipeline } = this;
-    return pipeline.retryBudget ?? pipeline.hedgePlan?.budget;
+    return this.pipeline.callBudget;
   }
 
   /** What `fallback` and `resilientEither`'s `left` receive. */
@@ -688,14 +689,22 @@ export abstract class PipelineCall<T = unknown> implements Unsubscribable {
   private downstream(kind: 'next' | 'complete' | 'error', value: unknown): void {
     const budget = this.budget;
     const nesting = budget === undefined ? 0 : budget.nesting;
-    if (nesting > 0) budget!.nesting = 0;
-    try {
-      if (kind === 'next') this.delivered(value as T);
-      else if (kind === 'complete') this.completed();
-      else this.failed(value);
-    } finally {
-      if (nesting > 0) budget!.nesting = nesting;
+    if (nesting === 0) {
+      this.forward(kind, value);
+      return;
     }
+    budget!.nesting = 0;
+    try {
+      this.forward(kind, value);
+    } finally {
+      budget!.nesting = nesting;
+    }
+  }
+
+  private forward(kind: 'next' | 'complete' | 'error', value: unknown): void {
+    if (kind === 'next') this.delivered(value as T);
+    else if (kind === 'complete') this.completed();
+    else this.failed(value);
   }
 
   /** Gives back what every attempt holds (the latest one, when retrying), cut for `reason`. */

@@ -109,6 +109,15 @@ export class PromiseCall<T> extends PipelineCall<T> {
     abortable?.abort(reason);
   }
 
+  /**
+   * As the rxjs form's destination erroring: the call is torn down and rejects. (`execute`'s attempts run
+   * a function, or subscribe an `ObservableInput` with an observer of their own: none is a subscriber today.)
+   */
+  handlerThrew(error: unknown): void {
+    this.settle();
+    this.reject(error);
+  }
+
   protected delivered(value: T): void {
     this.last = value;
     this.hasValue = true;

@@ -200,6 +200,8 @@ export class ResiliencePipeline {
   readonly retryPlan: RetryPlan | undefined;
   /** The retry's budget, if any: each call deposits once, even with `maxRetries: 0`. @internal */
   readonly retryBudget: RetryBudget | undefined;
+  /** The budget each call deposits in: the retry's, or the hedge's (a pipeline has one or neither). @internal */
+  readonly callBudget: RetryBudget | undefined;
   /** The scheduler's timer queue: every call's deadline, attempt timeout and retry delay. @internal */
   readonly timers: TimerQueue;
 
@@ -245,6 +247,7 @@ export class ResiliencePipeline {
     this.retryPlan =
       config.retry === undefined || config.retry.maxRetries === 0 ? undefined : new RetryPlan(config.retry);
     this.retryBudget = config.retry?.budget;
+    this.callBudget = this.retryBudget ?? this.hedgePlan?.budget;
   }
 
   /**
