@@ -26,16 +26,44 @@ export class PromiseCall<T> extends PipelineCall<T> {
   private hasValue = false;
   /** Listens to the caller's signal, if any, while the call runs. */
   private onAbort: (() => void) | null = null;
+  /** The settling functions of the call's own Promise, once `promise` has made one. */
+  private resolveCall: ((value: T) => void) | null = null;
+  private rejectCall: ((error: unknown) => void) | null = null;
+  /** Its outcome, when it settled with no Promise of its own to settle (see `promise`). */
+  private settled: 'no' | 'resolved' | 'rejected' = 'no';
+  private outcome: unknown = undefined;
+  /** Inside `promise`'s synchronous start. */
+  private starting = false;
+  /** What `promise` returns when the call's outcome is its only attempt's promise (see `subscribeAttempt`). */
+  private direct: Promise<T> | null = null;
 
   constructor(
     pipeline: ResiliencePipeline,
     private readonly fn: ExecuteFunction<T>,
     key: string | undefined,
     private readonly callerSignal: AbortSignal | undefined,
-    private readonly resolve: (value: T) => void,
-    private readonly reject: (error: unknown) => void,
   ) {
     super(pipeline, key, undefined, false);
+  }
+
+  /**
+   * Starts the call and returns its Promise: settled already when the call ended synchronously; the
+   * attempt's own promise followed by the call's outcome when nothing but that promise can end the call
+   * (see `subscribeAttempt`); else a Promise the call settles.
+   */
+  promise(): Promise<T> {
+    this.starting = true;
+    try {
+      this.start();
+    } catch (error) {
+      // As a throw inside a Promise's executor.
+      this.reject(error);
+    } finally {
+      this.starting = false;
+    }
+    if (this.settled !== 'no') return this.settledPromise();
+    if (this.direct !== null) return this.direct;
+    return this.pending();
   }
 
   override start(): void {
@@ -73,6 +101,31 @@ export class PromiseCall<T> extends PipelineCall<T> {
       return;
     }
     if (isPromiseLike(result)) {
+      if (
+        result instanceof Promise &&
+        this.starting &&
+        this.callerSignal === undefined &&
+        this.pipeline.uncuttable &&
+        this.hedged === null
+      ) {
+        // Nothing but this promise can end the call (no timer, no caller's signal, no other attempt), and
+        // the call has no Promise yet: the call's promise is this one's, followed by the call's outcome,
+        // with no Promise of its own.
+        this.direct = (result as Promise<T>).then(
+          (value) => {
+            if (attempt.running) {
+              this.attemptNext(attempt, value);
+              if (attempt.running) this.attemptComplete(attempt);
+            }
+            return this.followed();
+          },
+          (error: unknown) => {
+            if (attempt.running) this.attemptError(attempt, error);
+            return this.followed();
+          },
+        );
+        return;
+      }
       result.then(
         (value) => {
           if (!attempt.running) return;
@@ -137,5 +190,42 @@ export class PromiseCall<T> extends PipelineCall<T> {
   private settle(): void {
     if (this.onAbort !== null) this.callerSignal!.removeEventListener('abort', this.onAbort);
     this.teardown(undefined);
+  }
+
+  private resolve(value: T): void {
+    if (this.resolveCall !== null) {
+      this.resolveCall(value);
+    } else if (this.settled === 'no') {
+      this.settled = 'resolved';
+      this.outcome = value;
+    }
+  }
+
+  private reject(error: unknown): void {
+    if (this.rejectCall !== null) {
+      this.rejectCall(error);
+    } else if (this.settled === 'no') {
+      this.settled = 'rejected';
+      this.outcome = error;
+    }
+  }
+
+  private settledPromise(): Promise<T> {
+    return this.settled === 'resolved' ? Promise.resolve(this.outcome as T) : Promise.reject(this.outcome);
+  }
+
+  /** A Promise the call settles later. */
+  private pending(): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.resolveCall = resolve;
+      this.rejectCall = reject;
+    });
+  }
+
+  /** What the direct promise resolves to once its attempt's promise settled: the call's outcome. */
+  private followed(): T | Promise<T> {
+    if (this.settled === 'resolved') return this.outcome as T;
+    if (this.settled === 'rejected') throw this.outcome;
+    return this.pending();
   }
 }

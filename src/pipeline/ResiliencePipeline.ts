@@ -202,6 +202,11 @@ export class ResiliencePipeline {
   readonly retryBudget: RetryBudget | undefined;
   /** The budget each call deposits in: the retry's, or the hedge's (a pipeline has one or neither). @internal */
   readonly callBudget: RetryBudget | undefined;
+  /**
+   * No stage can cut a running attempt or start another (no attempt timeout, deadline, retry or hedge):
+   * a call of `execute` then ends when its attempt's promise does. @internal
+   */
+  readonly uncuttable: boolean;
   /** The scheduler's timer queue: every call's deadline, attempt timeout and retry delay. @internal */
   readonly timers: TimerQueue;
 
@@ -248,6 +253,11 @@ export class ResiliencePipeline {
       config.retry === undefined || config.retry.maxRetries === 0 ? undefined : new RetryPlan(config.retry);
     this.retryBudget = config.retry?.budget;
     this.callBudget = this.retryBudget ?? this.hedgePlan?.budget;
+    this.uncuttable =
+      this.attemptTimeout === Infinity &&
+      this.deadline === Infinity &&
+      this.retryPlan === undefined &&
+      (this.hedgePlan === undefined || this.hedgePlan.maxAttempts === 1);
   }
 
   /**
@@ -287,9 +297,7 @@ export class ResiliencePipeline {
     }
     const signal = options?.signal;
     if (signal?.aborted === true) return Promise.reject(signal.reason);
-    return new Promise<T>((resolve, reject) => {
-      new PromiseCall(this, fn, options?.key, signal, resolve, reject).start();
-    });
+    return new PromiseCall(this, fn, options?.key, signal).promise();
   }
 
   /** True while someone subscribes to `events$`. @internal */
