@@ -24,7 +24,9 @@ const ENTRIES = [
   {
     name: 'resilient + CircuitBreaker',
     code: "export { resilient, ResiliencePipeline, CircuitBreaker } from 'rxjs-resilience';",
-    budget: 17759,
+    // 17759 B at first; raised for the pipeline's fast paths (issue 12 item 3: execute's direct Promise,
+    // attempts that are their own subscribers, operate() without a closure per piping), about +400 B.
+    budget: 18100,
   },
   { name: 'everything (main entry)', code: "export * from 'rxjs-resilience';", budget: 33416 },
   { name: 'testing/marbles', code: "export * from 'rxjs-resilience/testing/marbles';", budget: 9669 },

@@ -94,7 +94,7 @@ export abstract class PipelineCall<T = unknown> implements Unsubscribable {
 
   // Hedging: several attempts at once.
   /** Every attempt started, in order; `null` when the pipeline does not hedge. */
-  protected hedged: Array<PipelineAttempt<T>> | null = null;
+  private hedged: Array<PipelineAttempt<T>> | null = null;
   /** Hedged attempts that have neither emitted nor failed. */
   private active = 0;
   private winner: PipelineAttempt<T> | null = null;

@@ -26,11 +26,11 @@ export class PromiseCall<T> extends PipelineCall<T> {
   private hasValue = false;
   /** Listens to the caller's signal, if any, while the call runs. */
   private onAbort: (() => void) | null = null;
-  /** The settling functions of the call's own Promise, once `promise` has made one. */
+  /** Its Promise's settling functions, once made. */
   private resolveCall: ((value: T) => void) | null = null;
   private rejectCall: ((error: unknown) => void) | null = null;
-  /** Its outcome, when it settled with no Promise of its own to settle (see `promise`). */
-  private settled: 'no' | 'resolved' | 'rejected' = 'no';
+  /** Until its Promise is made: whether it settled fulfilled (`undefined`: not yet), and with what. */
+  private fulfilled: boolean | undefined = undefined;
   private outcome: unknown = undefined;
   /** Inside `promise`'s synchronous start. */
   private starting = false;
@@ -58,12 +58,11 @@ export class PromiseCall<T> extends PipelineCall<T> {
     } catch (error) {
       // As a throw inside a Promise's executor.
       this.reject(error);
-    } finally {
-      this.starting = false;
     }
-    if (this.settled !== 'no') return this.settledPromise();
-    if (this.direct !== null) return this.direct;
-    return this.pending();
+    this.starting = false;
+    // Settled already: its attempt's promise, if any, is followed by nothing.
+    if (this.fulfilled !== undefined) this.direct = null;
+    return this.direct ?? this.pending();
   }
 
   override start(): void {
@@ -101,41 +100,29 @@ export class PromiseCall<T> extends PipelineCall<T> {
       return;
     }
     if (isPromiseLike(result)) {
-      if (
-        result instanceof Promise &&
-        this.starting &&
-        this.callerSignal === undefined &&
-        this.pipeline.uncuttable &&
-        this.hedged === null
-      ) {
-        // Nothing but this promise can end the call (no timer, no caller's signal, no other attempt), and
-        // the call has no Promise yet: the call's promise is this one's, followed by the call's outcome,
-        // with no Promise of its own.
-        this.direct = (result as Promise<T>).then(
-          (value) => {
-            if (attempt.running) {
-              this.attemptNext(attempt, value);
-              if (attempt.running) this.attemptComplete(attempt);
-            }
-            return this.followed();
-          },
-          (error: unknown) => {
-            if (attempt.running) this.attemptError(attempt, error);
-            return this.followed();
-          },
-        );
-        return;
-      }
-      result.then(
+      const followed = result.then(
         (value) => {
-          if (!attempt.running) return;
-          this.attemptNext(attempt, value);
-          if (attempt.running) this.attemptComplete(attempt);
+          if (attempt.running) {
+            this.attemptNext(attempt, value);
+            if (attempt.running) this.attemptComplete(attempt);
+          }
+          return this.followed();
         },
         (error: unknown) => {
           if (attempt.running) this.attemptError(attempt, error);
+          return this.followed();
         },
       );
+      // Nothing but this promise can end the call (no timer, no caller's signal, no other attempt), and the
+      // call has no Promise yet: its Promise is this one followed by the call's outcome.
+      if (
+        this.starting &&
+        result instanceof Promise &&
+        this.callerSignal === undefined &&
+        this.pipeline.uncuttable
+      ) {
+        this.direct = followed as Promise<T>;
+      }
       return;
     }
     const inner = from(result).subscribe({
@@ -193,39 +180,44 @@ export class PromiseCall<T> extends PipelineCall<T> {
   }
 
   private resolve(value: T): void {
-    if (this.resolveCall !== null) {
-      this.resolveCall(value);
-    } else if (this.settled === 'no') {
-      this.settled = 'resolved';
-      this.outcome = value;
-    }
+    if (this.resolveCall !== null) this.resolveCall(value);
+    else this.settled(true, value);
   }
 
   private reject(error: unknown): void {
-    if (this.rejectCall !== null) {
-      this.rejectCall(error);
-    } else if (this.settled === 'no') {
-      this.settled = 'rejected';
-      this.outcome = error;
-    }
+    if (this.rejectCall !== null) this.rejectCall(error);
+    else this.settled(false, error);
   }
 
-  private settledPromise(): Promise<T> {
-    return this.settled === 'resolved' ? Promise.resolve(this.outcome as T) : Promise.reject(this.outcome);
+  /** The call settled before its Promise was made (the first outcome counts, as a Promise's). */
+  private settled(fulfilled: boolean, outcome: unknown): void {
+    if (this.fulfilled !== undefined) return;
+    this.fulfilled = fulfilled;
+    this.outcome = outcome;
   }
 
-  /** A Promise the call settles later. */
+  /** The call's Promise: settled as the call did, or to be settled when it does. */
   private pending(): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.resolveCall = resolve;
-      this.rejectCall = reject;
+      if (this.fulfilled === undefined) {
+        this.resolveCall = resolve;
+        this.rejectCall = reject;
+      } else if (this.fulfilled) {
+        resolve(this.outcome as T);
+      } else {
+        reject(this.outcome);
+      }
     });
   }
 
-  /** What the direct promise resolves to once its attempt's promise settled: the call's outcome. */
-  private followed(): T | Promise<T> {
-    if (this.settled === 'resolved') return this.outcome as T;
-    if (this.settled === 'rejected') throw this.outcome;
-    return this.pending();
+  /**
+   * What an attempt's promise is followed by: nothing, unless it is the call's own Promise (`direct`),
+   * which then settles as the call did.
+   */
+  private followed(): T | Promise<T> | undefined {
+    if (this.direct === null) return undefined;
+    if (this.fulfilled === undefined) return this.pending();
+    if (this.fulfilled) return this.outcome as T;
+    throw this.outcome;
   }
 }
