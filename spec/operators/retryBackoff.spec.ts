@@ -536,7 +536,10 @@ describe('retryBackoff', () => {
       return requests;
     };
 
-    it('should count a call once however many layers retry it: at most 1 000 x 1.2 + the reserve requests', () => {
+    it('should count a call once however many layers retry it: at most 1 000 x 1.2 + the reserve requests', function () {
+      // Twelve storms in virtual time, up to 64 000 requests each: about 1.5 s of CPU alone, 4 s or more on a
+      // loaded machine, so more than mocha's default 5 s. Nothing here is timed.
+      this.timeout(30_000);
       const stacks: Array<[string, Layer[], number]> = [
         ['retryBackoff in retryBackoff', [retrying, retrying], 16_000],
         ['three retryBackoff layers', [retrying, retrying, retrying], 64_000],
