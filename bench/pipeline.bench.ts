@@ -14,7 +14,9 @@
  *    queue of DESIGN §3 is for.
  * 3. `execute` per awaited call, one after another: `p.execute(fn)` (bulkhead, breaker, attempt timeout)
  *    against cockatiel `wrap(bulkhead, breaker, timeout).execute(fn)`: target at most 0.2x; and with a
- *    breaker alone against opossum `new CircuitBreaker(fn).fire()` (defaults): target at most 0.3x.
+ *    breaker alone against opossum `new CircuitBreaker(fn).fire()` (defaults): target at most 0.3x. For
+ *    scale: the floor of any wrapper that sees the outcome (`fn().then(onValue, onError)`, one more
+ *    promise), and cockatiel's breaker alone.
  *
  * Every row collects only the young generation between runs (a full collection slows rxjs code for
  * thousands of calls after it, TOOLCHAIN.md), and warms up in a first, untimed round.
@@ -59,6 +61,10 @@ const observer: Partial<Observer<number>> = { next: () => undefined, error: () =
 /** `n` calls made by `call` inside mergeMap (a fresh subscription each), synchronously. */
 function syncCalls(call: (x: number) => Observable<number>, n: number): void {
   range(0, n).pipe(mergeMap(call)).subscribe(observer);
+}
+
+function rethrow(error: unknown): never {
+  throw error;
 }
 
 /** Calls in flight at once in the async rows. */
@@ -230,12 +236,22 @@ export default async function run(): Promise<void> {
     cockatielTimeout(1000, TimeoutStrategy.Cooperative),
   );
   const opossum = new OpossumBreaker(fn);
+  const cockatielBreakerAlone = cockatielBreaker(handleAll, {
+    halfOpenAfter: 30_000,
+    breaker: new ConsecutiveBreaker(5),
+  });
   const awaited = await compare(
     [
       {
         name: 'await fn() (promise baseline)',
         run: async (n) => {
           for (let i = 0; i < n; i++) await fn();
+        },
+      },
+      {
+        name: 'await fn().then(onValue, onError): the floor of a wrapper that sees the outcome',
+        run: async (n) => {
+          for (let i = 0; i < n; i++) await fn().then(identity, rethrow);
         },
       },
       {
@@ -263,6 +279,12 @@ export default async function run(): Promise<void> {
         },
       },
       {
+        name: 'await cockatiel circuitBreaker(handleAll, ConsecutiveBreaker(5)).execute(fn)',
+        run: async (n) => {
+          for (let i = 0; i < n; i++) await cockatielBreakerAlone.execute(fn);
+        },
+      },
+      {
         name: 'await p.execute((signal) => fn()): a native AbortSignal per attempt',
         run: async (n) => {
           for (let i = 0; i < n; i++) await e.execute((_signal) => fn());
@@ -279,8 +301,10 @@ export default async function run(): Promise<void> {
     awaited,
     'await fn() (promise baseline)',
   );
-  const vsCockatiel = awaited[1]!.nsPerOp / awaited[2]!.nsPerOp;
-  const vsOpossum = awaited[3]!.nsPerOp / awaited[4]!.nsPerOp;
+  const vsCockatiel = awaited[2]!.nsPerOp / awaited[3]!.nsPerOp;
+  const vsOpossum = awaited[4]!.nsPerOp / awaited[5]!.nsPerOp;
+  const floorVsOpossum = awaited[1]!.nsPerOp / awaited[5]!.nsPerOp;
+  const cockatielVsOpossum = awaited[6]!.nsPerOp / awaited[5]!.nsPerOp;
   report.check(
     'execute (bulkhead, breaker, attempt timeout) per awaited call <= 0.2x cockatiel wrap',
     vsCockatiel,
@@ -308,6 +332,11 @@ export default async function run(): Promise<void> {
       ratio: Number(asyncTimedFloorRatio.toFixed(2)),
     },
     { case: 'per async call added by resilient', ratio: formatNs(async[3]!.nsPerOp - async[0]!.nsPerOp) },
+    {
+      case: 'fn().then(onValue, onError) / opossum fire (the floor of a wrapper)',
+      ratio: Number(floorVsOpossum.toFixed(2)),
+    },
+    { case: 'cockatiel breaker alone / opossum fire', ratio: Number(cockatielVsOpossum.toFixed(2)) },
   ]);
   report.save();
 }
