@@ -18,6 +18,9 @@
  *    scale: the floor of any wrapper that sees the outcome (`fn().then(onValue, onError)`, one more
  *    promise), and cockatiel's breaker alone.
  *
+ * Many short rounds (ROUNDS, medians): on a machine shared with other work, a long round is more often
+ * cut by another process, and the median of many short ones moves less from run to run.
+ *
  * Every row collects only the young generation between runs (a full collection slows rxjs code for
  * thousands of calls after it, TOOLCHAIN.md), and warms up in a first, untimed round.
  *
@@ -67,6 +70,9 @@ function rethrow(error: unknown): never {
   throw error;
 }
 
+/** Rounds of every table (after one untimed warm-up round). */
+const ROUNDS = 21;
+
 /** Calls in flight at once in the async rows. */
 const IN_FLIGHT = 100;
 
@@ -98,7 +104,7 @@ export default async function run(): Promise<void> {
   );
 
   // 1. Synchronous calls.
-  const syncOps = 200_000;
+  const syncOps = 50_000;
   const p = threeStages('sync');
   const everything = new ResiliencePipeline({
     name: 'every',
@@ -150,7 +156,7 @@ export default async function run(): Promise<void> {
       },
     ],
     syncOps,
-    9,
+    ROUNDS,
     'minor',
   );
   report.timings(`a synchronous call inside mergeMap, ${syncOps} calls`, sync, 'mergeMap((x) => of(x))');
@@ -163,7 +169,7 @@ export default async function run(): Promise<void> {
   );
 
   // 2. Async calls, IN_FLIGHT at a time.
-  const asyncOps = 20_000;
+  const asyncOps = 10_000;
   const fn = (): Promise<number> => Promise.resolve(1);
   const q = threeStages('async');
   const asyncBreaker = new CircuitBreaker();
@@ -209,7 +215,7 @@ export default async function run(): Promise<void> {
       },
     ],
     asyncOps,
-    9,
+    ROUNDS,
     'minor',
   );
   report.timings(
@@ -227,7 +233,7 @@ export default async function run(): Promise<void> {
   );
 
   // 3. execute, awaited one after another, against cockatiel and opossum.
-  const awaitedOps = 50_000;
+  const awaitedOps = 20_000;
   const e = threeStages('execute');
   const breakerOnly = new ResiliencePipeline({ name: 'breaker', breaker: new CircuitBreaker() });
   const cockatiel = wrap(
@@ -292,7 +298,7 @@ export default async function run(): Promise<void> {
       },
     ],
     awaitedOps,
-    7,
+    ROUNDS,
     'minor',
   );
   opossum.shutdown();
