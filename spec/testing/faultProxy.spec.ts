@@ -223,8 +223,10 @@ describe('startFaultProxy', function () {
     } finally {
       globalThis.setTimeout = realSetTimeout;
     }
-    // One timer is the client's own 60 ms limit; a queue spinning on a 1 ms timer would add dozens.
-    expect([held.data.length, held.how, timers]).to.deep.equal([0, 'aborted', 1]);
+    // One timer is the client's own 60 ms limit; a queue spinning on a 1 ms timer would add about 60. Other
+    // work in the process (a previous spec's socket or client winding down) may set a timer or two meanwhile.
+    expect([held.data.length, held.how]).to.deep.equal([0, 'aborted']);
+    expect(timers, 'setTimeout calls while the data was held').to.be.at.least(1).and.below(10);
     expect(proxy.stats.downstreamBytes).to.equal(body.length);
   });
 
