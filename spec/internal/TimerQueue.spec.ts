@@ -477,6 +477,113 @@ describe('TimerQueue', () => {
     });
   });
 
+  describe('with hundreds of deadlines, most of them of one limit (property)', () => {
+    // Most deadlines join the queue's FIFO run (each due no earlier than the one before it): many at once
+    // make it grow, removals leave gaps it must skip and compact, and the others go to its heap.
+    type Op =
+      | { readonly type: 'add'; readonly ids: number[]; readonly delay: number }
+      | { readonly type: 'remove'; readonly ids: number[] }
+      | { readonly type: 'advance'; readonly ms: number };
+    const IDS = 300;
+    const LIMIT = 50;
+    const ids = fc.array(fc.integer({ min: 0, max: IDS - 1 }), { minLength: 1, maxLength: 200 });
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          type: fc.constant('add' as const),
+          ids,
+          delay: fc.oneof(
+            { weight: 4, arbitrary: fc.constant(LIMIT) },
+            { weight: 1, arbitrary: fc.integer({ min: 0, max: 2 * LIMIT }) },
+          ),
+        }),
+      },
+      { weight: 2, arbitrary: fc.record({ type: fc.constant('remove' as const), ids }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({ type: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 30 }) }),
+      },
+    );
+
+    it('should skip and compact the gaps removed deadlines leave, and fire the rest in order', () => {
+      const clock = new ManualClock();
+      const queue = TimerQueue.of(clock);
+      const log: string[] = [];
+      const probes = Array.from({ length: IDS }, (_, id) => new Probe(`p${id}`, log, clock));
+      // 200 calls of one limit, then all but every 8th leave (the first stays): the run is mostly gaps.
+      for (let id = 0; id < 200; id++) {
+        queue.add(probes[id]!, clock.now() + LIMIT);
+        clock.advanceTo(clock.now() + 0.125);
+      }
+      for (let id = 0; id < 200; id++) if (id % 8 !== 0) queue.remove(probes[id]!);
+      // More join behind them, one moves to the end, and one is earlier than the run (the heap takes it).
+      for (let id = 200; id < 300; id++) queue.add(probes[id]!, clock.now() + LIMIT);
+      queue.add(probes[8]!, clock.now() + LIMIT);
+      queue.remove(probes[250]!);
+      queue.add(probes[250]!, clock.now() + 1);
+      expect(queue.size).to.equal(25 + 100);
+      clock.advanceTo(clock.now() + 2 * LIMIT);
+      const kept = [0, ...Array.from({ length: 23 }, (_, i) => 16 + 8 * i)];
+      expect(log).to.deep.equal([
+        `p250@${clock.now() - 2 * LIMIT + 1}`,
+        ...kept.map((id) => `p${id}@${id * 0.125 + LIMIT}`),
+        ...Array.from({ length: 100 }, (_, i) => 200 + i)
+          .filter((id) => id !== 250)
+          .map((id) => `p${id}@${25 + LIMIT}`),
+        `p8@${25 + LIMIT}`,
+      ]);
+      expect([queue.size, clock.pending]).to.deep.equal([0, 0]);
+    });
+
+    it('should fire exactly what a sorted model fires, in the same order, with one timer', () => {
+      fc.assert(
+        fc.property(fc.array(op, { maxLength: 40 }), fc.boolean(), (ops, limits) => {
+          const clock = new ManualClock();
+          const queue = TimerQueue.of(clock);
+          const log: string[] = [];
+          const probes = Array.from(
+            { length: IDS },
+            (_, id) => new Probe(`p${id}`, log, clock, undefined, limits && id % 3 === 0),
+          );
+          const model = new Map<number, { due: number; order: number }>();
+          const expected: string[] = [];
+          let order = 0;
+          for (const o of ops) {
+            switch (o.type) {
+              case 'add':
+                for (const id of o.ids) {
+                  queue.add(probes[id]!, clock.now() + o.delay);
+                  model.set(id, { due: clock.now() + o.delay, order: order++ });
+                }
+                break;
+              case 'remove':
+                for (const id of o.ids) expect(queue.remove(probes[id]!)).to.equal(model.delete(id));
+                break;
+              case 'advance': {
+                clock.advanceTo(clock.now() + o.ms);
+                const due = [...model]
+                  .filter(([, e]) => e.due <= clock.now())
+                  .sort(([, a], [, b]) => a.due - b.due || a.order - b.order);
+                for (const [id, e] of due) {
+                  model.delete(id);
+                  expected.push(`p${id}@${e.due}`);
+                }
+                break;
+              }
+            }
+            expect(log).to.deep.equal(expected);
+            expect(queue.size).to.equal(model.size);
+            expect(clock.pending).to.equal(model.size === 0 ? 0 : 1);
+          }
+          for (const id of [...model.keys()]) expect(queue.remove(probes[id]!)).to.equal(true);
+          expect([queue.size, clock.pending]).to.deep.equal([0, 0]);
+        }),
+        { numRuns: 200, seed: 20261203 },
+      );
+    });
+  });
+
   describe('on a wall clock set back and forward (property)', () => {
     type Op =
       | { readonly type: 'add'; readonly id: number; readonly delay: number }

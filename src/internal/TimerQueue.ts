@@ -25,7 +25,10 @@ export const MAX_TIMER_DELAY = 2_147_483_647;
 export interface Deadline {
   /** Queue time at which it is due; `Infinity` while it is not queued. Written by the queue only. */
   timerDue: number;
-  /** Its place in the queue's heap; `-1` while it is not queued. Written by the queue only. */
+  /**
+   * Its place in the queue (a heap slot, or 2^30 plus a slot of the queue's run); `-1` while it is not
+   * queued. Written by the queue only.
+   */
   timerSlot: number;
   /** When it was (re)queued, to order deadlines due at the same instant. Written by the queue only. */
   timerOrder: number;
@@ -55,9 +58,11 @@ const OTHER_CLOCK = 2 ** 30;
 const queues = new WeakMap<SchedulerLike, TimerQueue>();
 
 /**
- * One timer for many deadlines: the pending deadlines of one scheduler, ordered by due time in a binary
- * heap, share one scheduled action aimed at the earliest, as Netty's HashedWheelTimer or the kernel's timer
- * wheel share one clock tick. Adding and removing a deadline is O(log n) and touches the scheduler only
+ * One timer for many deadlines: the pending deadlines of one scheduler, ordered by due time, share one
+ * scheduled action aimed at the earliest, as Netty's HashedWheelTimer or the kernel's timer wheel share
+ * one clock tick. Adding and removing a deadline is O(1) when it is due no earlier than the one added
+ * before it (a FIFO run: one limit for every call, as Node keeps one list per duration), else O(log n)
+ * (a binary heap); either touches the scheduler only
  * when a new deadline is nearer than the armed action's delay (with one limit for every call, never; and a
  * wall clock set forward then delays no deadline), or when the queue empties (the action is cancelled, so
  * an idle queue holds no timer). A removed earliest deadline leaves the action armed: it wakes, finds
@@ -92,7 +97,7 @@ const queues = new WeakMap<SchedulerLike, TimerQueue>();
  * @example
  * ```ts
  * const queue = TimerQueue.of(scheduler);           // once per policy
- * queue.add(call, queue.now() + limit);             // per call; O(log n)
+ * queue.add(call, queue.now() + limit);             // per call; O(1) with one limit
  * destination.add(() => queue.remove(call));        // leaks nothing on unsubscribe
  * ```
  * @internal
@@ -154,7 +159,7 @@ export class TimerQueue {
   /**
    * Queues `deadline` to fire at `due` (queue time), or moves it there if it is queued already. A due time
    * at or before now fires as soon as the scheduler runs the action; `Infinity` removes it (it never fires
-   * and holds no timer). O(log n).
+   * and holds no timer). O(1) when `due` is no earlier than the last deadline added, else O(log n).
    * @throws {RangeError} when `due` is NaN, or `deadline` is queued in another queue.
    */
   add(deadline: Deadline, due: number): void {
@@ -175,8 +180,8 @@ export class TimerQueue {
   }
 
   /**
-   * Removes `deadline` if it is queued (it will not fire); returns whether it was. O(log n). The last
-   * deadline out cancels the scheduled action.
+   * Removes `deadline` if it is queued (it will not fire); returns whether it was. O(1), or O(log n) if
+   * it was added earlier than the one before it. The last deadline out cancels the scheduled action.
    */
   remove(deadline: Deadline): boolean {
     if (deadline.timerSlot < 0) return false;
@@ -256,13 +261,32 @@ export class TimerQueue {
   }
 }
 
+/** `timerSlot` of a deadline in a heap's run: this plus its index in the run's ring. */
+const IN_RUN = 2 ** 30;
+/** A run with at least this many slots is compacted once fewer than a quarter of them hold a deadline. */
+const COMPACT_FROM = 64;
+
 /**
- * One binary heap of deadlines with one scheduled action aimed at its earliest. The {@link TimerQueue}
+ * The deadlines of one clock with one scheduled action aimed at the earliest. The {@link TimerQueue}
  * keeps one per clock it has seen (almost always exactly one).
+ *
+ * They are kept in two places: a run, a FIFO ring of deadlines each due no earlier than the one added
+ * before it (one limit for every call: each call's deadline is now + limit), where adding, removing the
+ * earliest and removing any other are O(1) (a removed one leaves an empty slot, compacted away once they
+ * outnumber the deadlines three to one); and a binary heap for the others, O(log n). The earliest is the
+ * earlier of the run's first and the heap's root, by due time then by the order they were added.
  * @internal
  */
 class TimerHeap {
   private readonly items: Deadline[] = [];
+  /** The run: a ring (its length a power of two), `runLength` slots of it used from `runStart`. */
+  private ring: Array<Deadline | null> = [];
+  private runStart = 0;
+  private runLength = 0;
+  /** Deadlines in the run (its used slots minus the empty ones). */
+  private runSize = 0;
+  /** Due time of the last deadline added to the run: a later one may join it. */
+  private runTail = -Infinity;
   /** The armed action, or null when none is armed (or the action is running). */
   private action: Subscription | null = null;
   /** Queue time the armed action fires at, if the clock moves with its timer. */
@@ -280,7 +304,7 @@ class TimerHeap {
   constructor(private readonly queue: TimerQueue) {}
 
   get size(): number {
-    return this.items.length;
+    return this.items.length + this.runSize;
   }
 
   get armed(): boolean {
@@ -288,7 +312,16 @@ class TimerHeap {
   }
 
   holds(deadline: Deadline): boolean {
-    return this.items[deadline.timerSlot] === deadline;
+    const slot = deadline.timerSlot;
+    return slot >= IN_RUN ? this.ring[slot - IN_RUN] === deadline : this.items[slot] === deadline;
+  }
+
+  /** The earliest deadline, or undefined. */
+  private earliest(): Deadline | undefined {
+    const root = this.items[0];
+    if (this.runSize === 0) return root;
+    const first = this.ring[this.runStart]!;
+    return root === undefined || before(first, root) ? first : root;
   }
 
   /** Whether the armed action was closed by someone else (its scheduler): it will never run. */
@@ -303,6 +336,13 @@ class TimerHeap {
       deadline.timerDue = Infinity;
     }
     this.items.length = 0;
+    for (const deadline of this.ring) {
+      if (deadline === null) continue;
+      deadline.timerSlot = -1;
+      deadline.timerDue = Infinity;
+    }
+    this.ring = [];
+    this.resetRun();
     this.action = null;
     this.armedFor = Infinity;
   }
@@ -323,28 +363,93 @@ class TimerHeap {
     return this.action !== null && this.armedFor < now - STALE_AFTER;
   }
 
-  /** Queues `deadline` at `due`, or moves it there. */
+  /** Queues `deadline` at `due`, or moves it there: to the end of the run if it is due no earlier. */
   insert(deadline: Deadline, due: number, order: number): void {
+    if (deadline.timerSlot >= 0) this.delete(deadline);
     deadline.timerDue = due;
     deadline.timerOrder = order;
-    const slot = deadline.timerSlot;
-    if (slot < 0) {
-      deadline.timerSlot = this.items.length;
-      this.items.push(deadline);
-      this.up(deadline.timerSlot);
-    } else if (!this.up(slot)) {
-      this.down(slot);
+    if (due >= this.runTail) {
+      this.append(deadline);
+      return;
     }
+    deadline.timerSlot = this.items.length;
+    this.items.push(deadline);
+    this.up(deadline.timerSlot);
   }
 
   delete(deadline: Deadline): void {
-    this.removeAt(deadline.timerSlot);
+    const slot = deadline.timerSlot;
+    if (slot >= IN_RUN) this.unrun(slot - IN_RUN);
+    else this.removeAt(slot);
+  }
+
+  /** Adds `deadline` at the end of the run (it is due no earlier than the run's last). */
+  private append(deadline: Deadline): void {
+    let ring = this.ring;
+    if (this.runLength === ring.length) ring = this.relayout(Math.max(16, ring.length * 2));
+    const index = (this.runStart + this.runLength) & (ring.length - 1);
+    ring[index] = deadline;
+    deadline.timerSlot = IN_RUN + index;
+    this.runLength++;
+    this.runSize++;
+    this.runTail = deadline.timerDue;
+  }
+
+  /** Takes the deadline at ring `index` out of the run. */
+  private unrun(index: number): void {
+    const ring = this.ring;
+    const deadline = ring[index]!;
+    ring[index] = null;
+    deadline.timerSlot = -1;
+    deadline.timerDue = Infinity;
+    if (--this.runSize === 0) {
+      this.resetRun();
+      return;
+    }
+    const mask = ring.length - 1;
+    if (index === this.runStart) {
+      // The first left: the run starts at the next deadline.
+      let start = this.runStart;
+      do {
+        start = (start + 1) & mask;
+        this.runLength--;
+      } while (ring[start] === null);
+      this.runStart = start;
+    } else if (this.runLength >= COMPACT_FROM && this.runSize * 4 < this.runLength) {
+      this.relayout(ring.length);
+    }
+  }
+
+  /** Moves the run's deadlines to the start of a ring of `capacity` slots, in order, without gaps. */
+  private relayout(capacity: number): Array<Deadline | null> {
+    const old = this.ring;
+    const mask = old.length - 1;
+    const ring: Array<Deadline | null> = new Array<Deadline | null>(capacity).fill(null);
+    let length = 0;
+    for (let i = 0; i < this.runLength; i++) {
+      const deadline = old[(this.runStart + i) & mask]!;
+      if (deadline === null) continue;
+      deadline.timerSlot = IN_RUN + length;
+      ring[length++] = deadline;
+    }
+    this.ring = ring;
+    this.runStart = 0;
+    this.runLength = length;
+    return ring;
+  }
+
+  /** Empties the run (whose slots are empty already: each deadline empties its own as it leaves). */
+  private resetRun(): void {
+    this.runStart = 0;
+    this.runLength = 0;
+    this.runSize = 0;
+    this.runTail = -Infinity;
   }
 
   /** Replaces any armed action by one aimed at the earliest deadline. */
   arm(now: number): void {
     this.cancel();
-    const head = this.items[0];
+    const head = this.earliest();
     if (head === undefined) return;
     const delay = delayTo(head.timerDue, now);
     this.armedAt = now;
@@ -390,13 +495,13 @@ class TimerHeap {
     if (current) queue.last = now;
     const armedOrder = this.armedOrder;
     this.armedFor = Infinity;
-    const items = this.items;
     let failure: { error: unknown } | null = null;
     let fired = 0;
     let yielded = false;
     this.firing = true;
-    while (items.length > 0) {
-      const head = items[0]!;
+    for (;;) {
+      const head = this.earliest();
+      if (head === undefined) break;
       const due = head.timerDue;
       if (due > now) break;
       // A limit due exactly now that this action was not armed for (one fired before it, or the one it was
@@ -406,7 +511,7 @@ class TimerHeap {
         yielded = true;
         break;
       }
-      this.removeAt(0);
+      this.delete(head);
       fired++;
       try {
         head.onDeadline(due);
@@ -415,22 +520,23 @@ class TimerHeap {
       }
     }
     this.firing = false;
-    if (items.length > 0) {
+    const next = this.earliest();
+    if (next !== undefined) {
       const later = scheduler.now() + this.skew;
       const at = later > now ? later : now;
-      const delay = yielded ? 0 : delayTo(items[0]!.timerDue, at);
+      const delay = yielded ? 0 : delayTo(next.timerDue, at);
       this.armedAt = at;
       this.armedFor = at + delay;
-      this.armedOrder = items[0]!.timerOrder;
+      this.armedOrder = next.timerOrder;
       const token = ++this.arms;
-      const next = action.schedule(this, delay);
-      if (next !== action) {
+      const rearmed = action.schedule(this, delay);
+      if (rearmed !== action) {
         // A scheduler that re-arms with a new action (rxjs's virtual one makes it a child of this one):
         // this one is done. Detached and closed, it holds nothing, and the chain never grows.
-        action.remove(next);
+        action.remove(rearmed);
         action.unsubscribe();
       }
-      if (this.arms === token) this.action = next;
+      if (this.arms === token) this.action = rearmed;
     } else {
       queue.dropped(this);
     }

@@ -129,29 +129,41 @@ class TimeoutCall<T, R> implements Deadline {
   timerDue = Infinity;
   timerSlot = -1;
   timerOrder = 0;
-  readonly timerIsLimit = true;
+  /** A limit (see `Deadline.timerIsLimit`); a getter, so that a call carries no field for it. */
+  get timerIsLimit(): true {
+    return true;
+  }
+
   readonly upstream: Subscriber<T>;
   private seen = 0;
   /** Set once the source is subscribed: values that arrive while it is being subscribed arm nothing. */
   private started = false;
-  /** Queue time of the subscribe and of the last value. */
+  /** Queue time of the subscribe. */
   private readonly subscribedAt: number;
-  private lastValueAt: number;
-  private readonly totalDeadline: number;
+  /**
+   * Queue time of the last value, with `each` only (set on each value): a call of a policy without `each`
+   * carries no such field, and one time less to box.
+   */
+  declare private lastValueAt: number;
 
   constructor(
     private readonly policy: TimeoutPolicy<R>,
     private readonly destination: Subscriber<T | R>,
   ) {
-    this.subscribedAt = this.lastValueAt = policy.queue.now();
-    this.totalDeadline = this.subscribedAt + policy.total;
+    this.subscribedAt = policy.queue.now();
     this.upstream = createOperatorSubscriber<T>(destination, this);
+  }
+
+  /** When the whole call is due (`Infinity` without `total`); computed, so a call stores one time less. */
+  private get totalDeadline(): number {
+    return this.subscribedAt + this.policy.total;
   }
 
   /** When the next value is due. */
   private valueDeadline(): number {
     const { policy } = this;
-    return this.seen === 0 ? this.subscribedAt + policy.firstLimit : this.lastValueAt + policy.eachLimit;
+    if (this.seen === 0) return this.subscribedAt + policy.firstLimit;
+    return policy.eachLimit === Infinity ? Infinity : this.lastValueAt + policy.eachLimit;
   }
 
   /** Queues the deadline once the source is subscribed (and still open). */
