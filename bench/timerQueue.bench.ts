@@ -10,7 +10,8 @@
  *    `timeoutAfter(60000)`, with rxjs `timeout(60000)`; also one call at a time (the queue then empties
  *    between calls, so each call arms and cancels the timer, as rxjs does).
  * 3. Per async call that answers, 10 000 in flight: what `timeoutAfter(60000)` and rxjs `timeout(60000)`
- *    add over the bare call, and what one `map(identity)` adds (the floor of any operator layer). Answered
+ *    add over the bare call, and two floors: what rxjs's `map(identity)` adds, and what an operator layer
+ *    built as timeoutAfter is (`operate` and a forwarding subscriber, doing nothing) adds. Answered
  *    by the source in the order they were made, and answered by resolved promises (`from(promise)`),
  *    where collecting what the 10 000 pending calls allocate weighs on every row.
  * 4. Heap bytes per pending deadline, 100 000 pending, against the bare pending subscription.
@@ -36,11 +37,14 @@ import {
   type Subscriber,
   type Subscription,
 } from 'rxjs';
+import { createOperatorSubscriber, operate } from '../src/internal/operate';
 import { retryBackoff } from '../src/operators/retryBackoff';
 import { timeoutAfter } from '../src/operators/timeoutAfter';
 import { formatNs, heapUsed, median, Report } from './harness';
 
 const IN_FLIGHT = 10_000;
+/** The row of an operator layer built as timeoutAfter is, doing nothing: the floor of any timeoutAfter. */
+const LAYER = 'operate() + forwarding subscriber, as timeoutAfter is built';
 const HEAP_PENDING = 100_000;
 const LIMIT = 60_000;
 const ROUNDS = 7;
@@ -239,10 +243,15 @@ export default async function timerQueueBench(): Promise<void> {
   );
 
   // 3. Async calls that answer: the operators are built once, as `mergeMap((x) => call(x).pipe(op))` does
-  // with a shared `op`; `map(identity)` shows what any one rxjs operator layer adds (the floor).
+  // with a shared `op`; `map(identity)` shows what any one rxjs operator layer adds, and `layer` what one
+  // layer built as timeoutAfter is costs (the floor of any timeoutAfter).
+  const layer = operate<number, number>((source, destination) => {
+    source.subscribe(createOperatorSubscriber(destination));
+  });
   const ops3: ReadonlyArray<[string, MonoTypeOperatorFunction<number>]> = [
     ['bare', identity],
     ['map(identity), any one operator', map((x: number) => x)],
+    [LAYER, layer],
     ['timeoutAfter(60000)', timeoutAfter(LIMIT)],
     ['rxjs timeout(60000)', timeout(LIMIT)],
   ];
@@ -268,6 +277,7 @@ export default async function timerQueueBench(): Promise<void> {
     return {
       ours: (m.get('timeoutAfter(60000)')! - bareNs) / rxjsAdded,
       floor: (m.get('map(identity), any one operator')! - bareNs) / rxjsAdded,
+      layer: (m.get(LAYER)! - bareNs) / rxjsAdded,
     };
   };
   const bySource = await answerTable(
@@ -292,6 +302,16 @@ export default async function timerQueueBench(): Promise<void> {
     'per answering call (from(promise)): the floor, what map(identity) adds / what rxjs timeout adds',
     byPromise.floor,
     byPromise.floor <= 0.2,
+  );
+  report.check(
+    'per answering call (from(promise)): the floor, what a do-nothing operate() layer adds / what rxjs timeout adds',
+    byPromise.layer,
+    byPromise.layer <= 0.2,
+  );
+  report.check(
+    'per answering call (answered by the source): the floor, what a do-nothing operate() layer adds / what rxjs timeout adds',
+    bySource.layer,
+    bySource.layer <= 0.2,
   );
 
   // 4. Heap per pending deadline.

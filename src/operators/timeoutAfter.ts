@@ -95,16 +95,18 @@ export function timeoutAfter<T, R>(
     firstName,
     eachLimit,
     total,
+    onlyTotal: firstLimit === Infinity && eachLimit === Infinity,
     fallback,
     meta,
   };
   return operate<T, T | R>((source, destination) => {
-    const call = new TimeoutCall<T, R>(policy, destination);
+    const subscribedAt = policy.queue.now();
+    const call = new TimeoutCall<T, R>(policy, destination, subscribedAt);
     // A subscriber that was closed before it subscribed (rxjs 7 subscribes sources even then) starts nothing.
     if (call.upstream.closed) return;
     source.subscribe(call.upstream);
     // A source that ended (or was cut by downstream) while being subscribed needs no deadline at all.
-    if (!destination.closed) call.start();
+    if (!destination.closed) call.start(subscribedAt);
   });
 }
 
@@ -116,6 +118,8 @@ interface TimeoutPolicy<R> {
   readonly firstName: 'first' | 'each';
   readonly eachLimit: number;
   readonly total: number;
+  /** Only `total` is set: a call's one deadline is its subscribe time plus `total`. */
+  readonly onlyTotal: boolean;
   readonly fallback: ((info: TimeoutExceededInfo) => ObservableInput<R>) | undefined;
   readonly meta: unknown;
 }
@@ -138,8 +142,11 @@ class TimeoutCall<T, R> implements Deadline {
   private seen = 0;
   /** Set once the source is subscribed: values that arrive while it is being subscribed arm nothing. */
   private started = false;
-  /** Queue time of the subscribe. */
-  private readonly subscribedAt: number;
+  /**
+   * Queue time of the subscribe, kept only with `first` or `each` (a `total` alone is queued at once and
+   * its firing is the expiry): a call of the usual `timeoutAfter(ms)` boxes no time of its own.
+   */
+  declare private readonly subscribedAt: number;
   /**
    * Queue time of the last value, with `each` only (set on each value): a call of a policy without `each`
    * carries no such field, and one time less to box.
@@ -149,8 +156,9 @@ class TimeoutCall<T, R> implements Deadline {
   constructor(
     private readonly policy: TimeoutPolicy<R>,
     private readonly destination: Subscriber<T | R>,
+    subscribedAt: number,
   ) {
-    this.subscribedAt = policy.queue.now();
+    if (!policy.onlyTotal) this.subscribedAt = subscribedAt;
     this.upstream = createOperatorSubscriber<T>(destination, this);
   }
 
@@ -166,10 +174,12 @@ class TimeoutCall<T, R> implements Deadline {
     return policy.eachLimit === Infinity ? Infinity : this.lastValueAt + policy.eachLimit;
   }
 
-  /** Queues the deadline once the source is subscribed (and still open). */
-  start(): void {
+  /** Queues the deadline once the source is subscribed (and still open); `subscribedAt` as given before. */
+  start(subscribedAt: number): void {
+    const { policy } = this;
     this.started = true;
-    this.policy.queue.add(this, Math.min(this.valueDeadline(), this.totalDeadline));
+    if (policy.onlyTotal) policy.queue.add(this, subscribedAt + policy.total);
+    else policy.queue.add(this, Math.min(this.valueDeadline(), this.totalDeadline));
   }
 
   next(value: T): void {
@@ -196,7 +206,7 @@ class TimeoutCall<T, R> implements Deadline {
   /** The queue says `due` has passed: expire if it was a limit's deadline, else aim at the next one. */
   onDeadline(due: number): void {
     const { policy } = this;
-    if (due >= this.totalDeadline) return this.expire('total', policy.total);
+    if (policy.onlyTotal || due >= this.totalDeadline) return this.expire('total', policy.total);
     const valueDue = this.valueDeadline();
     if (valueDue <= due) {
       if (this.seen === 0) this.expire(policy.firstName, policy.firstLimit);
