@@ -26,7 +26,9 @@ const ENTRIES = [
     code: "export { resilient, ResiliencePipeline, CircuitBreaker } from 'rxjs-resilience';",
     // 17759 B at first; raised for the pipeline's fast paths (issue 12 item 3: execute's direct Promise,
     // attempts that are their own subscribers, operate() without a closure per piping), about +400 B.
-    budget: 18100,
+    // Raised again for the timer queue's FIFO run (issue 11: O(1) add and remove of deadlines of one
+    // limit) and the bulkhead's waiting-call subscriber.
+    budget: 18500,
   },
   { name: 'everything (main entry)', code: "export * from 'rxjs-resilience';", budget: 33416 },
   { name: 'testing/marbles', code: "export * from 'rxjs-resilience/testing/marbles';", budget: 9669 },
