@@ -115,22 +115,39 @@ describe('GCRA_SCRIPT', () => {
     expect(outcomes.refused).to.be.greaterThan(0);
   });
 
-  it('should expire a key when its tat passes (it then holds nothing), and refused calls leave it as it is', async () => {
-    // limit 1 per 300 ms, burst 1: tat = now + 300 ms after the call.
+  it('should expire a key about a second after its tat passes (it then holds nothing), and refused calls leave it as it is', async () => {
+    // limit 1 per 300 ms, burst 1: tat = now + 300 ms after the call, and the key lives a second more.
     const ttl = gcraRuleArgs({ name: 'ttl', limit: 1, interval: 300, burst: 1, maxWait: 0 });
     expect(await gcra('ttl', ...ttl, '1')).to.equal(0); // admitted: the integer reply 0
     const afterCall = await client.pttl('ttl');
-    expect(afterCall).to.be.within(1, 300);
+    expect(afterCall).to.be.within(1200, 1302);
     const refusal = await gcra('ttl', ...ttl, '1');
     expect(refusal).to.be.a('string'); // refused: the ms as a string
     expect(Number(refusal)).to.be.lessThan(0);
     expect(await client.pttl('ttl')).to.be.within(1, afterCall);
-    // A penalty of 2 s: tat = now + 2000 + T * (burst - 1).
+    // A penalty of 2 s: tat = now + 2000 + T * (burst - 1), past the key's expiry: a new one.
     await gcra('ttl', ...ttl, '2000', PENALIZE);
-    expect(await client.pttl('ttl')).to.be.within(1700, 2000);
+    expect(await client.pttl('ttl')).to.be.within(2700, 3002);
     // A penalty that ends before tat changes nothing.
     await gcra('ttl', ...ttl, '0', PENALIZE);
-    expect(await client.pttl('ttl')).to.be.within(1700, 2000);
+    expect(await client.pttl('ttl')).to.be.within(2700, 3002);
+  });
+
+  it("should keep a key's expiry while its tat stays a millisecond short of it, and move it once tat passes", async () => {
+    // limit 10 per s, burst 10 (T = 100 ms): the first call sets tat = now + 100 and the expiry a second on.
+    const rule = gcraRuleArgs({ name: 'keep', limit: 10, interval: 1000, burst: 10, maxWait: 0 });
+    expect(await gcra('keep', ...rule, '1')).to.equal(0);
+    const first = await client.pttl('keep');
+    expect(first).to.be.within(1000, 1102);
+    // tat = now + 200, then now + 1000: within the expiry, which is kept (the value rewritten in place).
+    expect(await gcra('keep', ...rule, '1')).to.equal(0);
+    expect(await gcra('keep', ...rule, '8')).to.equal(0);
+    expect(await client.pttl('keep')).to.be.within(first - 100, first);
+    // Kept in place, the key still decides: the burst is spent, so the next call is refused for ~100 ms.
+    expect(-Number(await gcra('keep', ...rule, '1'))).to.be.within(50, 100);
+    // A penalty of 2 s: tat = now + 2000 + T * 9 = now + 2900, past the expiry: the key lives to 3900.
+    await gcra('keep', ...rule, '2000', PENALIZE);
+    expect(await client.pttl('keep')).to.be.within(3800, 3902);
   });
 
   it('should read a key written with another limit in its own units (a rolling deploy of a new limit)', async () => {

@@ -7,12 +7,19 @@ import type { RateLimitRule } from '../../limiter/RateLimitStore';
  * {@link MemoryRateLimitStore}: times in units of `1 / limit` µs, so that `T = interval / limit` is the
  * number `interval * 1000` and sums of emission intervals stay exact.
  *
- * `KEYS[1]` holds three doubles (`struct.pack('<ddd')`, 24 bytes): `e` the server time of the last write
+ * `KEYS[1]` holds four doubles (`struct.pack('<dddd')`, 32 bytes): `e` the server time of the last write
  * (µs), `r` the key's `tat` minus `e` (units of `1 / l` µs), `l` the limit it was written with (a
- * process running another limit rescales it). Stored relative to the last write, the numbers stay small
- * whatever the epoch; stored as doubles, they cross no string conversion (Lua's keeps 14 digits, too few
- * for a time in µs). The key expires (`PX`) when its `tat` passes: from then on it holds nothing a
- * decision needs. Redis 5 or later (scripts replicated as effects, so `TIME` before a write is allowed).
+ * process running another limit rescales it), and `x` the server time (µs) the key lives until at least.
+ * Stored relative to the last write, the numbers stay small whatever the epoch; stored as doubles, they
+ * cross no string conversion (Lua's keeps 14 digits, too few for a time in µs).
+ *
+ * The key expires (`PX`) about a second after its `tat` (from then on it holds nothing a decision needs):
+ * a write that moves `tat` past `x` (less 1 ms) sets `x` to `tat` plus a second and the key's `PX` to
+ * reach it; any other write keeps the key's expiry (`SETRANGE` over the whole value), which costs the
+ * server a third of what a new `PX` does. So a key called more often than once a second is rewritten in
+ * place, not expired and created again at each call. A refusal writes nothing. Only the rule's numbers
+ * a decision needs are parsed: an admission reads neither `maxWait` nor (at cost 1) the cost. Redis 5 or
+ * later (scripts replicated as effects, so `TIME` before a write is allowed).
  *
  * `ARGV`: the rule as {@link gcraRuleArgs} gives it (`limit`, then `T`, `T * burst` and `maxWait` in
  * units), the amount (`cost`, or the ms of a penalty), and optional flags: `p` a penalty, `t` report the
@@ -28,34 +35,43 @@ local time = redis.call('TIME')
 local now = time[1] * 1000000 + time[2]
 local limit = tonumber(ARGV[1])
 local emission = tonumber(ARGV[2])
-local perMs = limit * 1000
+local amount = ARGV[5]
+if amount == '1' then amount = 1 else amount = tonumber(amount) end
 local flags = ARGV[6]
-local penalty = flags == 'p' or flags == 'pt'
 local tat = 0
+local expiry = -1
 local state = redis.call('GET', KEYS[1])
-if state and #state == 24 then
-  local e, r, l = struct.unpack('<ddd', state)
+if state and #state == 32 then
+  local e, r, l, x = struct.unpack('<dddd', state)
   if l ~= limit then r = r * limit / l end
   tat = r - (now - e) * limit
   if tat < 0 then tat = 0 end
+  expiry = x
 end
 local nxt
 local answer = 0
-local refused = false
-if penalty then
-  nxt = tonumber(ARGV[5]) * perMs + tonumber(ARGV[3]) - emission
+if flags == 'p' or flags == 'pt' then
+  nxt = amount * limit * 1000 + tonumber(ARGV[3]) - emission
 else
-  nxt = tat + emission * tonumber(ARGV[5])
+  nxt = tat + emission * amount
   local wait = nxt - tonumber(ARGV[3])
-  if wait > tonumber(ARGV[4]) then
-    refused = true
-    answer = string.format('%.17g', -wait / perMs)
-  elseif wait > 0 then
-    answer = string.format('%.17g', wait / perMs)
+  if wait > 0 then
+    if wait > tonumber(ARGV[4]) then
+      answer = string.format('%.17g', -wait / (limit * 1000))
+      nxt = tat
+    else
+      answer = string.format('%.17g', wait / (limit * 1000))
+    end
   end
 end
-if not refused and nxt > tat then
-  redis.call('SET', KEYS[1], struct.pack('<ddd', now, nxt, limit), 'PX', math.ceil(nxt / perMs))
+if nxt > tat then
+  local due = now + nxt / limit
+  if due + 1000 <= expiry then
+    redis.call('SETRANGE', KEYS[1], 0, struct.pack('<dddd', now, nxt, limit, expiry))
+  else
+    expiry = due + 1000000
+    redis.call('SET', KEYS[1], struct.pack('<dddd', now, nxt, limit, expiry), 'PX', math.ceil((expiry - now) / 1000) + 1)
+  end
 end
 if flags == 't' or flags == 'pt' then return {tostring(answer), time[1], time[2]} end
 return answer
