@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import Redis from 'ioredis';
 import { MemoryRateLimitStore } from '../../../src/limiter/MemoryRateLimitStore';
 import type { RateLimitRule } from '../../../src/limiter/RateLimitStore';
-import { GCRA_SCRIPT, gcraRuleArgs, PENALIZE, REPORT_TIME } from '../../../src/stores/redis/gcraScript';
+import { gcraScript, PENALIZE, REPORT_TIME } from '../../../src/stores/redis/gcraScript';
 import { connectedClient } from '../../helpers/redisClient';
 import { startRedisServer, type RedisServer } from '../../helpers/redisServer';
 
@@ -20,13 +20,18 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 describe('GCRA_SCRIPT', () => {
   let server: RedisServer;
   let client: Redis;
-  let gcra: Gcra;
+  let defined = 0;
+
+  /** The script of `rule`, as a command on the client. */
+  const script = (rule: Omit<RateLimitRule, 'name'>): Gcra => {
+    const name = `gcraSpec${defined++}`;
+    client.defineCommand(name, { numberOfKeys: 1, lua: gcraScript({ name, ...rule }) });
+    return (client as unknown as Record<string, Gcra>)[name]!.bind(client);
+  };
 
   before(async () => {
     server = await startRedisServer();
     client = await connectedClient(server);
-    client.defineCommand('gcraSpec', { numberOfKeys: 1, lua: GCRA_SCRIPT });
-    gcra = (client as unknown as { gcraSpec: Gcra }).gcraSpec.bind(client);
   });
 
   after(async () => {
@@ -71,7 +76,7 @@ describe('GCRA_SCRIPT', () => {
     await fc.assert(
       fc.asyncProperty(rules, fc.array(op, { minLength: 10, maxLength: 30 }), async (rule, ops) => {
         const prefix = `gcra-${run++}:`;
-        const argv = gcraRuleArgs({ name: 'redis', ...rule });
+        const gcra = script(rule);
         // The memory store on the server's clock in µs: the same units as the script (1 / limit µs).
         const memory = new MemoryRateLimitStore();
         const inMicroseconds: RateLimitRule = {
@@ -86,7 +91,6 @@ describe('GCRA_SCRIPT', () => {
           if (o.pause > 0) await sleep(o.pause);
           const [answer, seconds, microseconds] = (await gcra(
             prefix + o.key,
-            ...argv,
             String(o.type === 'acquire' ? o.cost : o.ms),
             o.type === 'acquire' ? REPORT_TIME : PENALIZE + REPORT_TIME,
           )) as [string, string, string];
@@ -117,51 +121,43 @@ describe('GCRA_SCRIPT', () => {
 
   it('should expire a key about a second after its tat passes (it then holds nothing), and refused calls leave it as it is', async () => {
     // limit 1 per 300 ms, burst 1: tat = now + 300 ms after the call, and the key lives a second more.
-    const ttl = gcraRuleArgs({ name: 'ttl', limit: 1, interval: 300, burst: 1, maxWait: 0 });
-    expect(await gcra('ttl', ...ttl, '1')).to.equal(0); // admitted: the integer reply 0
+    const gcra = script({ limit: 1, interval: 300, burst: 1, maxWait: 0 });
+    expect(await gcra('ttl', '1')).to.equal(0); // admitted: the integer reply 0
     const afterCall = await client.pttl('ttl');
     expect(afterCall).to.be.within(1200, 1302);
-    const refusal = await gcra('ttl', ...ttl, '1');
+    const refusal = await gcra('ttl', '1');
     expect(refusal).to.be.a('string'); // refused: the ms as a string
     expect(Number(refusal)).to.be.lessThan(0);
     expect(await client.pttl('ttl')).to.be.within(1, afterCall);
     // A penalty of 2 s: tat = now + 2000 + T * (burst - 1), past the key's expiry: a new one.
-    await gcra('ttl', ...ttl, '2000', PENALIZE);
+    await gcra('ttl', '2000', PENALIZE);
     expect(await client.pttl('ttl')).to.be.within(2700, 3002);
     // A penalty that ends before tat changes nothing.
-    await gcra('ttl', ...ttl, '0', PENALIZE);
+    await gcra('ttl', '0', PENALIZE);
     expect(await client.pttl('ttl')).to.be.within(2700, 3002);
   });
 
   it("should keep a key's expiry while its tat stays a millisecond short of it, and move it once tat passes", async () => {
     // limit 10 per s, burst 10 (T = 100 ms): the first call sets tat = now + 100 and the expiry a second on.
-    const rule = gcraRuleArgs({ name: 'keep', limit: 10, interval: 1000, burst: 10, maxWait: 0 });
-    expect(await gcra('keep', ...rule, '1')).to.equal(0);
+    const gcra = script({ limit: 10, interval: 1000, burst: 10, maxWait: 0 });
+    expect(await gcra('keep', '1')).to.equal(0);
     const first = await client.pttl('keep');
     expect(first).to.be.within(1000, 1102);
     // tat = now + 200, then now + 1000: within the expiry, which is kept (the value rewritten in place).
-    expect(await gcra('keep', ...rule, '1')).to.equal(0);
-    expect(await gcra('keep', ...rule, '8')).to.equal(0);
+    expect(await gcra('keep', '1')).to.equal(0);
+    expect(await gcra('keep', '8')).to.equal(0);
     expect(await client.pttl('keep')).to.be.within(first - 100, first);
     // Kept in place, the key still decides: the burst is spent, so the next call is refused for ~100 ms.
-    expect(-Number(await gcra('keep', ...rule, '1'))).to.be.within(50, 100);
+    expect(-Number(await gcra('keep', '1'))).to.be.within(50, 100);
     // A penalty of 2 s: tat = now + 2000 + T * 9 = now + 2900, past the expiry: the key lives to 3900.
-    await gcra('keep', ...rule, '2000', PENALIZE);
+    await gcra('keep', '2000', PENALIZE);
     expect(await client.pttl('keep')).to.be.within(3800, 3902);
   });
 
   it('should read a key written with another limit in its own units (a rolling deploy of a new limit)', async () => {
     // 10 per s: cost 5 holds the key 500 ms ahead. Then 20 per s, burst 1, reads the same 500 ms.
-    await gcra(
-      'deploy',
-      ...gcraRuleArgs({ name: 'old', limit: 10, interval: 1000, burst: 10, maxWait: 0 }),
-      '5',
-    );
-    const answer = await gcra(
-      'deploy',
-      ...gcraRuleArgs({ name: 'new', limit: 20, interval: 1000, burst: 1, maxWait: 0 }),
-      '1',
-    );
+    await script({ limit: 10, interval: 1000, burst: 10, maxWait: 0 })('deploy', '5');
+    const answer = await script({ limit: 20, interval: 1000, burst: 1, maxWait: 0 })('deploy', '1');
     expect(-Number(answer)).to.be.within(400, 500);
   });
 });

@@ -5,7 +5,7 @@ import { InvalidConfigError, isInvalidConfigError } from '../../../src/errors/In
 import { RateLimitedError } from '../../../src/errors/RateLimitedError';
 import { RateLimiter, type RateLimiterConfig } from '../../../src/limiter/RateLimiter';
 import { rateLimit } from '../../../src/operators/rateLimit';
-import { GCRA_SCRIPT } from '../../../src/stores/redis/gcraScript';
+import { gcraScript } from '../../../src/stores/redis/gcraScript';
 import {
   redisRateLimitStore,
   type RedisRateLimitStore,
@@ -46,7 +46,7 @@ function setUp(
 
 describe('redisRateLimitStore', () => {
   describe('config', () => {
-    it('should apply the defaults and define its script once on the client', () => {
+    it("should apply the defaults, and define its rule's script on the client once, at its first decision", () => {
       const client = new StandInRedis(asyncScheduler);
       const store = redisRateLimitStore({ client: client as never });
       expect({
@@ -63,10 +63,28 @@ describe('redisRateLimitStore', () => {
         replicas: 1,
       });
       expect(store.scheduler).to.equal(asyncScheduler);
-      redisRateLimitStore({ client: client as never });
+      expect(client.defined).to.have.length(0);
+      const rule = { limit: 5, interval: 1000 };
+      const first = new RateLimiter({ name: 'a', ...rule, store });
+      first.store.acquire('k', 1, first.rule, 0);
+      first.store.acquire('k', 1, first.rule, 0);
+      // Another limiter with the same numbers runs the same script: defined once.
+      const second = new RateLimiter({
+        name: 'b',
+        ...rule,
+        store: redisRateLimitStore({ client: client as never }),
+      });
+      second.store.acquire('k', 1, second.rule, 0);
       expect(client.defined).to.have.length(1);
-      expect(client.defined[0]).to.deep.include({ numberOfKeys: 1, lua: GCRA_SCRIPT });
+      expect(client.defined[0]).to.deep.include({ numberOfKeys: 1, lua: gcraScript(first.rule) });
       expect(client.defined[0]!.name).to.match(/^rxjsResilienceGcra[0-9a-f]{8}$/);
+      const third = new RateLimiter({
+        ...rule,
+        burst: 2,
+        store: redisRateLimitStore({ client: client as never }),
+      });
+      third.store.acquire('k', 1, third.rule, 0);
+      expect(client.defined).to.have.length(2);
     });
 
     it('should throw InvalidConfigError naming every bad field, expected and received', () => {

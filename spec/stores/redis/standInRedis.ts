@@ -27,7 +27,6 @@ export class StandInRedis {
   readonly defined: Array<{ name: string; numberOfKeys: number; lua: string }> = [];
   readonly sent: SentCommand[] = [];
   private readonly memory = new MemoryRateLimitStore();
-  private rule: RateLimitRule | null = null;
 
   constructor(
     private readonly scheduler: SchedulerLike,
@@ -36,7 +35,8 @@ export class StandInRedis {
 
   defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void {
     this.defined.push({ name, ...definition });
-    (this as unknown as Record<string, unknown>)[name] = (...args: string[]) => this.command(args);
+    const rule = ruleOf(definition.lua);
+    (this as unknown as Record<string, unknown>)[name] = (...args: string[]) => this.command(rule, args);
   }
 
   connect(): Promise<void> {
@@ -46,34 +46,43 @@ export class StandInRedis {
   }
 
   /** The reply: only `then(onValue, onError)`, which is all the store uses of it. */
-  private command(args: string[]): { then(onValue: Settle, onError: Settle): void } {
+  private command(rule: RateLimitRule, args: string[]): { then(onValue: Settle, onError: Settle): void } {
     const now = this.scheduler.now();
     this.sent.push({ at: now, args });
     const behaviour = this.behaviour(now);
     return {
       then: (onValue, onError) => {
         if (behaviour === 'hang') return;
-        if (typeof behaviour === 'number') this.scheduler.schedule(() => onValue(this.run(args)), behaviour);
+        if (typeof behaviour === 'number')
+          this.scheduler.schedule(() => onValue(this.run(rule, args)), behaviour);
         else this.scheduler.schedule(() => onError(behaviour.error), behaviour.after);
       },
     };
   }
 
-  /** GCRA as the script runs it, at the time the answer leaves (the script's arguments read back). */
-  private run([key, limit, emission, burstOffset, maxWait, amount, flags]: string[]): number | string {
-    this.rule ??= {
-      name: 'stand-in',
-      limit: Number(limit),
-      interval: Number(emission) / 1000,
-      burst: Number(burstOffset) / Number(emission),
-      maxWait: Number(maxWait) / 1000 / Number(limit),
-    };
+  /** GCRA as the script runs it, at the time the answer leaves. */
+  private run(rule: RateLimitRule, [key, amount, flags]: string[]): number | string {
     const now = this.scheduler.now();
     if (flags === PENALIZE) {
-      this.memory.penalize(key!, Number(amount), this.rule, now);
+      this.memory.penalize(key!, Number(amount), rule, now);
       return 0;
     }
-    const answer = this.memory.acquire(key!, Number(amount), this.rule, now);
+    const answer = this.memory.acquire(key!, Number(amount), rule, now);
     return answer === 0 ? 0 : String(answer);
   }
+}
+
+/** The rule a script was written for, read back from the numbers at its top (see gcraScript). */
+function ruleOf(lua: string): RateLimitRule {
+  const number = (name: string): number =>
+    Number(new RegExp(`^local ${name} = (\\S+)$`, 'm').exec(lua)![1]!.replace('math.huge', 'Infinity'));
+  const limit = number('limit');
+  const emission = number('emission');
+  return {
+    name: 'stand-in',
+    limit,
+    interval: emission / 1000,
+    burst: number('burstOffset') / emission,
+    maxWait: number('maxWait') / 1000 / limit,
+  };
 }

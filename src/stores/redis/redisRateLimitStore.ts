@@ -13,7 +13,7 @@ import { config, finitePositiveMs, oneOf, positiveInt, scheduler } from '../../i
 import { decodeConfig } from '../../internal/decodeConfig';
 import { MemoryRateLimitStore } from '../../limiter/MemoryRateLimitStore';
 import type { RateLimitAnswer, RateLimitRule, RateLimitStore } from '../../limiter/RateLimitStore';
-import { GCRA_SCRIPT, gcraRuleArgs, PENALIZE } from './gcraScript';
+import { gcraScript, PENALIZE } from './gcraScript';
 import { RedisDecision } from './RedisDecision';
 import { redisKeyBase } from './redisKey';
 
@@ -116,10 +116,6 @@ const codec = config(
   },
 );
 
-/** The command the script is defined as on a client: named after the script's hash, so two versions of
- * this library on one client never run each other's script. */
-const COMMAND = `rxjsResilienceGcra${createHash('sha1').update(GCRA_SCRIPT).digest('hex').slice(0, 8)}`;
-
 type GcraCommand = (key: string, ...argv: string[]) => Promise<unknown>;
 
 const noop = (): void => undefined;
@@ -150,8 +146,8 @@ export class RedisRateLimitStore implements RateLimitStore {
   private localRule: RateLimitRule | null = null;
   /** The Redis key up to the limiter key (see redisKeyBase). */
   private base = '';
-  /** The rule's arguments of the script (gcraRuleArgs). */
-  private ruleArgs: [string, string, string, string] = ['', '', '', ''];
+  /** The rule's script, as the command defined on the client (see bind). */
+  private gcra: GcraCommand | null = null;
   /** True from a failure until Redis answers again. */
   private unavailable = false;
   /** While unavailable: the store's time at which the next decision asks Redis. */
@@ -192,11 +188,6 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.probeInterval = probeInterval;
     this.replicas = replicas;
     this.scheduler = scheduler;
-    // ioredis's defineCommand sends EVALSHA, and EVAL on a connection that has not loaded the script
-    // or answered NOSCRIPT (after a restart, a failover or SCRIPT FLUSH): the script reloads itself.
-    if (typeof (client as unknown as Record<string, unknown>)[COMMAND] !== 'function') {
-      client.defineCommand(COMMAND, { numberOfKeys: 1, lua: GCRA_SCRIPT });
-    }
   }
 
   /** A snapshot of the counters (a new object each time). */
@@ -236,10 +227,9 @@ export class RedisRateLimitStore implements RateLimitStore {
     if (this.whenUnavailable === 'local') this.local.penalize(key, ms, this.localRule!, now);
     if (this.client.status !== 'ready') return;
     try {
-      const [limit, emission, burstOffset, maxWait] = this.ruleArgs;
-      this.command()
-        .call(this.client, this.base + key + '}', limit, emission, burstOffset, maxWait, String(ms), PENALIZE)
-        .then(noop, (err: unknown) => this.noteError(err));
+      this.gcra!.call(this.client, this.base + key + '}', String(ms), PENALIZE).then(noop, (err: unknown) =>
+        this.noteError(err),
+      );
     } catch (err) {
       this.noteError(err);
     }
@@ -272,16 +262,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.counts.pending++;
     let reply: Promise<unknown>;
     try {
-      const [limit, emission, burstOffset, maxWait] = this.ruleArgs;
-      reply = this.command().call(
-        this.client,
-        this.base + key + '}',
-        limit,
-        emission,
-        burstOffset,
-        maxWait,
-        cost === 1 ? '1' : String(cost),
-      );
+      reply = this.gcra!.call(this.client, this.base + key + '}', cost === 1 ? '1' : String(cost));
     } catch (err) {
       this.fail(decision, err);
       return decision;
@@ -295,11 +276,6 @@ export class RedisRateLimitStore implements RateLimitStore {
       (err: unknown) => this.fail(decision, err),
     );
     return decision;
-  }
-
-  /** The script, as the command defined on the client. */
-  private command(): GcraCommand {
-    return (this.client as unknown as Record<string, GcraCommand>)[COMMAND]!;
   }
 
   /** Redis answered `value`: `0` (admitted), or the answer in ms as a string. */
@@ -432,7 +408,15 @@ export class RedisRateLimitStore implements RateLimitStore {
       maxWait: rule.maxWait,
     });
     this.base = redisKeyBase(this.prefix, rule.name);
-    this.ruleArgs = gcraRuleArgs(rule);
+    // ioredis's defineCommand sends EVALSHA, and EVAL on a connection that has not loaded the script
+    // or answered NOSCRIPT (after a restart, a failover or SCRIPT FLUSH): the script reloads itself.
+    // Named after the script's hash: limiters with one rule share it, and two versions of this library
+    // on one client never run each other's script.
+    const lua = gcraScript(rule);
+    const name = `rxjsResilienceGcra${createHash('sha1').update(lua).digest('hex').slice(0, 8)}`;
+    const commands = this.client as unknown as Record<string, GcraCommand | undefined>;
+    if (typeof commands[name] !== 'function') this.client.defineCommand(name, { numberOfKeys: 1, lua });
+    this.gcra = commands[name]!;
   }
 }
 
