@@ -5,11 +5,11 @@ import {
   type Observable,
   type SchedulerLike,
   type Subscriber,
-  type Subscription,
   type Unsubscribable,
 } from 'rxjs';
 import { InvalidConfigError } from '../errors/InvalidConfigError';
 import { RateLimitedError } from '../errors/RateLimitedError';
+import { AWAIT_ANSWER, isDirectAnswer } from '../internal/awaitAnswer';
 import { RATE_LIMITER, setBrand } from '../internal/brand';
 import {
   config,
@@ -147,8 +147,8 @@ class Call implements Unsubscribable, OperatorHandlers<RateLimitAnswer>, Deadlin
   timerDue = Infinity;
   timerSlot = -1;
   timerOrder = 0;
-  /** The subscription to an asynchronous answer. */
-  answer: Subscription | null = null;
+  /** The subscription to an asynchronous answer (or the handle of a direct one). */
+  answer: Unsubscribable | null = null;
 
   constructor(
     readonly hooks: LimiterHooks,
@@ -177,7 +177,14 @@ class Call implements Unsubscribable, OperatorHandlers<RateLimitAnswer>, Deadlin
       this.hooks.fail(this, new TypeError(`RateLimitStore: answered ${String(answer)}, not a number`));
       return;
     }
-    this.hooks.decide(answer, this);
+    try {
+      this.hooks.decide(answer, this);
+    } catch (err) {
+      // Called by a store's direct answer, outside any subscriber: the call's destination gets the throw,
+      // as an operator subscriber would route it.
+      if (this.destination === null) throw err;
+      this.destination.error(err);
+    }
   }
 
   error(err: unknown): void {
@@ -187,6 +194,8 @@ class Call implements Unsubscribable, OperatorHandlers<RateLimitAnswer>, Deadlin
   }
 
   complete(): void {
+    // After the answer (a direct answer completes after its value): nothing to build or say.
+    if (this.phase !== 'deciding') return;
     this.error(new Error('RateLimitStore: the answer completed without a value'));
   }
 
@@ -385,6 +394,13 @@ export class RateLimiter {
     );
     this.counts.deciding++;
     destination.add(call);
+    if (isDirectAnswer<RateLimitAnswer>(answer)) {
+      // No subscriber between the store and the call: the call gets the answer, and leaving abandons it.
+      const handle = answer[AWAIT_ANSWER](call);
+      if (call.phase === 'deciding') call.answer = handle;
+      else handle.unsubscribe();
+      return;
+    }
     const subscriber = createOperatorSubscriber<RateLimitAnswer>(destination, call);
     call.answer = subscriber;
     let answers: Observable<RateLimitAnswer>;

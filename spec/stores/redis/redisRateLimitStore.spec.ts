@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { asyncScheduler, defer, of } from 'rxjs';
+import { asyncScheduler, defer, of, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { InvalidConfigError, isInvalidConfigError } from '../../../src/errors/InvalidConfigError';
 import { RateLimitedError } from '../../../src/errors/RateLimitedError';
@@ -265,6 +265,23 @@ describe('redisRateLimitStore', () => {
           timeouts: 1,
         });
         expect(limiter.metrics()).to.include({ calls: 2, admitted: 1, abandoned: 1, deciding: 0 });
+      }),
+    );
+
+    it(
+      'should answer anyone who subscribes to an answer: each subscription is one decision, its value then complete',
+      marbles((m) => {
+        // limit 1 per 4 ms, burst 1; Redis answers in 2 frames, deciding when it answers.
+        const { client, store, limiter } = setUp(m.scheduler, () => 2);
+        const answer = store.acquire('k', 1, limiter.rule, 0) as Observable<number>;
+        expect(client.sent).to.have.length(0); // asked when subscribed
+        // prettier-ignore
+        m.expect(answer, '^').toBeObservable('--(a|)', { a: 0 }); // admitted at 2: tat 6
+        // prettier-ignore
+        m.expect(answer, '---^').toBeObservable('-----(r|)', { r: -1 }); // at 5: refused, retryAfter 1
+        m.flush();
+        expect(client.sent.map((c) => c.at)).to.deep.equal([0, 3]);
+        expect(store.metrics()).to.include({ decisions: 2, redis: 2, pending: 0 });
       }),
     );
 

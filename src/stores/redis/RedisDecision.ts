@@ -1,4 +1,5 @@
-import type { Subscriber, Unsubscribable } from 'rxjs';
+import type { Unsubscribable } from 'rxjs';
+import type { AnswerSink } from '../../internal/awaitAnswer';
 import type { RateLimitAnswer } from '../../limiter/RateLimitStore';
 
 /**
@@ -15,7 +16,8 @@ export class RedisDecision implements Unsubscribable {
 
   constructor(
     readonly owner: { abandon(): void },
-    readonly subscriber: Subscriber<RateLimitAnswer>,
+    /** A subscriber, or the limiter's call that awaits the answer directly. */
+    readonly sink: AnswerSink<RateLimitAnswer>,
     readonly key: string,
     readonly cost: number,
     /** The limiter's time of the call (its scheduler), for a local decision made later. */
@@ -27,8 +29,8 @@ export class RedisDecision implements Unsubscribable {
   /** Settles it with `answer`. */
   answer(answer: RateLimitAnswer): void {
     this.settled = true;
-    this.subscriber.next(answer);
-    this.subscriber.complete();
+    this.sink.next(answer);
+    this.sink.complete();
   }
 
   /** The caller left before the answer (or the answer was delivered): a late answer is ignored. */

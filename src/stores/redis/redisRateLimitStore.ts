@@ -8,7 +8,10 @@ import {
   type SchedulerLike,
   type Subscriber,
   type Subscription,
+  type TeardownLogic,
+  type Unsubscribable,
 } from 'rxjs';
+import { AWAIT_ANSWER, type AnswerSink, type DirectAnswer } from '../../internal/awaitAnswer';
 import { config, finitePositiveMs, oneOf, positiveInt, scheduler } from '../../internal/codecs';
 import { decodeConfig } from '../../internal/decodeConfig';
 import { MemoryRateLimitStore } from '../../limiter/MemoryRateLimitStore';
@@ -64,7 +67,7 @@ export interface RedisRateLimitStoreConfig {
  * `decisions = redis + fallback + abandoned + pending`.
  */
 export interface RedisRateLimitStoreMetrics {
-  /** Decisions asked of the store. */
+  /** Decisions asked of the store (each subscription to an answer from Redis is one). */
   readonly decisions: number;
   /** Decisions Redis made. */
   readonly redis: number;
@@ -122,6 +125,34 @@ const noop = (): void => undefined;
 
 function expire(this: SchedulerAction<RedisRateLimitStore>, store?: RedisRateLimitStore): void {
   store!.expire();
+}
+
+/**
+ * The answer of one decision, asked of Redis when subscribed (each subscription its own decision), or
+ * when a limiter awaits it directly ({@link DirectAnswer}: no subscriber in between). One object per
+ * decision: its subscribe function is shared, not a closure.
+ */
+class RedisAnswer extends Observable<RateLimitAnswer> implements DirectAnswer<RateLimitAnswer> {
+  constructor(
+    readonly store: RedisRateLimitStore,
+    readonly key: string,
+    readonly cost: number,
+    readonly now: number,
+  ) {
+    super(subscribeAnswer);
+  }
+
+  [AWAIT_ANSWER](sink: AnswerSink<RateLimitAnswer>): Unsubscribable {
+    return this.store.ask(sink, this.key, this.cost, this.now);
+  }
+}
+
+function subscribeAnswer(
+  this: Observable<RateLimitAnswer>,
+  subscriber: Subscriber<RateLimitAnswer>,
+): TeardownLogic {
+  const answer = this as RedisAnswer;
+  return answer.store.ask(subscriber, answer.key, answer.cost, answer.now);
 }
 
 /**
@@ -211,13 +242,14 @@ export class RedisRateLimitStore implements RateLimitStore {
     now: number,
   ): RateLimitAnswer | Observable<RateLimitAnswer> {
     if (rule !== this.rule) this.bind(rule);
-    this.counts.decisions++;
     const at = this.scheduler.now();
     if (!this.mayAsk(at)) {
+      // Decided here; an answer from Redis is counted when it is asked (each subscription once).
+      this.counts.decisions++;
       this.counts.fallback++;
       return this.decideLocally(key, cost, now, at);
     }
-    return new Observable<RateLimitAnswer>((subscriber) => this.ask(subscriber, key, cost, now));
+    return new RedisAnswer(this, key, cost, now);
   }
 
   /** Sends the penalty to Redis (fire and forget) and, with the `'local'` fallback, records it here too. */
@@ -250,15 +282,11 @@ export class RedisRateLimitStore implements RateLimitStore {
     return false;
   }
 
-  /** Sends one decision to Redis; `subscriber` gets Redis's answer, or the fallback's. */
-  private ask(
-    subscriber: Subscriber<RateLimitAnswer>,
-    key: string,
-    cost: number,
-    now: number,
-  ): RedisDecision {
+  /** Sends one decision to Redis; `sink` gets Redis's answer, or the fallback's. @internal */
+  ask(sink: AnswerSink<RateLimitAnswer>, key: string, cost: number, now: number): RedisDecision {
     const sentAt = this.scheduler.now();
-    const decision = new RedisDecision(this, subscriber, key, cost, now, sentAt);
+    const decision = new RedisDecision(this, sink, key, cost, now, sentAt);
+    this.counts.decisions++;
     this.counts.pending++;
     let reply: Promise<unknown>;
     try {
