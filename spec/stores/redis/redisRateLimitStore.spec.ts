@@ -447,7 +447,7 @@ describe('redisRateLimitStore against redis-server', () => {
     client.disconnect();
   });
 
-  it('should recover by itself from SCRIPT FLUSH mid-run (NOSCRIPT, then EVAL once)', async () => {
+  it('should recover by itself from SCRIPT FLUSH mid-run (NOSCRIPT, then EVAL, at most once per NOSCRIPT)', async () => {
     const client = await connectedClient(server);
     const store = redisRateLimitStore({ client });
     const limiter = new RateLimiter({ name: 'flushed', limit: 1_000_000, interval: 1000, store });
@@ -473,8 +473,12 @@ describe('redisRateLimitStore against redis-server', () => {
     const afterFlush = await stats();
     expect([...before, ...after].every((d) => d === 'admitted')).to.equal(true);
     expect(store.metrics()).to.include({ redis: 40, fallback: 0, errors: 0, timeouts: 0 });
-    expect(afterFlush.noscript - beforeFlush.noscript).to.be.at.least(1);
-    expect(afterFlush.eval - beforeFlush.eval).to.equal(1);
+    const noscripts = afterFlush.noscript - beforeFlush.noscript;
+    expect(noscripts).to.be.at.least(1);
+    // ioredis resends a decision answered NOSCRIPT as EVAL, and the next ones as EVALSHA once the script
+    // is back; replies read in two batches make it send EVAL twice (seen in a full npm test), never more
+    // than once per NOSCRIPT.
+    expect(afterFlush.eval - beforeFlush.eval).to.be.within(1, noscripts);
     client.disconnect();
   });
 
