@@ -331,9 +331,12 @@ describe('fetchRequest', function () {
       next: (v) => seen.push(v),
       error: (e) => seen.push(e),
     });
-    await sleep(60);
+    // Unsubscribe once the body is being read: the server has the request and has sent chunks. A fixed
+    // sleep was not enough on a loaded machine, where the request can reach the server later than that.
+    for (let waited = 0; server.stats('/drip').active === 0 && waited < 3000; waited += 10) await sleep(10);
+    await sleep(40);
     subscription.unsubscribe();
-    await server.whenSettled({ route: '/drip', timeout: 500 });
+    await server.whenSettled({ route: '/drip', timeout: 3000 });
     expect(server.stats('/drip')).to.include({ aborted: 1, active: 0 });
     await sleep(10);
     expect(seen).to.deep.equal([]);
