@@ -373,6 +373,37 @@ describe('ResiliencePipeline', () => {
       expect(outcome).to.deep.equal({ value: 'second' });
     });
 
+    it('should fail the attempt, giving back its slot and permit, when what fn returns cannot be subscribed', async () => {
+      // As `defer(() => fn(signal))` in the explicit stack: `from` throws inside the subscribe, which is
+      // the attempt's error (the breaker counts it), not a throw past the stages holding the attempt's slot.
+      const clock = virtualClock();
+      const breaker = new CircuitBreaker({ scheduler: clock });
+      const bulkhead = new Bulkhead({ maxConcurrent: 1, scheduler: clock });
+      const results: Array<() => unknown> = [
+        () => undefined,
+        () => ({
+          then(): never {
+            throw new Error('then threw');
+          },
+        }),
+        () => ({
+          get then(): never {
+            throw new Error('then getter threw');
+          },
+        }),
+      ];
+      for (const signal of [undefined, new AbortController().signal]) {
+        for (const result of results) {
+          const p = new ResiliencePipeline({ breaker, bulkhead, scheduler: clock });
+          const outcome = await settle(p.execute(result as () => Promise<unknown>, { signal }), clock);
+          expect(outcome).to.have.property('error').that.is.instanceOf(Error);
+          expect(bulkhead.metrics().active).to.equal(0);
+          expect(breaker.metrics().inFlight).to.equal(0);
+        }
+      }
+      expect(breaker.metrics().failures).to.equal(6);
+    });
+
     it("should abort an attempt's signal at the attempt timeout, with the timeout's error as reason", async () => {
       const clock = virtualClock();
       const p = new ResiliencePipeline({

@@ -99,6 +99,17 @@ export class PromiseCall<T> extends PipelineCall<T> {
       this.attemptError(attempt, error);
       return;
     }
+    // As `from` inside `defer` in the stack: a result that cannot be subscribed (`undefined`, a number), or
+    // a `then` that throws, is the attempt's error, not a throw past the stages holding its slot and permit.
+    try {
+      this.follow(attempt, result);
+    } catch (error) {
+      if (attempt.running) this.attemptError(attempt, error);
+    }
+  }
+
+  /** Subscribes what `fn` returned for `attempt`: a promise's outcome through `then`, else `from`. */
+  private follow(attempt: PipelineAttempt<T>, result: PromiseLike<T> | ObservableInput<T>): void {
     if (isPromiseLike(result)) {
       const followed = result.then(
         (value) => {
