@@ -520,6 +520,28 @@ describe('rateLimit', () => {
       expect(limiter.metrics()).to.include({ calls: 1, failed: 1, deciding: 0, abandoned: 0 });
     });
 
+    it('should fail the call, as counted and told, when a store (untyped) answers null or undefined', () => {
+      for (const answer of [null, undefined]) {
+        const limiter = new RateLimiter({
+          limit: 1,
+          interval: 1000,
+          store: { acquire: () => answer as never, penalize: () => undefined },
+        });
+        const events: string[] = [];
+        limiter.events$.subscribe((e) => events.push(e.type));
+        const errors: unknown[] = [];
+        of(1)
+          .pipe(rateLimit(limiter))
+          .subscribe({ error: (e: unknown) => errors.push(e) });
+        expect(errors).to.have.length(1);
+        expect((errors[0] as Error).message).to.match(
+          /^You provided '(null|undefined)' where a stream was expected/,
+        );
+        expect(events).to.deep.equal([]);
+        expect(limiter.metrics()).to.include({ calls: 1, failed: 1, deciding: 0, abandoned: 0 });
+      }
+    });
+
     it(
       'should fail the call when the store answers a wait above maxWait (Infinity included), not hang it',
       marbles((m) => {

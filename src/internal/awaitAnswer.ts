@@ -22,7 +22,11 @@ export interface DirectAnswer<T> {
   [AWAIT_ANSWER](sink: AnswerSink<T>): Unsubscribable;
 }
 
-/** Whether `answer` can be awaited directly. @internal */
-export function isDirectAnswer<T>(answer: object): answer is DirectAnswer<T> {
-  return typeof (answer as Partial<DirectAnswer<T>>)[AWAIT_ANSWER] === 'function';
+/**
+ * Whether `answer` can be awaited directly. Safe on anything a store may answer: an untyped store's
+ * `null` or `undefined` is not one (the limiter then fails the call as for any answer it cannot read).
+ * @internal
+ */
+export function isDirectAnswer<T>(answer: unknown): answer is DirectAnswer<T> {
+  return typeof (answer as Partial<DirectAnswer<T>> | null | undefined)?.[AWAIT_ANSWER] === 'function';
 }
