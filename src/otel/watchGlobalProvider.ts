@@ -9,7 +9,10 @@ export const GLOBAL_PROVIDER_POLL = 500;
  * timer that never keeps the process alive (unref'd). The only real timer of `rxjs-resilience/otel`, and
  * exempt from `check:clock` by name: it finds an SDK registered after `instrument`, because the metrics
  * API has no delegating provider and no registration hook (opentelemetry-js #3622); it never touches a
- * policy, so virtual time is unaffected.
+ * policy, so virtual time is unaffected. It is deliberately not on a scheduler: inside
+ * `TestScheduler.run` rxjs routes `asyncScheduler` (and its interval provider) to virtual time, where a
+ * poll that repeats for as long as no SDK is registered would keep every marble test of an instrumented
+ * policy from ever flushing (tried: the otel specs then spin forever).
  * @internal
  */
 export function watchGlobalProvider(check: () => void): () => void {
